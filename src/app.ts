@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import type { DestinationStream } from 'pino';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import { authenticateAdmin, authenticateKey } from './http/auth.js';
+import { installProblemHandlers } from './http/problems.js';
+import { adminRoutes } from './http/routes/admin.js';
+import { eventRoutes } from './http/routes/events.js';
+import { healthRoutes } from './http/routes/health.js';
+
+export interface AppOptions {
+  config: Config;
+  db: Database;
+  /** Where logs go; stdout when absent (tests capture them). */
+  logStream?: DestinationStream;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Builds the API without listening: server.ts listens, tests inject. */
+export async function buildApp({ config, db, logStream }: AppOptions) {
+  const app = Fastify({
+    logger: {
+      level: config.LOG_LEVEL,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+      ...(logStream ? { stream: logStream } : {}),
+    },
+    bodyLimit: config.MAX_BODY_BYTES,
+    // A caller's request id is kept when it is sane, so logs join up across services.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  installProblemHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // Authentication runs before the body is read, so an unauthenticated client cannot make the server parse anything.
+  app.addHook('onRequest', async (request) => {
+    const { scope, admin } = request.routeOptions.config;
+    if (scope) await authenticateKey(db, request, scope);
+    else if (admin && config.ADMIN_TOKEN) authenticateAdmin(config.ADMIN_TOKEN, request);
+  });
+
+  await app.register(async (api) => {
+    // The zod compilers live in this encapsulated scope only: other plugins' plain JSON schemas stay theirs.
+    api.setValidatorCompiler(validatorCompiler);
+    api.setSerializerCompiler(serializerCompiler);
+    // The API speaks JSON (and NDJSON where a route says so); Fastify's default text/plain parser would let text through.
+    api.removeContentTypeParser('text/plain');
+    await api.register(healthRoutes, { db });
+    await api.register(eventRoutes, { db });
+    if (config.ADMIN_TOKEN) await api.register(adminRoutes, { db });
+  });
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,155 @@
+import { createReadStream } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { openDatabase, type Database } from '../db/client.js';
+import { migrate } from '../db/migrate.js';
+import { createKey, createWorkspace, listKeys, requireWorkspace, revokeKey } from '../db/workspaces.js';
+import { parseKey, SCOPES, type Scope } from '../domain/keys.js';
+import { workspaceNameSchema } from '../domain/workspaces.js';
+import { Problem } from '../errors.js';
+import { ingestNdjson } from '../ingest/ndjson.js';
+import { serve } from '../server.js';
+
+/** Opens the configured database with every migration applied, runs `fn`, and closes it. */
+async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
+  try {
+    await migrate(db);
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+const workspaceName = (value: string) => {
+  const parsed = workspaceNameSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]!.message);
+  return value;
+};
+
+const scopeList = (value: string): Scope[] => {
+  const scopes = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (scopes.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(`scopes are a comma-separated list of ${SCOPES.join(', ')}`);
+  }
+  return scopes as Scope[];
+};
+
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
+const err = (line: string): void => void process.stderr.write(`${line}\n`);
+
+export function buildCli(config: () => Config): Command {
+  const program = new Command('rapport')
+    .description('Reciprocity and spam scores for social-media accounts')
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('serve')
+    .description('run the API (PORT, HOST, DATABASE_URL or DATA_DIR from the environment)')
+    .action(async () => {
+      await serve(config());
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending migrations and exit')
+    .action(() => withDatabase(config(), async () => err('migrations applied')));
+
+  const workspaces = program.command('workspaces').description('manage workspaces');
+  workspaces
+    .command('create')
+    .argument('<name>', 'workspace name', workspaceName)
+    .description('create a workspace (does nothing if it exists)')
+    .action((name: string) =>
+      withDatabase(config(), async (db) => {
+        const { created } = await createWorkspace(db, name);
+        err(created ? `workspace ${name} created` : `workspace ${name} already exists`);
+        out(name);
+      }),
+    );
+
+  const keys = program.command('keys').description('manage API keys');
+  keys
+    .command('create')
+    .requiredOption('--workspace <name>', 'workspace the key belongs to', workspaceName)
+    .option('--scopes <list>', `comma-separated scopes (${SCOPES.join(', ')})`, scopeList, [...SCOPES])
+    .description('issue a key and print it alone on stdout; it is not shown again')
+    .action((opts: { workspace: string; scopes: Scope[] }) =>
+      withDatabase(config(), async (db) => {
+        const created = await createKey(db, await requireWorkspace(db, opts.workspace), opts.scopes);
+        err(`key ${created.keyId} created in ${created.workspace} with scopes ${created.scopes.join(',')}`);
+        out(created.key);
+      }),
+    );
+  keys
+    .command('revoke')
+    .argument('<key-id-or-key>', 'the key id shown by `keys list`, or the key itself')
+    .description('revoke a key; effective on the next request')
+    .action((value: string) =>
+      withDatabase(config(), async (db) => {
+        const keyId = parseKey(value)?.keyId ?? value;
+        const revoked = await revokeKey(db, keyId);
+        err(`key ${revoked.keyId} of ${revoked.workspace} revoked at ${revoked.revokedAt}`);
+      }),
+    );
+  keys
+    .command('list')
+    .requiredOption('--workspace <name>', 'workspace', workspaceName)
+    .option('--json', 'print JSON')
+    .description('list the keys of a workspace (never their secrets)')
+    .action((opts: { workspace: string; json?: boolean }) =>
+      withDatabase(config(), async (db) => {
+        const list = await listKeys(db, await requireWorkspace(db, opts.workspace));
+        if (opts.json) return out(JSON.stringify(list, null, 2));
+        out(['KEY ID', 'SCOPES', 'CREATED', 'REVOKED'].join('\t'));
+        for (const k of list) out([k.keyId, k.scopes.join(','), k.createdAt, k.revokedAt ?? '-'].join('\t'));
+      }),
+    );
+
+  program
+    .command('import')
+    .argument('<file>', 'NDJSON file of events, or - for standard input')
+    .requiredOption('--workspace <name>', 'workspace to import into', workspaceName)
+    .description('bulk-load events with the same validation as the API; progress on stderr, a JSON summary on stdout')
+    .action((file: string, opts: { workspace: string }) =>
+      withDatabase(config(), async (db) => {
+        const workspace = await requireWorkspace(db, opts.workspace);
+        const input = file === '-' ? process.stdin : createReadStream(file);
+        const started = Date.now();
+        let lastReport = started;
+        const summary = await ingestNdjson(db, workspace.id, input, {
+          chunkEvents: 5_000,
+          onChunk: (s) => {
+            const now = Date.now();
+            if (now - lastReport < 1_000) return;
+            lastReport = now;
+            const rate = Math.round((s.accepted + s.duplicates) / ((now - started) / 1000));
+            err(`${s.lines} lines: ${s.accepted} accepted, ${s.duplicates} duplicates, ${s.rejected_total} rejected (${rate} events/s)`);
+          },
+        });
+        const seconds = (Date.now() - started) / 1000;
+        err(
+          `done in ${seconds.toFixed(1)} s: ${summary.accepted} accepted, ${summary.duplicates} duplicates, ${summary.rejected_total} rejected`,
+        );
+        out(JSON.stringify({ ...summary, seconds }));
+        if (summary.rejected_total > 0) process.exitCode = 1;
+      }),
+    );
+
+  return program;
+}
+
+export async function main(argv: string[]) {
+  let cached: Config | undefined;
+  const config = () => (cached ??= loadConfig());
+  try {
+    await buildCli(config).parseAsync(argv);
+  } catch (e) {
+    if (e instanceof Problem || e instanceof ConfigError) err(`rapport: ${e.message}`);
+    else if ((e as { code?: string }).code === 'ENOENT') err(`rapport: ${(e as Error).message}`);
+    else err(`rapport: ${(e as Error).stack ?? String(e)}`);
+    process.exitCode = e instanceof Problem || e instanceof ConfigError ? 2 : 1;
+  }
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+// The only place that reads the environment: everything else takes a Config.
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+const configSchema = z.object({
+  DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data')),
+  PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
+  ADMIN_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  ),
+  LOG_LEVEL: z.preprocess(
+    emptyAsUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  DATABASE_POOL_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(200).default(10)),
+  MAX_BODY_BYTES: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(32 * 1024 * 1024),
+  ),
+  SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(10_000)),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+/** A config with every default, for tests and tools that override a few fields. */
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}), ...overrides };
+}

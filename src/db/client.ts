@@ -1,0 +1,134 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/** Where the drizzle-kit migrations live, from src/db or dist/db alike. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** Anything that runs SQL: the database itself, or one transaction. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+}
+
+/** A timestamptz column as RFC 3339 in UTC, whatever the session's DateStyle and TimeZone. */
+export const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `fn` in one transaction; retried on deadlock or serialization failure, so `fn` must be re-runnable. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs `fn` on one dedicated connection (advisory locks, COPY). */
+  withConnection<T>(fn: (conn: Connection) => Promise<T>): Promise<T>;
+  poolStats(): PoolStats;
+  close(): Promise<void>;
+}
+
+export type Connection =
+  | { kind: 'postgres'; client: pg.PoolClient; query: Queryable['query'] }
+  | { kind: 'pglite'; client: PGlite; query: Queryable['query'] };
+
+// Timestamps stay strings (microseconds survive; JavaScript dates keep only milliseconds);
+// bigint counts become numbers (counts here stay far below 2^53).
+const TIMESTAMPTZ_OID = 1184;
+const INT8_OID = 20;
+const parsers: Record<number, (v: string) => unknown> = {
+  [TIMESTAMPTZ_OID]: (v) => v,
+  [INT8_OID]: (v) => Number(v),
+};
+
+const RETRYABLE_TX = new Set(['40P01', '40001']);
+const MAX_TX_ATTEMPTS = 5;
+
+async function retrying<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (i >= MAX_TX_ATTEMPTS || !code || !RETRYABLE_TX.has(code)) throw err;
+      await new Promise((r) => setTimeout(r, 5 * i * Math.random()));
+    }
+  }
+}
+
+function postgres(url: string, poolSize: number): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    types: { getTypeParser: ((oid: number, format?: string) => parsers[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser },
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', () => {});
+  const on = (c: pg.Pool | pg.PoolClient): Queryable['query'] => async (text, params) =>
+    (await c.query(text, params as unknown[])).rows;
+  return {
+    kind: 'postgres',
+    query: on(pool),
+    async withConnection(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({ kind: 'postgres', client, query: on(client) });
+      } finally {
+        client.release();
+      }
+    },
+    transaction(fn) {
+      return retrying(async () => {
+        const client = await pool.connect();
+        let broken = false;
+        try {
+          await client.query('BEGIN');
+          const result = await fn({ query: on(client) });
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {
+            broken = true;
+          });
+          throw err;
+        } finally {
+          client.release(broken);
+        }
+      });
+    },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
+    close: () => pool.end(),
+  };
+}
+
+async function pglite(dataDir: string | undefined): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir, { parsers });
+  const on = (c: Pick<PGlite, 'query'>): Queryable['query'] => async (text, params) =>
+    (await c.query(text, params as unknown[])).rows as never;
+  return {
+    kind: 'pglite',
+    query: on(db),
+    withConnection: (fn) => fn({ kind: 'pglite', client: db, query: on(db) }),
+    transaction: (fn) => retrying(() => db.transaction((tx) => fn({ query: on(tx) }))),
+    poolStats: () => ({ total: 1, idle: 1, waiting: 0, max: 1 }),
+    close: () => db.close(),
+  };
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL when set; embedded PGlite otherwise. */
+  url?: string | undefined;
+  /** PGlite's folder; in memory when undefined. */
+  dataDir?: string | undefined;
+  poolSize?: number;
+}
+
+export function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  return opts.url ? Promise.resolve(postgres(opts.url, opts.poolSize ?? 10)) : pglite(opts.dataDir);
+}

@@ -1,0 +1,98 @@
+import { generateKey, type Scope } from '../domain/keys.js';
+import { Problem } from '../errors.js';
+import { iso, type Queryable } from './client.js';
+
+export interface Workspace {
+  id: number;
+  name: string;
+  createdAt: string;
+}
+
+export interface KeyInfo {
+  keyId: string;
+  workspace: string;
+  scopes: Scope[];
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface StoredKey {
+  workspaceId: number;
+  secretHash: Buffer;
+  scopes: Scope[];
+  revoked: boolean;
+}
+
+/** Creates the workspace unless it exists; `created` tells which. */
+export async function createWorkspace(db: Queryable, name: string): Promise<{ workspace: Workspace; created: boolean }> {
+  const inserted = await db.query<Workspace>(
+    `INSERT INTO workspaces (name) VALUES ($1) ON CONFLICT (name) DO NOTHING
+     RETURNING id, name, ${iso('created_at')} AS "createdAt"`,
+    [name],
+  );
+  if (inserted[0]) return { workspace: inserted[0], created: true };
+  const existing = await findWorkspace(db, name);
+  if (!existing) throw new Error(`workspace ${name} vanished while being created`);
+  return { workspace: existing, created: false };
+}
+
+export async function findWorkspace(db: Queryable, name: string): Promise<Workspace | null> {
+  const rows = await db.query<Workspace>(
+    `SELECT id, name, ${iso('created_at')} AS "createdAt" FROM workspaces WHERE name = $1`,
+    [name],
+  );
+  return rows[0] ?? null;
+}
+
+export async function requireWorkspace(db: Queryable, name: string): Promise<Workspace> {
+  const ws = await findWorkspace(db, name);
+  if (!ws) throw new Problem('workspace_not_found', `no workspace is named ${JSON.stringify(name)}`);
+  return ws;
+}
+
+/** Issues a key; the returned `key` is the only time the secret exists outside the client. */
+export async function createKey(
+  db: Queryable,
+  workspace: Workspace,
+  scopes: readonly Scope[],
+): Promise<KeyInfo & { key: string }> {
+  const { keyId, key, secretHash } = generateKey();
+  const rows = await db.query<{ createdAt: string }>(
+    `INSERT INTO api_keys (workspace_id, key_id, secret_hash, scopes) VALUES ($1, $2, $3, $4)
+     RETURNING ${iso('created_at')} AS "createdAt"`,
+    [workspace.id, keyId, secretHash, [...new Set(scopes)].sort()],
+  );
+  return { key, keyId, workspace: workspace.name, scopes: [...new Set(scopes)].sort(), createdAt: rows[0]!.createdAt, revokedAt: null };
+}
+
+export async function listKeys(db: Queryable, workspace: Workspace): Promise<KeyInfo[]> {
+  return db.query<KeyInfo>(
+    `SELECT k.key_id AS "keyId", w.name AS workspace, k.scopes, ${iso('k.created_at')} AS "createdAt", ${iso('k.revoked_at')} AS "revokedAt"
+       FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
+      WHERE k.workspace_id = $1 ORDER BY k.created_at, k.key_id`,
+    [workspace.id],
+  );
+}
+
+/** Revokes a key; revoking a revoked key is a no-op that still answers with the key. */
+export async function revokeKey(db: Queryable, keyId: string): Promise<KeyInfo> {
+  const rows = await db.query<KeyInfo>(
+    `UPDATE api_keys k SET revoked_at = COALESCE(k.revoked_at, now())
+       FROM workspaces w
+      WHERE k.key_id = $1 AND w.id = k.workspace_id
+     RETURNING k.key_id AS "keyId", w.name AS workspace, k.scopes, ${iso('k.created_at')} AS "createdAt", ${iso('k.revoked_at')} AS "revokedAt"`,
+    [keyId],
+  );
+  if (!rows[0]) throw new Problem('key_not_found', `no key has the id ${JSON.stringify(keyId)}`);
+  return rows[0];
+}
+
+export async function findKey(db: Queryable, keyId: string): Promise<StoredKey | null> {
+  const rows = await db.query<StoredKey>(
+    `SELECT workspace_id AS "workspaceId", secret_hash AS "secretHash", scopes, revoked_at IS NOT NULL AS revoked
+       FROM api_keys WHERE key_id = $1`,
+    [keyId],
+  );
+  const row = rows[0];
+  return row ? { ...row, secretHash: Buffer.from(row.secretHash) } : null;
+}

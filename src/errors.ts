@@ -1,0 +1,78 @@
+/**
+ * Every error a client can see, defined once with its stable code and status. The HTTP layer turns
+ * a Problem into RFC 9457 problem+json; the CLI prints its detail.
+ */
+export const PROBLEMS = {
+  not_found: { status: 404, title: 'Not found' },
+  malformed_json: { status: 400, title: 'The body is not valid JSON' },
+  validation_failed: { status: 400, title: 'The request is not valid' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  payload_too_large: { status: 413, title: 'The request body is too large' },
+  batch_too_large: { status: 413, title: 'Too many events in one batch' },
+  missing_credentials: { status: 401, title: 'Authentication required' },
+  invalid_key: { status: 401, title: 'The key is unknown or revoked' },
+  insufficient_scope: { status: 403, title: 'The key lacks the scope this operation needs' },
+  invalid_event: { status: 422, title: 'The event is not valid' },
+  occurred_at_in_future: { status: 422, title: 'The event lies too far in the future' },
+  id_conflict: { status: 409, title: 'The id is already used by an event with other content' },
+  workspace_not_found: { status: 404, title: 'No such workspace' },
+  key_not_found: { status: 404, title: 'No such key' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  database_unavailable: { status: 503, title: 'The database is unavailable' },
+  overloaded: { status: 503, title: 'The service is overloaded' },
+  internal_error: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class Problem extends Error {
+  readonly status: number;
+  readonly title: string;
+
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number } = {},
+  ) {
+    super(detail);
+    this.status = PROBLEMS[code].status;
+    this.title = PROBLEMS[code].title;
+  }
+}
+
+/** The RFC 9457 body. `type` is a URN: stable, and never a link that could go dead. */
+export function problemBody(p: Problem, instance?: string) {
+  return {
+    type: `urn:rapport:problem:${p.code}`,
+    title: p.title,
+    status: p.status,
+    code: p.code,
+    detail: p.detail,
+    ...(instance ? { instance } : {}),
+    ...(p.extra.errors ? { errors: p.extra.errors } : {}),
+  };
+}
+
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether an error means the database cannot be reached right now (restart, failover, network),
+ * as opposed to a bug: the client may retry these.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (UNAVAILABLE_ERRNOS.has(code)) return true;
+  // Connection exceptions (08), operator intervention such as shutdown (57P01–57P03), too many connections.
+  if (/^08|^57P0[123]$|^53300$/.test(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    message,
+  );
+}

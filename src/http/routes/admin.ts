@@ -1,0 +1,91 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../../db/client.js';
+import { createKey, createWorkspace, listKeys, requireWorkspace, revokeKey } from '../../db/workspaces.js';
+import { KEY_ID_PATTERN, SCOPES } from '../../domain/keys.js';
+import { workspaceNameSchema } from '../../domain/workspaces.js';
+
+const workspaceSchema = z.object({ name: workspaceNameSchema, created_at: z.string().max(64) });
+const keyInfoSchema = z.object({
+  key_id: z.string().max(64),
+  workspace: workspaceNameSchema,
+  scopes: z.array(z.enum(SCOPES)).max(SCOPES.length),
+  created_at: z.string().max(64),
+  revoked_at: z.string().max(64).nullable(),
+});
+const scopesSchema = z
+  .array(z.enum(SCOPES))
+  .min(1)
+  .max(SCOPES.length)
+  .default([...SCOPES])
+  .describe('What the key may do; both scopes when omitted.');
+
+const toKeyInfo = (k: { keyId: string; workspace: string; scopes: string[]; createdAt: string; revokedAt: string | null }) => ({
+  key_id: k.keyId,
+  workspace: k.workspace,
+  scopes: k.scopes as (typeof SCOPES)[number][],
+  created_at: k.createdAt,
+  revoked_at: k.revokedAt,
+});
+
+/** Workspace and key administration, behind ADMIN_TOKEN; not registered at all without one. */
+export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
+  app.post(
+    '/v1/admin/workspaces',
+    {
+      config: { admin: true },
+      schema: {
+        body: z.strictObject({ name: workspaceNameSchema }),
+        response: { 201: workspaceSchema, 200: workspaceSchema },
+      },
+    },
+    async (request, reply) => {
+      const { workspace, created } = await createWorkspace(db, request.body.name);
+      return reply.code(created ? 201 : 200).send({ name: workspace.name, created_at: workspace.createdAt });
+    },
+  );
+
+  app.post(
+    '/v1/admin/workspaces/:name/keys',
+    {
+      config: { admin: true },
+      schema: {
+        params: z.object({ name: workspaceNameSchema }),
+        body: z.strictObject({ scopes: scopesSchema }),
+        response: { 201: keyInfoSchema.extend({ key: z.string().max(100).describe('The key: shown this once, never again.') }) },
+      },
+    },
+    async (request, reply) => {
+      const workspace = await requireWorkspace(db, request.params.name);
+      const created = await createKey(db, workspace, request.body.scopes);
+      return reply.code(201).send({ ...toKeyInfo(created), key: created.key });
+    },
+  );
+
+  app.get(
+    '/v1/admin/workspaces/:name/keys',
+    {
+      config: { admin: true },
+      schema: {
+        params: z.object({ name: workspaceNameSchema }),
+        response: { 200: z.object({ keys: z.array(keyInfoSchema).max(100_000) }) },
+      },
+    },
+    async (request) => {
+      const workspace = await requireWorkspace(db, request.params.name);
+      return { keys: (await listKeys(db, workspace)).map(toKeyInfo) };
+    },
+  );
+
+  app.delete(
+    '/v1/admin/keys/:key_id',
+    {
+      config: { admin: true },
+      schema: {
+        params: z.object({ key_id: z.string().regex(KEY_ID_PATTERN, 'a key id is 12 lower-case letters and digits') }),
+        response: { 200: keyInfoSchema },
+      },
+    },
+    async (request) => toKeyInfo(await revokeKey(db, request.params.key_id)),
+  );
+};

@@ -1,0 +1,75 @@
+import type { Database } from '../db/client.js';
+import { storeEvents } from '../db/events.js';
+import type { NormalizedEvent } from '../domain/events.js';
+import { parseEvent, type RejectionCode } from '../domain/validate.js';
+import { Problem } from '../errors.js';
+
+export interface Rejected {
+  index: number;
+  code: RejectionCode | 'invalid_json' | 'line_too_long';
+  message: string;
+}
+
+export interface BatchResult {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejected[];
+}
+
+/**
+ * Validates each input on its own, stores the valid ones in one transaction, and reports every
+ * event's fate. `indexOffset` places the inputs within a longer request (NDJSON chunks).
+ */
+export async function ingestBatch(
+  db: Database,
+  workspaceId: number,
+  inputs: readonly unknown[],
+  opts: { indexOffset?: number; indexes?: number[]; now?: number } = {},
+): Promise<BatchResult> {
+  const now = opts.now ?? Date.now();
+  const offset = opts.indexOffset ?? 0;
+  const indexOf = (i: number) => opts.indexes?.[i] ?? offset + i;
+  const rejected: Rejected[] = [];
+  const valid: NormalizedEvent[] = [];
+  const validIndex: number[] = [];
+  inputs.forEach((input, i) => {
+    const parsed = parseEvent(input, now);
+    if (parsed.ok) {
+      valid.push(parsed.event);
+      validIndex.push(indexOf(i));
+    } else rejected.push({ index: indexOf(i), ...parsed.rejection });
+  });
+  let accepted = 0;
+  let duplicates = 0;
+  if (valid.length > 0) {
+    const outcomes = await db.transaction((tx) => storeEvents(tx, workspaceId, valid));
+    outcomes.forEach((o, i) => {
+      if (o === 'accepted') accepted++;
+      else if (o === 'duplicate') duplicates++;
+      else
+        rejected.push({
+          index: validIndex[i]!,
+          code: 'id_conflict',
+          message: `id ${JSON.stringify(valid[i]!.id)} is already used by an event with other content`,
+        });
+    });
+    rejected.sort((a, b) => a.index - b.index);
+  }
+  return { accepted, duplicates, rejected };
+}
+
+/** Ingests one event: the id it is stored under, and whether it was new. */
+export async function ingestOne(
+  db: Database,
+  workspaceId: number,
+  input: unknown,
+  now = Date.now(),
+): Promise<{ id: string; status: 'accepted' | 'duplicate' }> {
+  const parsed = parseEvent(input, now);
+  if (!parsed.ok) throw new Problem(parsed.rejection.code, parsed.rejection.message);
+  const [outcome] = await db.transaction((tx) => storeEvents(tx, workspaceId, [parsed.event]));
+  if (outcome === 'id_conflict') {
+    throw new Problem('id_conflict', `id ${JSON.stringify(parsed.event.id)} is already used by an event with other content`);
+  }
+  return { id: parsed.event.id, status: outcome === 'accepted' ? 'accepted' : 'duplicate' };
+}

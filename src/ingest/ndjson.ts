@@ -1,0 +1,112 @@
+import type { Database } from '../db/client.js';
+import { LIMITS } from '../domain/events.js';
+import { ingestBatch, type BatchResult, type Rejected } from './batch.js';
+
+/** At most this many rejections are listed in an answer; `rejected_total` counts them all. */
+export const MAX_LISTED_REJECTIONS = 1_000;
+
+/** Events per transaction when a stream is ingested. */
+export const STREAM_CHUNK_EVENTS = 2_000;
+
+type Line = { index: number; text: string } | { index: number; tooLong: true };
+
+/**
+ * Splits a byte stream into lines without ever holding more than one line (capped) and one
+ * chunk: memory stays constant however long the stream. Lines are numbered from 0; a final line
+ * without a newline counts.
+ */
+export async function* ndjsonLines(stream: AsyncIterable<Buffer | string>, maxLineBytes: number): AsyncGenerator<Line> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  let tooLong = false;
+  let index = 0;
+  const finish = (): Line => {
+    const line: Line = tooLong ? { index, tooLong: true } : { index, text: Buffer.concat(parts, size).toString('utf8') };
+    parts = [];
+    size = 0;
+    tooLong = false;
+    index++;
+    return line;
+  };
+  for await (const raw of stream) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    let start = 0;
+    for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
+      if (!tooLong) parts.push(chunk.subarray(start, nl));
+      size += nl - start;
+      if (size > maxLineBytes) tooLong = true;
+      yield finish();
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      size += chunk.length - start;
+      if (size > maxLineBytes) {
+        tooLong = true;
+        parts = [];
+      }
+      if (!tooLong) parts.push(Buffer.from(chunk.subarray(start)));
+    }
+  }
+  if (size > 0 || tooLong) yield finish();
+}
+
+export interface StreamResult extends BatchResult {
+  rejected_total: number;
+}
+
+export interface StreamOptions {
+  chunkEvents?: number;
+  maxLineBytes?: number;
+  /** Called after each stored chunk, for progress reports. */
+  onChunk?(soFar: StreamResult & { lines: number }): void;
+}
+
+/**
+ * Ingests an NDJSON stream chunk by chunk, each chunk in its own transaction, so that what was
+ * stored stays stored if the stream breaks off. Blank lines are skipped but keep their number.
+ */
+export async function ingestNdjson(
+  db: Database,
+  workspaceId: number,
+  stream: AsyncIterable<Buffer | string>,
+  opts: StreamOptions = {},
+): Promise<StreamResult> {
+  const chunkEvents = opts.chunkEvents ?? STREAM_CHUNK_EVENTS;
+  const total: StreamResult = { accepted: 0, duplicates: 0, rejected: [], rejected_total: 0 };
+  let lines = 0;
+  const reject = (r: Rejected) => {
+    total.rejected_total++;
+    if (total.rejected.length < MAX_LISTED_REJECTIONS) total.rejected.push(r);
+  };
+  let values: unknown[] = [];
+  let indexes: number[] = [];
+  const flush = async () => {
+    if (values.length > 0) {
+      const r = await ingestBatch(db, workspaceId, values, { indexes });
+      total.accepted += r.accepted;
+      total.duplicates += r.duplicates;
+      r.rejected.forEach(reject);
+      values = [];
+      indexes = [];
+    }
+    opts.onChunk?.({ ...total, lines });
+  };
+  for await (const line of ndjsonLines(stream, opts.maxLineBytes ?? LIMITS.ndjsonMaxLineBytes)) {
+    lines = line.index + 1;
+    if ('tooLong' in line) {
+      reject({ index: line.index, code: 'line_too_long', message: `a line may hold at most ${LIMITS.ndjsonMaxLineBytes} bytes` });
+      continue;
+    }
+    if (line.text.trim() === '') continue;
+    try {
+      values.push(JSON.parse(line.text));
+      indexes.push(line.index);
+    } catch {
+      reject({ index: line.index, code: 'invalid_json', message: 'the line is not valid JSON' });
+    }
+    if (values.length >= chunkEvents) await flush();
+  }
+  await flush();
+  total.rejected.sort((a, b) => a.index - b.index);
+  return total;
+}

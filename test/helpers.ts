@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import tap, { type Test } from 'tap';
+import { buildApp, type App } from '../src/app.js';
+import { defaultConfig, type Config } from '../src/config.js';
+import { openDatabase, type Database } from '../src/db/client.js';
+import { migrate } from '../src/db/migrate.js';
+import { createKey, createWorkspace, type Workspace } from '../src/db/workspaces.js';
+import type { Scope } from '../src/domain/keys.js';
+
+/** The real PostgreSQL when TEST_DATABASE_URL is set, an in-memory PGlite otherwise. */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
+
+let shared: Promise<Database> | undefined;
+
+/** One migrated database per test file, closed when the file's tests end. */
+export function testDatabase(): Promise<Database> {
+  if (!shared) {
+    const opened = (async () => {
+      const db = await openDatabase({ url: TEST_DATABASE_URL, poolSize: 8 });
+      await migrate(db);
+      return db;
+    })();
+    shared = opened;
+    tap.teardown(async () => {
+      shared = undefined;
+      await (await opened).close();
+    });
+  }
+  return shared;
+}
+
+export const unique = (prefix: string) => `${prefix}-${randomBytes(6).toString('hex')}`;
+
+export interface Tenant {
+  workspace: Workspace;
+  /** events:write and scores:read */
+  key: string;
+  writeKey: string;
+  readKey: string;
+}
+
+/** A fresh workspace with a key of each kind, so no test sees another's rows. */
+export async function newTenant(db: Database): Promise<Tenant> {
+  const { workspace } = await createWorkspace(db, unique('ws'));
+  const mk = async (scopes: Scope[]) => (await createKey(db, workspace, scopes)).key;
+  return {
+    workspace,
+    key: await mk(['events:write', 'scores:read']),
+    writeKey: await mk(['events:write']),
+    readKey: await mk(['scores:read']),
+  };
+}
+
+export interface TestApp {
+  app: App;
+  db: Database;
+  logs: string[];
+}
+
+/** The real app on the test database; its logs are captured for inspection. */
+export async function testApp(t: Test, overrides: Partial<Config> = {}): Promise<TestApp> {
+  const db = await testDatabase();
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const config = defaultConfig({ LOG_LEVEL: 'info', ...overrides });
+  const app = await buildApp({ config, db, logStream: stream });
+  t.teardown(() => app.close());
+  return { app, db, logs };
+}
+
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** Deterministic event factory; `at` is minutes after a fixed origin. */
+export const ORIGIN = Date.parse('2026-01-01T00:00:00Z');
+export const at = (minutes: number) => new Date(ORIGIN + minutes * 60_000).toISOString();
