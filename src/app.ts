@@ -37,8 +37,14 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
   }).withTypeProvider<ZodTypeProvider>();
 
   installProblemHandlers(app);
+  // Once shutdown begins, answers close their connection: an idle keep-alive socket would hold the server open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   // Authentication runs before the body is read, so an unauthenticated client cannot make the server parse anything.
   app.addHook('onRequest', async (request) => {

@@ -8,7 +8,6 @@ import { parseKey, SCOPES, type Scope } from '../domain/keys.js';
 import { workspaceNameSchema } from '../domain/workspaces.js';
 import { Problem } from '../errors.js';
 import { ingestNdjson } from '../ingest/ndjson.js';
-import { serve } from '../server.js';
 
 /** Opens the configured database with every migration applied, runs `fn`, and closes it. */
 async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
@@ -49,6 +48,8 @@ export function buildCli(config: () => Config): Command {
     .command('serve')
     .description('run the API (PORT, HOST, DATABASE_URL or DATA_DIR from the environment)')
     .action(async () => {
+      // Fastify and its plugins load only for the command that serves.
+      const { serve } = await import('../server.js');
       await serve(config());
     });
 

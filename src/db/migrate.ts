@@ -1,7 +1,3 @@
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { MIGRATIONS_FOLDER, type Database } from './client.js';
 
 /** Any fixed 64-bit number; it names Rapport's migration lock among the database's advisory locks. */
@@ -15,10 +11,16 @@ export async function migrate(db: Database): Promise<void> {
   await db.withConnection(async (conn) => {
     await conn.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
+      // Each driver's migrator is loaded only when used: a command line on PostgreSQL never loads PGlite.
       if (conn.kind === 'postgres') {
-        await migratePg(drizzlePg(conn.client), { migrationsFolder: MIGRATIONS_FOLDER });
+        const [{ drizzle }, { migrate }] = await Promise.all([
+          import('drizzle-orm/node-postgres'),
+          import('drizzle-orm/node-postgres/migrator'),
+        ]);
+        await migrate(drizzle(conn.client), { migrationsFolder: MIGRATIONS_FOLDER });
       } else {
-        await migratePglite(drizzlePglite(conn.client), { migrationsFolder: MIGRATIONS_FOLDER });
+        const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')]);
+        await migrate(drizzle(conn.client), { migrationsFolder: MIGRATIONS_FOLDER });
       }
     } finally {
       await conn.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Test } from 'tap';
+import { TEST_DATABASE_URL } from '../helpers.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+/** The CLI from its sources, so a stale build can never be what is tested. */
+const CLI = ['--import', 'tsx', join(ROOT, 'src/cli/index.ts')];
+
+/** The environment of a CLI process: the test database, or a private PGlite folder. */
+export function cliEnv(t: Test, extra: Record<string, string> = {}): Record<string, string> {
+  const base: Record<string, string> = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
+  if (TEST_DATABASE_URL) base.DATABASE_URL = TEST_DATABASE_URL;
+  else {
+    const dir = mkdtempSync(join(tmpdir(), 'rapport-cli-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    base.DATA_DIR = dir;
+  }
+  return { ...base, ...extra };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(env: Record<string, string>, args: string[], stdin?: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...CLI, ...args], { env, cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+/** Starts `rapport serve` on a free port and resolves once it listens. */
+export function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; logs: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...CLI, 'serve'], {
+      env: { ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const onData = (d: Buffer) => {
+      output += d;
+      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (m) resolve({ child, url: m[1]!, logs: () => output });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
+    setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not listen within 60 s:\n${output}`));
+    }, 60_000).unref();
+  });
+}
+
+export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
