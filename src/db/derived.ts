@@ -1,4 +1,18 @@
-import type { InteractionType, NormalizedEvent } from '../domain/events.js';
+import { INTERACTION_TYPES, type InteractionType, type NormalizedEvent } from '../domain/events.js';
+import { formatMicros } from '../domain/time.js';
+import {
+  answeredDelta,
+  churnDelta,
+  CONTEXT,
+  contributionDelta,
+  PAIR_COUNTERS,
+  type Counts,
+  type PairContribution,
+  type PairState,
+  type Timed,
+} from '../scoring/pairs.js';
+import { DEFAULT_CHURN_HOURS } from '../scoring/summary.js';
+import { storeSpamScores } from './stats.js';
 import { iso, type Queryable } from './client.js';
 
 /** A follow/unfollow seen for one direction of a pair. */
@@ -19,26 +33,30 @@ interface RowDelta {
   other: string;
   out: FollowMark | null;
   in: FollowMark | null;
-  outCounts: Record<InteractionType, number>;
-  inCounts: Record<InteractionType, number>;
+  outCounts: Counts;
+  inCounts: Counts;
 }
 
-const zero = (): Record<InteractionType, number> => ({ like: 0, reply: 0, mention: 0, repost: 0 });
+const zeroCounts = (): Counts => ({ like: 0, reply: 0, mention: 0, repost: 0 });
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const pairKey = (a: string, b: string) => JSON.stringify([a, b]);
+const isPairEvent = (e: NormalizedEvent): e is NormalizedEvent & { target: string } => e.target !== null && e.target !== e.actor;
+const isConversation = (type: string) => type === 'reply' || type === 'mention';
 
 /** Folds new events into one delta per (account, other) row, both orders of each pair. */
 export function relationshipDeltas(events: readonly NormalizedEvent[]): RowDelta[] {
   const rows = new Map<string, RowDelta>();
   const row = (account: string, other: string) => {
-    const key = JSON.stringify([account, other]);
+    const key = pairKey(account, other);
     let r = rows.get(key);
     if (!r) {
-      r = { account, other, out: null, in: null, outCounts: zero(), inCounts: zero() };
+      r = { account, other, out: null, in: null, outCounts: zeroCounts(), inCounts: zeroCounts() };
       rows.set(key, r);
     }
     return r;
   };
   for (const e of events) {
-    if (e.target === null || e.target === e.actor) continue;
+    if (!isPairEvent(e)) continue;
     const forward = row(e.actor, e.target);
     const backward = row(e.target, e.actor);
     if (e.type === 'follow' || e.type === 'unfollow') {
@@ -51,9 +69,7 @@ export function relationshipDeltas(events: readonly NormalizedEvent[]): RowDelta
     }
   }
   // One global order for every writer, so concurrent batches take row locks in the same order.
-  return [...rows.values()].sort((a, b) =>
-    a.account < b.account ? -1 : a.account > b.account ? 1 : a.other < b.other ? -1 : a.other > b.other ? 1 : 0,
-  );
+  return [...rows.values()].sort((a, b) => compare(a.account, b.account) || compare(a.other, b.other));
 }
 
 const wins = (dir: 'out' | 'in') =>
@@ -61,7 +77,7 @@ const wins = (dir: 'out' | 'in') =>
      OR EXCLUDED.${dir}_follow_at > r.${dir}_follow_at
      OR (EXCLUDED.${dir}_follow_at = r.${dir}_follow_at AND NOT EXCLUDED.${dir}_follows)))`;
 
-const COUNT_COLUMNS = ['like', 'reply', 'mention', 'repost'].flatMap((t) => [`out_${t}`, `in_${t}`]);
+const COUNT_COLUMNS = INTERACTION_TYPES.flatMap((t) => [`out_${t}`, `in_${t}`]);
 
 const UPSERT_RELATIONSHIPS = `
   INSERT INTO relationships AS r (workspace_id, account, other, out_follow_at, out_follows, in_follow_at, in_follows,
@@ -69,30 +85,301 @@ const UPSERT_RELATIONSHIPS = `
   SELECT $1, u.* FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::bool[], $6::timestamptz[], $7::bool[],
                              ${COUNT_COLUMNS.map((_, i) => `$${i + 8}::int[]`).join(', ')}) AS u
   ON CONFLICT (workspace_id, account, other) DO UPDATE SET
+    prev_out_follows = r.out_follows,
+    prev_in_follows = r.in_follows,
     out_follows = CASE WHEN ${wins('out')} THEN EXCLUDED.out_follows ELSE r.out_follows END,
     out_follow_at = CASE WHEN ${wins('out')} THEN EXCLUDED.out_follow_at ELSE r.out_follow_at END,
     in_follows = CASE WHEN ${wins('in')} THEN EXCLUDED.in_follows ELSE r.in_follows END,
     in_follow_at = CASE WHEN ${wins('in')} THEN EXCLUDED.in_follow_at ELSE r.in_follow_at END,
-    ${COUNT_COLUMNS.map((c) => `${c} = r.${c} + EXCLUDED.${c}`).join(',\n    ')}`;
+    ${COUNT_COLUMNS.map((c) => `${c} = r.${c} + EXCLUDED.${c}`).join(',\n    ')}
+  RETURNING account, other, prev_out_follows, prev_in_follows, out_follows, in_follows, ${COUNT_COLUMNS.join(', ')}`;
 
-/** Brings the derived tables up to date with newly stored events (none of them stored before). */
-export async function applyDerivedState(tx: Queryable, workspaceId: number, events: readonly NormalizedEvent[]) {
-  const deltas = relationshipDeltas(events);
-  if (deltas.length === 0) return;
+type RelationshipRow = { account: string; other: string } & Record<string, boolean | number>;
+
+const countsOf = (row: RelationshipRow, dir: 'out' | 'in'): Counts =>
+  Object.fromEntries(INTERACTION_TYPES.map((t) => [t, Number(row[`${dir}_${t}`])])) as Counts;
+
+/** Counter changes per account; every field is added to the account's stored value. */
+export type StatsDelta = PairContribution & {
+  conversationsReceived: number;
+  conversationsAnswered: number;
+  posts: number;
+  linkPosts: number;
+  questionPosts: number;
+  duplicatePosts: number;
+  follows: number;
+  quickUnfollows: number;
+};
+
+export const STATS_COUNTERS = [
+  ...PAIR_COUNTERS,
+  'conversationsReceived',
+  'conversationsAnswered',
+  'posts',
+  'linkPosts',
+  'questionPosts',
+  'duplicatePosts',
+  'follows',
+  'quickUnfollows',
+] as const satisfies readonly (keyof StatsDelta)[];
+
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Accumulates per-account changes of a batch. */
+class Deltas {
+  readonly stats = new Map<string, StatsDelta>();
+  readonly peaks = new Map<string, number>();
+  readonly delays = new Map<string, Map<number, number>>();
+
+  of(account: string): StatsDelta {
+    let d = this.stats.get(account);
+    if (!d) {
+      d = Object.fromEntries(STATS_COUNTERS.map((k) => [k, 0])) as unknown as StatsDelta;
+      this.stats.set(account, d);
+    }
+    return d;
+  }
+
+  add(account: string, change: Partial<StatsDelta>) {
+    const d = this.of(account);
+    for (const [k, v] of Object.entries(change) as [keyof StatsDelta, number][]) d[k] += v;
+  }
+}
+
+async function applyRelationships(tx: Queryable, workspaceId: number, events: readonly NormalizedEvent[], deltas: Deltas) {
+  const rows = relationshipDeltas(events);
+  if (rows.length === 0) return;
+  const added = new Map(rows.map((r) => [pairKey(r.account, r.other), r]));
   const counts = COUNT_COLUMNS.map((c) => {
     const [dir, type] = c.split('_') as ['out' | 'in', InteractionType];
-    return deltas.map((d) => (dir === 'out' ? d.outCounts : d.inCounts)[type]);
+    return rows.map((d) => (dir === 'out' ? d.outCounts : d.inCounts)[type]);
   });
-  await tx.query(UPSERT_RELATIONSHIPS, [
+  const result = await tx.query<RelationshipRow>(UPSERT_RELATIONSHIPS, [
     workspaceId,
-    deltas.map((d) => d.account),
-    deltas.map((d) => d.other),
-    deltas.map((d) => d.out?.at ?? null),
-    deltas.map((d) => d.out?.follows ?? false),
-    deltas.map((d) => d.in?.at ?? null),
-    deltas.map((d) => d.in?.follows ?? false),
+    rows.map((d) => d.account),
+    rows.map((d) => d.other),
+    rows.map((d) => d.out?.at ?? null),
+    rows.map((d) => d.out?.follows ?? false),
+    rows.map((d) => d.in?.at ?? null),
+    rows.map((d) => d.in?.follows ?? false),
     ...counts,
   ]);
+  for (const row of result) {
+    const add = added.get(pairKey(row.account, row.other))!;
+    const after: PairState = {
+      outFollows: Boolean(row.out_follows),
+      inFollows: Boolean(row.in_follows),
+      out: countsOf(row, 'out'),
+      in: countsOf(row, 'in'),
+    };
+    const minus = (c: Counts, d: Counts) =>
+      Object.fromEntries(INTERACTION_TYPES.map((t) => [t, c[t] - d[t]])) as Counts;
+    const before: PairState = {
+      outFollows: Boolean(row.prev_out_follows),
+      inFollows: Boolean(row.prev_in_follows),
+      out: minus(after.out, add.outCounts),
+      in: minus(after.in, add.inCounts),
+    };
+    deltas.add(row.account, contributionDelta(before, after));
+  }
+}
+
+interface ContextEvent {
+  event_id: string;
+  type: string;
+  actor: string;
+  target: string;
+  micros: string;
+}
+
+/** Every event of the given types from actor to target with occurred_at in [lo, hi], for each entry. */
+async function pairEvents(
+  tx: Queryable,
+  workspaceId: number,
+  types: string[],
+  ranges: { actor: string; target: string; lo: bigint; hi: bigint }[],
+): Promise<ContextEvent[]> {
+  if (ranges.length === 0) return [];
+  return tx.query<ContextEvent>(
+    `SELECT e.event_id, e.type::text AS type, e.actor, e.target, (extract(epoch FROM e.occurred_at) * 1000000)::int8::text AS micros
+       FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS p(actor, target, lo, hi)
+       JOIN events e ON e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target
+                    AND e.occurred_at BETWEEN p.lo AND p.hi
+      WHERE e.type::text = ANY($6::text[])`,
+    [
+      workspaceId,
+      ranges.map((r) => r.actor),
+      ranges.map((r) => r.target),
+      ranges.map((r) => formatMicros(r.lo)),
+      ranges.map((r) => formatMicros(r.hi)),
+      types,
+    ],
+  );
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const g = groups.get(k);
+    if (g) g.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+/** Spans of new events per key, widened by `margin` on both sides. */
+function spans(events: readonly (NormalizedEvent & { target: string })[], key: (e: NormalizedEvent & { target: string }) => [string, string], margin: bigint) {
+  const byKey = new Map<string, { actor: string; target: string; lo: bigint; hi: bigint }>();
+  for (const e of events) {
+    const [actor, target] = key(e);
+    const k = pairKey(actor, target);
+    const s = byKey.get(k);
+    if (!s) byKey.set(k, { actor, target, lo: e.occurredAtMicros - margin, hi: e.occurredAtMicros + margin });
+    else {
+      if (e.occurredAtMicros - margin < s.lo) s.lo = e.occurredAtMicros - margin;
+      if (e.occurredAtMicros + margin > s.hi) s.hi = e.occurredAtMicros + margin;
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** response_rate's numerator: answers can arrive before or after what they answer, in any batch. */
+async function applyConversations(tx: Queryable, workspaceId: number, events: readonly NormalizedEvent[], newIds: Set<string>, deltas: Deltas) {
+  const talk = events.filter(isPairEvent).filter((e) => isConversation(e.type));
+  for (const e of talk) deltas.add(e.target, { conversationsReceived: 1 });
+  const ordered = (e: { actor: string; target: string }): [string, string] =>
+    e.actor < e.target ? [e.actor, e.target] : [e.target, e.actor];
+  const pairs = spans(talk, ordered, CONTEXT.responseWindow);
+  const context = await pairEvents(
+    tx,
+    workspaceId,
+    ['reply', 'mention'],
+    pairs.flatMap((p) => [p, { ...p, actor: p.target, target: p.actor }]),
+  );
+  const byPair = groupBy(context, (c) => pairKey(...ordered(c)));
+  for (const p of pairs) {
+    const all = byPair.get(pairKey(p.actor, p.target)) ?? [];
+    const timed = (from: string): Timed[] =>
+      all.filter((c) => c.actor === from).map((c) => ({ at: BigInt(c.micros), isNew: newIds.has(c.event_id) }));
+    const fromA = timed(p.actor);
+    const fromB = timed(p.target);
+    deltas.add(p.actor, { conversationsAnswered: answeredDelta(fromB, fromA) });
+    deltas.add(p.target, { conversationsAnswered: answeredDelta(fromA, fromB) });
+  }
+}
+
+/** follows, follow_days and the unfollow-delay histogram (quick_unfollows for any churn_hours). */
+async function applyFollowChurn(tx: Queryable, workspaceId: number, events: readonly NormalizedEvent[], newIds: Set<string>, deltas: Deltas) {
+  const marks = events.filter(isPairEvent).filter((e) => e.type === 'follow' || e.type === 'unfollow');
+  const days = new Map<string, number>();
+  for (const e of marks) {
+    if (e.type !== 'follow') continue;
+    deltas.add(e.actor, { follows: 1 });
+    const k = pairKey(e.actor, e.occurredAt.slice(0, 10));
+    days.set(k, (days.get(k) ?? 0) + 1);
+  }
+  if (days.size > 0) {
+    const entries = [...days.entries()].sort(([a], [b]) => compare(a, b)).map(([k, n]) => [...(JSON.parse(k) as [string, string]), n] as const);
+    const rows = await tx.query<{ account: string; follows: number }>(
+      `INSERT INTO follow_days AS d (workspace_id, account, day, follows)
+       SELECT $1, u.* FROM unnest($2::text[], $3::date[], $4::int[]) AS u
+       ON CONFLICT (workspace_id, account, day) DO UPDATE SET follows = d.follows + EXCLUDED.follows
+       RETURNING account, follows`,
+      [workspaceId, entries.map((e) => e[0]), entries.map((e) => e[1]), entries.map((e) => e[2])],
+    );
+    for (const r of rows) deltas.peaks.set(r.account, Math.max(deltas.peaks.get(r.account) ?? 0, r.follows));
+  }
+  const pairs = spans(marks, (e) => [e.actor, e.target], CONTEXT.maxChurn);
+  const context = await pairEvents(tx, workspaceId, ['follow', 'unfollow'], pairs);
+  const byPair = groupBy(context, (c) => pairKey(c.actor, c.target));
+  for (const p of pairs) {
+    const all = byPair.get(pairKey(p.actor, p.target)) ?? [];
+    const timed = (type: string): Timed[] =>
+      all.filter((c) => c.type === type).map((c) => ({ at: BigInt(c.micros), isNew: newIds.has(c.event_id) }));
+    const change = churnDelta(timed('follow'), timed('unfollow'));
+    if (change.size === 0) continue;
+    let histogram = deltas.delays.get(p.actor);
+    if (!histogram) deltas.delays.set(p.actor, (histogram = new Map()));
+    let quick = 0;
+    for (const [hours, n] of change) {
+      histogram.set(hours, (histogram.get(hours) ?? 0) + n);
+      if (hours <= DEFAULT_CHURN_HOURS) quick += n;
+    }
+    deltas.add(p.actor, { quickUnfollows: quick });
+  }
+  const flat = [...deltas.delays.entries()]
+    .sort(([a], [b]) => compare(a, b))
+    .flatMap(([account, h]) => [...h.entries()].sort(([a], [b]) => a - b).filter(([, n]) => n !== 0).map(([hours, n]) => [account, hours, n] as const));
+  if (flat.length > 0) {
+    await tx.query(
+      `INSERT INTO unfollow_delays AS d (workspace_id, account, hours, follows)
+       SELECT $1, u.* FROM unnest($2::text[], $3::int[], $4::int[]) AS u
+       ON CONFLICT (workspace_id, account, hours) DO UPDATE SET follows = d.follows + EXCLUDED.follows`,
+      [workspaceId, flat.map((f) => f[0]), flat.map((f) => f[1]), flat.map((f) => f[2])],
+    );
+  }
+}
+
+/** posts, link/question posts and duplicates (through the per-fingerprint counts). */
+async function applyPosts(tx: Queryable, workspaceId: number, events: readonly NormalizedEvent[], deltas: Deltas) {
+  const posts = events.filter((e) => e.type === 'post');
+  const fingerprints = new Map<string, { account: string; fingerprint: Buffer; n: number }>();
+  for (const p of posts) {
+    deltas.add(p.actor, { posts: 1, linkPosts: p.hasLink ? 1 : 0, questionPosts: p.isQuestion ? 1 : 0 });
+    if (!p.fingerprint) continue;
+    const k = pairKey(p.actor, p.fingerprint.toString('hex'));
+    const f = fingerprints.get(k);
+    if (f) f.n++;
+    else fingerprints.set(k, { account: p.actor, fingerprint: p.fingerprint, n: 1 });
+  }
+  if (fingerprints.size === 0) return;
+  const list = [...fingerprints.entries()].sort(([a], [b]) => compare(a, b)).map(([, f]) => f);
+  const rows = await tx.query<{ account: string; fingerprint: Uint8Array; posts: number }>(
+    `INSERT INTO post_fingerprints AS f (workspace_id, account, fingerprint, posts)
+     SELECT $1, u.* FROM unnest($2::text[], $3::bytea[], $4::int[]) AS u
+     ON CONFLICT (workspace_id, account, fingerprint) DO UPDATE SET posts = f.posts + EXCLUDED.posts
+     RETURNING account, fingerprint, posts`,
+    [workspaceId, list.map((f) => f.account), list.map((f) => f.fingerprint), list.map((f) => f.n)],
+  );
+  for (const r of rows) {
+    const added = fingerprints.get(pairKey(r.account, Buffer.from(r.fingerprint).toString('hex')))!.n;
+    // k equal posts make k − 1 duplicates.
+    const dup = (k: number) => Math.max(k - 1, 0);
+    deltas.add(r.account, { duplicatePosts: dup(r.posts) - dup(r.posts - added) });
+  }
+}
+
+const STATS_COLUMNS = STATS_COUNTERS.map(snake);
+
+/** Adds the batch's changes to account_stats and refreshes the stored spam score of every account touched. */
+async function applyStats(tx: Queryable, workspaceId: number, deltas: Deltas) {
+  const accounts = [...new Set([...deltas.stats.keys(), ...deltas.peaks.keys()])].sort(compare);
+  if (accounts.length === 0) return;
+  const columns = STATS_COUNTERS.map((k) => accounts.map((a) => deltas.stats.get(a)?.[k] ?? 0));
+  const rows = await tx.query<Record<string, number> & { account: string }>(
+    `INSERT INTO account_stats AS s (workspace_id, account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows)
+     SELECT $1, u.* FROM unnest($2::text[], ${STATS_COLUMNS.map((_, i) => `$${i + 3}::int8[]`).join(', ')},
+                                $${STATS_COLUMNS.length + 3}::int8[]) AS u
+     ON CONFLICT (workspace_id, account) DO UPDATE SET
+       ${STATS_COLUMNS.map((c) => `${c} = s.${c} + EXCLUDED.${c}`).join(',\n       ')},
+       peak_daily_follows = GREATEST(s.peak_daily_follows, EXCLUDED.peak_daily_follows)
+     RETURNING account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows`,
+    [workspaceId, accounts, ...columns, accounts.map((a) => deltas.peaks.get(a) ?? 0)],
+  );
+  await storeSpamScores(tx, workspaceId, rows);
+}
+
+/** Brings every derived table up to date with newly stored events (none of them stored before). */
+export async function applyDerivedState(tx: Queryable, workspaceId: number, events: readonly NormalizedEvent[]) {
+  if (events.length === 0) return;
+  const newIds = new Set(events.map((e) => e.id));
+  const deltas = new Deltas();
+  await applyRelationships(tx, workspaceId, events, deltas);
+  await applyConversations(tx, workspaceId, events, newIds, deltas);
+  await applyFollowChurn(tx, workspaceId, events, newIds, deltas);
+  await applyPosts(tx, workspaceId, events, deltas);
+  await applyStats(tx, workspaceId, deltas);
 }
 
 export interface FollowState {

@@ -1,9 +1,13 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   customType,
+  date,
+  doublePrecision,
   index,
   integer,
+  smallint,
   pgEnum,
   pgTable,
   primaryKey,
@@ -85,6 +89,9 @@ export const relationships = pgTable(
     outFollows: boolean('out_follows').notNull().default(false),
     inFollowAt: tstz('in_follow_at'),
     inFollows: boolean('in_follows').notNull().default(false),
+    /** The follow states before the latest write, so the writer can tell what changed. */
+    prevOutFollows: boolean('prev_out_follows').notNull().default(false),
+    prevInFollows: boolean('prev_in_follows').notNull().default(false),
     outLike: integer('out_like').notNull().default(0),
     outReply: integer('out_reply').notNull().default(0),
     outMention: integer('out_mention').notNull().default(0),
@@ -94,5 +101,95 @@ export const relationships = pgTable(
     inMention: integer('in_mention').notNull().default(0),
     inRepost: integer('in_repost').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.workspaceId, t.account, t.other] })],
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.account, t.other] }),
+    // non-followers (oldest follow first) and fans read these.
+    index('relationships_following').on(t.workspaceId, t.account, t.outFollowAt).where(sql`${t.outFollows}`),
+    index('relationships_followers').on(t.workspaceId, t.account, t.inFollowAt).where(sql`${t.inFollows}`),
+  ],
+);
+
+const counter = (name: string) => bigint(name, { mode: 'number' }).notNull().default(0);
+
+/**
+ * Every all-time counter behind an account's scores (src/scoring/summary.ts), kept by ingest so a
+ * read is one row. The pair counters are sums over the account's relationships rows; the others
+ * are sums over its events. `spam_score` is stored for ranking (all time, default churn_hours).
+ */
+export const accountStats = pgTable(
+  'account_stats',
+  {
+    workspaceId: integer('workspace_id').notNull(),
+    account: text('account').notNull(),
+    followers: counter('followers'),
+    following: counter('following'),
+    mutual: counter('mutual'),
+    partnersEngaged: counter('partners_engaged'),
+    partnersEngaging: counter('partners_engaging'),
+    partnersMutual: counter('partners_mutual'),
+    exchangeMin: counter('exchange_min'),
+    interactionsSent: counter('interactions_sent'),
+    receivedLike: counter('received_like'),
+    receivedReply: counter('received_reply'),
+    receivedMention: counter('received_mention'),
+    receivedRepost: counter('received_repost'),
+    engagedFollowers: counter('engaged_followers'),
+    likedAccounts: counter('liked_accounts'),
+    likeForLikeAccounts: counter('like_for_like_accounts'),
+    conversationsReceived: counter('conversations_received'),
+    conversationsAnswered: counter('conversations_answered'),
+    posts: counter('posts'),
+    linkPosts: counter('link_posts'),
+    questionPosts: counter('question_posts'),
+    duplicatePosts: counter('duplicate_posts'),
+    follows: counter('follows'),
+    quickUnfollows: counter('quick_unfollows'),
+    peakDailyFollows: counter('peak_daily_follows'),
+    spamScore: doublePrecision('spam_score').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.account] }),
+    index('account_stats_spam').on(t.workspaceId, t.spamScore, t.account),
+    index('account_stats_followers').on(t.workspaceId, t.followers, t.account),
+  ],
+);
+
+/** How many of an account's posts carry each fingerprint: duplicates are Σ (n − 1). */
+export const postFingerprints = pgTable(
+  'post_fingerprints',
+  {
+    workspaceId: integer('workspace_id').notNull(),
+    account: text('account').notNull(),
+    fingerprint: bytea('fingerprint').notNull(),
+    posts: integer('posts').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.account, t.fingerprint] })],
+);
+
+/** Follow events per account and UTC day, for peak_daily_follows. */
+export const followDays = pgTable(
+  'follow_days',
+  {
+    workspaceId: integer('workspace_id').notNull(),
+    account: text('account').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    follows: integer('follows').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.account, t.day] })],
+);
+
+/**
+ * A histogram per account of the hours (rounded up) from each follow to the first later unfollow
+ * of the same target, up to MAX_CHURN_HOURS: quick_unfollows for any churn_hours H is the sum of
+ * the buckets ≤ H.
+ */
+export const unfollowDelays = pgTable(
+  'unfollow_delays',
+  {
+    workspaceId: integer('workspace_id').notNull(),
+    account: text('account').notNull(),
+    hours: smallint('hours').notNull(),
+    follows: integer('follows').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.account, t.hours] })],
 );

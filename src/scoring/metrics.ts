@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { raisedFlags, spamScore, SIGNAL_DOCS, WEIGHTS, FLAGS, METRIC_NAMES, type SignalName } from './spam.js';
+import { RESPONSE_WINDOW_HOURS, type Summary } from './summary.js';
+
+/**
+ * Every metric of SPEC §3: its definition (documentation, OpenAPI descriptions) and its
+ * computation from a Summary. The endpoints, the ranking and the docs all read from here.
+ */
+
+export interface Ratio {
+  value: number | null;
+  numerator: number;
+  denominator: number;
+}
+
+export const ratio = (numerator: number, denominator: number): Ratio => ({
+  value: denominator === 0 ? null : numerator / denominator,
+  numerator,
+  denominator,
+});
+
+const count = (description: string) => z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe(description);
+const ratioOf = (description: string) =>
+  z
+    .object({
+      value: z.number().min(0).max(1e15).nullable().describe('numerator / denominator; null when the denominator is 0'),
+      numerator: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      denominator: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    })
+    .describe(description);
+
+export const DEFINITIONS = {
+  followers: 'Accounts X with an active follow X→A (current state, whatever the window).',
+  following: 'Accounts Y with an active follow A→Y (current state).',
+  mutual: 'Accounts that A follows and that follow A (current state).',
+  follow_back_rate: 'mutual / following: of the accounts A follows, the share that follow A back.',
+  followers_followed_back: 'mutual / followers: of the accounts following A, the share A follows back.',
+  graph_reciprocity: '2·mutual / (followers + following); equals networkx reciprocity(G, A) on the follow graph.',
+  following_to_followers: 'following / followers.',
+  partners_engaged: 'Distinct accounts X ≠ A that A directed an interaction (like, reply, mention, repost) at.',
+  partners_engaging: 'Distinct accounts X ≠ A that directed an interaction at A.',
+  partners_mutual: 'Accounts that are both engaged and engaging.',
+  engagement_reciprocity: 'partners_mutual / partners_engaged: of those A interacts with, the share who interact back.',
+  exchange_balance:
+    'Σ_X min(out(A,X), in(X,A)) / Σ_X out(A,X), where out and in count interactions between the pair: how much of what A gives comes back.',
+  response_rate: `Of the replies and mentions A received from others, the share A answered with a reply or mention to the same account within ${RESPONSE_WINDOW_HOURS} hours after (the answer may lie past \`until\`).`,
+  interactions_received: 'Interactions from accounts X ≠ A directed at A, by type, and their total.',
+  engaged_followers: 'Current followers that directed at least one interaction at A.',
+  engaged_follower_ratio: 'engaged_followers / followers.',
+  interactions_per_follower: 'interactions_received.total / followers.',
+  posts: '`post` events by A.',
+  link_post_ratio: 'Share of A’s posts with has_link.',
+  question_ratio: 'Share of A’s posts with is_question.',
+  duplicate_post_ratio:
+    'Share of A’s posts whose fingerprint equals that of an earlier post of A’s: k equal posts make k − 1 duplicates; a post whose normalised text is empty (or that has no text) has no fingerprint.',
+  follows: '`follow` events by A (to accounts other than A).',
+  quick_unfollows: 'Follows by A followed by an unfollow of the same target within churn_hours after (the unfollow may lie past `until`).',
+  follow_churn_ratio: 'quick_unfollows / follows.',
+  peak_daily_follows: 'Most `follow` events by A in one UTC calendar day.',
+  like_for_like_ratio:
+    'Of the distinct accounts X that A liked, the share that also liked A and had no reply or mention with A in either direction.',
+  spam_score: `In [0, 1]: 1 − Π(1 − weight × strength) over the signals ${Object.keys(WEIGHTS).join(', ')}; monotone in each signal; each signal's strength, weight and contribution are returned.`,
+  flags: 'Named findings, each with the thresholds that raised it and the actual values.',
+} as const;
+
+export type MetricName = keyof typeof DEFINITIONS;
+
+export const reciprocitySchema = z.object({
+  followers: count(DEFINITIONS.followers),
+  following: count(DEFINITIONS.following),
+  mutual: count(DEFINITIONS.mutual),
+  follow_back_rate: ratioOf(DEFINITIONS.follow_back_rate),
+  followers_followed_back: ratioOf(DEFINITIONS.followers_followed_back),
+  graph_reciprocity: ratioOf(DEFINITIONS.graph_reciprocity),
+  following_to_followers: ratioOf(DEFINITIONS.following_to_followers),
+  partners_engaged: count(DEFINITIONS.partners_engaged),
+  partners_engaging: count(DEFINITIONS.partners_engaging),
+  partners_mutual: count(DEFINITIONS.partners_mutual),
+  engagement_reciprocity: ratioOf(DEFINITIONS.engagement_reciprocity),
+  exchange_balance: ratioOf(DEFINITIONS.exchange_balance),
+  response_rate: ratioOf(DEFINITIONS.response_rate),
+});
+
+export const engagementSchema = z.object({
+  interactions_received: z
+    .object({ like: count('likes'), reply: count('replies'), mention: count('mentions'), repost: count('reposts'), total: count('all four') })
+    .describe(DEFINITIONS.interactions_received),
+  engaged_followers: count(DEFINITIONS.engaged_followers),
+  engaged_follower_ratio: ratioOf(DEFINITIONS.engaged_follower_ratio),
+  interactions_per_follower: ratioOf(DEFINITIONS.interactions_per_follower),
+});
+
+const signalNames = Object.keys(WEIGHTS) as [SignalName, ...SignalName[]];
+
+export const spamSchema = z.object({
+  posts: count(DEFINITIONS.posts),
+  link_post_ratio: ratioOf(DEFINITIONS.link_post_ratio),
+  question_ratio: ratioOf(DEFINITIONS.question_ratio),
+  duplicate_post_ratio: ratioOf(DEFINITIONS.duplicate_post_ratio),
+  follows: count(DEFINITIONS.follows),
+  quick_unfollows: count(DEFINITIONS.quick_unfollows),
+  follow_churn_ratio: ratioOf(DEFINITIONS.follow_churn_ratio),
+  peak_daily_follows: count(DEFINITIONS.peak_daily_follows),
+  like_for_like_ratio: ratioOf(DEFINITIONS.like_for_like_ratio),
+  spam_score: z.number().min(0).max(1).describe(DEFINITIONS.spam_score),
+  signals: z
+    .array(
+      z.object({
+        signal: z.enum(signalNames).describe(Object.entries(SIGNAL_DOCS).map(([k, v]) => `${k}: ${v}`).join('; ')),
+        strength: z.number().min(0).max(1),
+        weight: z.number().min(0).max(1),
+        contribution: z.number().min(0).max(1).describe('weight × strength'),
+      }),
+    )
+    .max(signalNames.length)
+    .describe('Each signal behind spam_score.'),
+  flags: z
+    .array(
+      z.object({
+        flag: z.enum(signalNames).describe(
+          Object.entries(FLAGS)
+            .map(([k, f]) => `${k}: ${f.description} (${f.when.map((c) => `${METRIC_NAMES[c.metric]} ${c.op} ${c.value}`).join(' and ')})`)
+            .join('; '),
+        ),
+        description: z.string().max(500),
+        thresholds: z
+          .array(z.object({ metric: z.string().max(100), op: z.string().max(2), threshold: z.number(), actual: z.number() }))
+          .max(10),
+      }),
+    )
+    .max(signalNames.length)
+    .describe(DEFINITIONS.flags),
+});
+
+export type ReciprocitySection = z.infer<typeof reciprocitySchema>;
+export type EngagementSection = z.infer<typeof engagementSchema>;
+export type SpamSection = z.infer<typeof spamSchema>;
+
+export function reciprocity(s: Summary): ReciprocitySection {
+  return {
+    followers: s.followers,
+    following: s.following,
+    mutual: s.mutual,
+    follow_back_rate: ratio(s.mutual, s.following),
+    followers_followed_back: ratio(s.mutual, s.followers),
+    graph_reciprocity: ratio(2 * s.mutual, s.followers + s.following),
+    following_to_followers: ratio(s.following, s.followers),
+    partners_engaged: s.partnersEngaged,
+    partners_engaging: s.partnersEngaging,
+    partners_mutual: s.partnersMutual,
+    engagement_reciprocity: ratio(s.partnersMutual, s.partnersEngaged),
+    exchange_balance: ratio(s.exchangeMin, s.interactionsSent),
+    response_rate: ratio(s.conversationsAnswered, s.conversationsReceived),
+  };
+}
+
+const receivedTotal = (s: Summary) => s.received.like + s.received.reply + s.received.mention + s.received.repost;
+
+export function engagement(s: Summary): EngagementSection {
+  return {
+    interactions_received: { ...s.received, total: receivedTotal(s) },
+    engaged_followers: s.engagedFollowers,
+    engaged_follower_ratio: ratio(s.engagedFollowers, s.followers),
+    interactions_per_follower: ratio(receivedTotal(s), s.followers),
+  };
+}
+
+export function spam(s: Summary): SpamSection {
+  const inputs = {
+    posts: s.posts,
+    linkPostRatio: ratio(s.linkPosts, s.posts).value,
+    questionRatio: ratio(s.questionPosts, s.posts).value,
+    duplicatePostRatio: ratio(s.duplicatePosts, s.posts).value,
+    follows: s.follows,
+    followChurnRatio: ratio(s.quickUnfollows, s.follows).value,
+    peakDailyFollows: s.peakDailyFollows,
+    likedAccounts: s.likedAccounts,
+    likeForLikeRatio: ratio(s.likeForLikeAccounts, s.likedAccounts).value,
+    followers: s.followers,
+    engagedFollowerRatio: ratio(s.engagedFollowers, s.followers).value,
+  };
+  const { score, signals } = spamScore(inputs);
+  return {
+    posts: s.posts,
+    link_post_ratio: ratio(s.linkPosts, s.posts),
+    question_ratio: ratio(s.questionPosts, s.posts),
+    duplicate_post_ratio: ratio(s.duplicatePosts, s.posts),
+    follows: s.follows,
+    quick_unfollows: s.quickUnfollows,
+    follow_churn_ratio: ratio(s.quickUnfollows, s.follows),
+    peak_daily_follows: s.peakDailyFollows,
+    like_for_like_ratio: ratio(s.likeForLikeAccounts, s.likedAccounts),
+    spam_score: score,
+    signals,
+    flags: raisedFlags(inputs),
+  };
+}
