@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { authenticateAdmin, authenticateKey } from './http/auth.js';
 import { installProblemHandlers } from './http/problems.js';
+import { accountRoutes } from './http/routes/accounts.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { eventRoutes } from './http/routes/events.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -61,6 +62,7 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     api.removeContentTypeParser('text/plain');
     await api.register(healthRoutes, { db });
     await api.register(eventRoutes, { db });
+    await api.register(accountRoutes, { db });
     if (config.ADMIN_TOKEN) await api.register(adminRoutes, { db });
   });
   return app;

@@ -38,8 +38,8 @@ interface RowDelta {
 }
 
 const zeroCounts = (): Counts => ({ like: 0, reply: 0, mention: 0, repost: 0 });
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const pairKey = (a: string, b: string) => JSON.stringify([a, b]);
+export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+export const pairKey = (a: string, b: string) => JSON.stringify([a, b]);
 const isPairEvent = (e: NormalizedEvent): e is NormalizedEvent & { target: string } => e.target !== null && e.target !== e.actor;
 const isConversation = (type: string) => type === 'reply' || type === 'mention';
 
@@ -125,8 +125,8 @@ export const STATS_COUNTERS = [
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-/** Accumulates per-account changes of a batch. */
-class Deltas {
+/** Accumulates per-account changes of a batch (or, negated, of an erasure). */
+export class Deltas {
   readonly stats = new Map<string, StatsDelta>();
   readonly peaks = new Map<string, number>();
   readonly delays = new Map<string, Map<number, number>>();
@@ -217,7 +217,7 @@ async function pairEvents(
   );
 }
 
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);
@@ -353,7 +353,7 @@ async function applyPosts(tx: Queryable, workspaceId: number, events: readonly N
 const STATS_COLUMNS = STATS_COUNTERS.map(snake);
 
 /** Adds the batch's changes to account_stats and refreshes the stored spam score of every account touched. */
-async function applyStats(tx: Queryable, workspaceId: number, deltas: Deltas) {
+export async function applyStats(tx: Queryable, workspaceId: number, deltas: Deltas) {
   const accounts = [...new Set([...deltas.stats.keys(), ...deltas.peaks.keys()])].sort(compare);
   if (accounts.length === 0) return;
   const columns = STATS_COUNTERS.map((k) => accounts.map((a) => deltas.stats.get(a)?.[k] ?? 0));
@@ -375,6 +375,11 @@ export async function applyDerivedState(tx: Queryable, workspaceId: number, even
   if (events.length === 0) return;
   const newIds = new Set(events.map((e) => e.id));
   const deltas = new Deltas();
+  // Every account an event names has a row, so the ranking lists exactly the accounts that exist.
+  for (const e of events) {
+    deltas.of(e.actor);
+    if (e.target !== null) deltas.of(e.target);
+  }
   await applyRelationships(tx, workspaceId, events, deltas);
   await applyConversations(tx, workspaceId, events, newIds, deltas);
   await applyFollowChurn(tx, workspaceId, events, newIds, deltas);

@@ -195,3 +195,44 @@ export function spam(s: Summary): SpamSection {
     flags: raisedFlags(inputs),
   };
 }
+
+const ratioSql = (numerator: string, denominator: string) =>
+  `CASE WHEN (${denominator}) = 0 THEN NULL ELSE (${numerator})::float8 / (${denominator}) END`;
+const RECEIVED_SQL = 'received_like + received_reply + received_mention + received_repost';
+
+/**
+ * Every metric the ranking sorts by, as an expression over account_stats: all-time values with
+ * the default churn_hours (a test holds each equal to the scores endpoint's).
+ */
+export const RANKING_SQL = {
+  spam_score: 'spam_score',
+  followers: 'followers',
+  following: 'following',
+  mutual: 'mutual',
+  follow_back_rate: ratioSql('mutual', 'following'),
+  followers_followed_back: ratioSql('mutual', 'followers'),
+  graph_reciprocity: ratioSql('2 * mutual', 'followers + following'),
+  following_to_followers: ratioSql('following', 'followers'),
+  partners_engaged: 'partners_engaged',
+  partners_engaging: 'partners_engaging',
+  partners_mutual: 'partners_mutual',
+  engagement_reciprocity: ratioSql('partners_mutual', 'partners_engaged'),
+  exchange_balance: ratioSql('exchange_min', 'interactions_sent'),
+  response_rate: ratioSql('conversations_answered', 'conversations_received'),
+  interactions_received: RECEIVED_SQL,
+  engaged_followers: 'engaged_followers',
+  engaged_follower_ratio: ratioSql('engaged_followers', 'followers'),
+  interactions_per_follower: ratioSql(RECEIVED_SQL, 'followers'),
+  posts: 'posts',
+  link_post_ratio: ratioSql('link_posts', 'posts'),
+  question_ratio: ratioSql('question_posts', 'posts'),
+  duplicate_post_ratio: ratioSql('duplicate_posts', 'posts'),
+  follows: 'follows',
+  quick_unfollows: 'quick_unfollows',
+  follow_churn_ratio: ratioSql('quick_unfollows', 'follows'),
+  peak_daily_follows: 'peak_daily_follows',
+  like_for_like_ratio: ratioSql('like_for_like_accounts', 'liked_accounts'),
+} as const satisfies Partial<Record<MetricName, string>>;
+
+export type RankingMetric = keyof typeof RANKING_SQL;
+export const RANKING_METRICS = Object.keys(RANKING_SQL) as [RankingMetric, ...RankingMetric[]];

@@ -1,0 +1,369 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  accountSummary,
+  decodeCursor,
+  encodeCursor,
+  interactionsByHour,
+  oneWayFollows,
+  partners,
+  rankAccounts,
+  rankKey,
+  WEEKDAYS,
+  type Window,
+} from '../../db/accounts.js';
+import type { Database } from '../../db/client.js';
+import { eraseAccount } from '../../db/erase.js';
+import { formatMicros, parseRfc3339 } from '../../domain/time.js';
+import { accountSchema } from '../../domain/validate.js';
+import { Problem } from '../../errors.js';
+import {
+  engagement,
+  engagementSchema,
+  RANKING_METRICS,
+  reciprocity,
+  reciprocitySchema,
+  spam,
+  spamSchema,
+} from '../../scoring/metrics.js';
+import { DEFAULT_CHURN_HOURS, MAX_CHURN_HOURS, type Summary } from '../../scoring/summary.js';
+
+const instant = z
+  .string()
+  .max(64)
+  .refine((s) => parseRfc3339(s) !== null, 'must be an RFC 3339 date-time with an offset');
+
+const windowQuery = z.object({
+  since: instant.optional().describe('Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until).'),
+  until: instant.optional().describe('End of the window (exclusive), RFC 3339.'),
+  churn_hours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_CHURN_HOURS)
+    .default(DEFAULT_CHURN_HOURS)
+    .describe('How soon an unfollow must follow a follow to count as a quick unfollow.'),
+});
+
+const windowSchema = z
+  .object({
+    since: z.string().max(64).nullable(),
+    until: z.string().max(64).nullable(),
+    churn_hours: z.number().int().min(1).max(MAX_CHURN_HOURS),
+  })
+  .describe('The window the activity metrics cover (null: open); follow-graph metrics are always the current state.');
+
+function toWindow(q: { since?: string | undefined; until?: string | undefined; churn_hours: number }): Window {
+  const since = q.since === undefined ? null : parseRfc3339(q.since)!.micros;
+  const until = q.until === undefined ? null : parseRfc3339(q.until)!.micros;
+  if (since !== null && until !== null && until <= since) {
+    throw new Problem('validation_failed', 'until must be later than since', {
+      errors: [{ field: 'query.until', message: 'must be later than since' }],
+    });
+  }
+  return { since, until, churnHours: q.churn_hours };
+}
+
+const describeWindow = (w: Window) => ({
+  since: w.since === null ? null : formatMicros(w.since),
+  until: w.until === null ? null : formatMicros(w.until),
+  churn_hours: w.churnHours,
+});
+
+const accountParams = z.object({ account: accountSchema });
+const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page.'),
+  cursor: z.string().max(2000).optional().describe('`next_cursor` of the previous page.'),
+};
+
+function cursorOf<T>(cursor: string | undefined, valid: (v: unknown[]) => v is T & unknown[]): T | null {
+  if (cursor === undefined) return null;
+  const decoded = decodeCursor(cursor);
+  if (!decoded || !valid(decoded)) {
+    throw new Problem('validation_failed', 'the cursor is not one this service issued', {
+      errors: [{ field: 'query.cursor', message: 'not a valid cursor' }],
+    });
+  }
+  return decoded;
+}
+
+const sectionsSchema = z.object({
+  account: z.string().max(256),
+  window: windowSchema,
+  reciprocity: reciprocitySchema,
+  engagement: engagementSchema,
+  spam: spamSchema,
+});
+
+const followEdgesSchema = z.object({
+  account: z.string().max(256),
+  items: z.array(z.object({ account: z.string().max(256), followed_at: z.string().max(64) })).max(1000),
+  next_cursor: z.string().max(2000).nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+});
+
+const countsSchema = z.object({
+  like: z.number().int().min(0),
+  reply: z.number().int().min(0),
+  mention: z.number().int().min(0),
+  repost: z.number().int().min(0),
+  total: z.number().int().min(0),
+});
+
+const isTimeCursor = (v: unknown[]): v is [string, string] =>
+  v.length === 2 && typeof v[0] === 'string' && parseRfc3339(v[0]) !== null && typeof v[1] === 'string';
+
+export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
+  const summaryOf = (workspaceId: number, account: string, w: Window) => accountSummary(db, workspaceId, account, w);
+
+  app.get(
+    '/v1/accounts/:account/scores',
+    {
+      config: { scope: 'scores:read' },
+      schema: { params: accountParams, querystring: windowQuery, response: { 200: sectionsSchema } },
+    },
+    async (request) => {
+      const w = toWindow(request.query);
+      const s = await summaryOf(request.workspaceId, request.params.account, w);
+      return { account: request.params.account, window: describeWindow(w), reciprocity: reciprocity(s), engagement: engagement(s), spam: spam(s) };
+    },
+  );
+
+  const sections = { reciprocity: [reciprocitySchema, reciprocity], engagement: [engagementSchema, engagement], spam: [spamSchema, spam] } as const;
+  for (const [name, [schema, compute]] of Object.entries(sections)) {
+    app.get(
+      `/v1/accounts/:account/${name}`,
+      {
+        config: { scope: 'scores:read' },
+        schema: {
+          params: accountParams,
+          querystring: windowQuery,
+          response: { 200: z.object({ account: z.string().max(256), window: windowSchema, [name]: schema }) },
+        },
+      },
+      async (request) => {
+        const w = toWindow(request.query);
+        const summary = await summaryOf(request.workspaceId, request.params.account, w);
+        const section = (compute as (s: Summary) => unknown)(summary);
+        // The response schema (built from the same table) checks the shape at run time.
+        return { account: request.params.account, window: describeWindow(w), [name]: section } as never;
+      },
+    );
+  }
+
+  app.post(
+    '/v1/scores/batch',
+    {
+      config: { scope: 'scores:read' },
+      schema: {
+        body: z.strictObject({
+          accounts: z.array(accountSchema).min(1).max(100).describe('Up to 100 accounts.'),
+          since: windowQuery.shape.since,
+          until: windowQuery.shape.until,
+          churn_hours: z.number().int().min(1).max(MAX_CHURN_HOURS).default(DEFAULT_CHURN_HOURS),
+        }),
+        response: { 200: z.object({ window: windowSchema, results: z.array(sectionsSchema.omit({ window: true })).max(100) }) },
+      },
+    },
+    async (request) => {
+      const w = toWindow(request.body);
+      const accounts = [...new Set(request.body.accounts)];
+      const results = [];
+      for (const account of accounts) {
+        const s = await summaryOf(request.workspaceId, account, w);
+        results.push({ account, reciprocity: reciprocity(s), engagement: engagement(s), spam: spam(s) });
+      }
+      return { window: describeWindow(w), results };
+    },
+  );
+
+  app.get(
+    '/v1/accounts',
+    {
+      config: { scope: 'scores:read' },
+      schema: {
+        querystring: z.object({
+          sort: z.enum(RANKING_METRICS).default('spam_score').describe('The all-time metric to rank by (default churn_hours).'),
+          order: z.enum(['asc', 'desc']).default('desc'),
+          min_followers: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+          ...pageQuery,
+        }),
+        response: {
+          200: z.object({
+            sort: z.enum(RANKING_METRICS),
+            order: z.enum(['asc', 'desc']),
+            items: z
+              .array(
+                z.object({
+                  account: z.string().max(256),
+                  value: z.number().nullable().describe('The account’s value of `sort` (a ratio may be null).'),
+                  followers: z.number().int().min(0),
+                  following: z.number().int().min(0),
+                  spam_score: z.number().min(0).max(1),
+                }),
+              )
+              .max(1000),
+            next_cursor: z.string().max(2000).nullable(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const after = cursorOf(q.cursor, (v): v is [number, string] => v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'string');
+      const rows = await rankAccounts(db, request.workspaceId, { metric: q.sort, order: q.order, minFollowers: q.min_followers, limit: q.limit + 1, after });
+      const items = rows.slice(0, q.limit);
+      const last = items[items.length - 1];
+      return {
+        sort: q.sort,
+        order: q.order,
+        items,
+        next_cursor: rows.length > q.limit && last ? encodeCursor(rankKey(q.sort, last)) : null,
+      };
+    },
+  );
+
+  for (const [path, direction] of [['non-followers', 'out'], ['fans', 'in']] as const) {
+    app.get(
+      `/v1/accounts/:account/${path}`,
+      {
+        config: { scope: 'scores:read' },
+        schema: { params: accountParams, querystring: z.object(pageQuery), response: { 200: followEdgesSchema } },
+      },
+      async (request) => {
+        const after = cursorOf(request.query.cursor, isTimeCursor);
+        const rows = await oneWayFollows(db, request.workspaceId, request.params.account, direction, {
+          limit: request.query.limit + 1,
+          after,
+        });
+        const items = rows.slice(0, request.query.limit);
+        const last = items[items.length - 1];
+        return {
+          account: request.params.account,
+          items,
+          next_cursor: rows.length > request.query.limit && last ? encodeCursor([last.followed_at, last.account]) : null,
+        };
+      },
+    );
+  }
+
+  app.get(
+    '/v1/accounts/:account/partners',
+    {
+      config: { scope: 'scores:read' },
+      schema: {
+        params: accountParams,
+        querystring: z.object(pageQuery),
+        response: {
+          200: z.object({
+            account: z.string().max(256),
+            items: z
+              .array(
+                z.object({
+                  account: z.string().max(256),
+                  sent: countsSchema.describe('Interactions the account directed at this partner (all time).'),
+                  received: countsSchema.describe('Interactions this partner directed at the account (all time).'),
+                  exchange: z.number().int().min(0).describe('min(sent.total, received.total): the sort key.'),
+                  follows: z.boolean().describe('The account follows this partner.'),
+                  followed_by: z.boolean().describe('This partner follows the account.'),
+                }),
+              )
+              .max(1000),
+            next_cursor: z.string().max(2000).nullable(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const after = cursorOf(
+        request.query.cursor,
+        (v): v is [number, number, string] => v.length === 3 && typeof v[0] === 'number' && typeof v[1] === 'number' && typeof v[2] === 'string',
+      );
+      const rows = await partners(db, request.workspaceId, request.params.account, { limit: request.query.limit + 1, after });
+      const items = rows.slice(0, request.query.limit);
+      const last = items[items.length - 1];
+      return {
+        account: request.params.account,
+        items,
+        next_cursor:
+          rows.length > request.query.limit && last
+            ? encodeCursor([last.exchange, last.sent.total + last.received.total, last.account])
+            : null,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/accounts/:account/activity-hours',
+    {
+      config: { scope: 'scores:read' },
+      schema: {
+        params: accountParams,
+        querystring: z.object({
+          tz: z
+            .string()
+            .max(64)
+            .default('UTC')
+            .refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
+            .describe('IANA time zone the hours are counted in.'),
+          since: windowQuery.shape.since,
+          until: windowQuery.shape.until,
+        }),
+        response: {
+          200: z.object({
+            account: z.string().max(256),
+            tz: z.string().max(64),
+            window: windowSchema.omit({ churn_hours: true }),
+            hours: z
+              .array(z.object({ weekday: z.enum(WEEKDAYS), hour: z.number().int().min(0).max(23), interactions: z.number().int().min(0) }))
+              .max(168)
+              .describe('Interactions received, per local weekday and hour, Monday 00 first.'),
+            best_hours: z
+              .array(z.object({ weekday: z.enum(WEEKDAYS), hour: z.number().int().min(0).max(23), interactions: z.number().int().min(0) }))
+              .max(3)
+              .describe('The three hours of the week with the most interactions received (earlier first on ties); empty without data.'),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const w = toWindow({ ...request.query, churn_hours: DEFAULT_CHURN_HOURS });
+      const grid = await interactionsByHour(db, request.workspaceId, request.params.account, request.query.tz, w);
+      const hours = grid.map((interactions, i) => ({ weekday: WEEKDAYS[Math.floor(i / 24)]!, hour: i % 24, interactions }));
+      const best = hours
+        .filter((h) => h.interactions > 0)
+        .sort((a, b) => b.interactions - a.interactions)
+        .slice(0, 3);
+      const { churn_hours: _unused, ...window } = describeWindow(w);
+      return { account: request.params.account, tz: request.query.tz, window, hours, best_hours: best };
+    },
+  );
+
+  app.delete(
+    '/v1/accounts/:account',
+    {
+      config: { scope: 'events:write' },
+      schema: {
+        params: accountParams,
+        response: {
+          200: z.object({
+            account: z.string().max(256),
+            events_deleted: z.number().int().min(0).describe('Events that named the account, as actor or target.'),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { events } = await db.transaction((tx) => eraseAccount(tx, request.workspaceId, request.params.account));
+      return { account: request.params.account, events_deleted: events };
+    },
+  );
+};
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
