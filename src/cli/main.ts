@@ -1,11 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { accountScores, windowOf } from '../db/accounts.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { createKey, createWorkspace, listKeys, requireWorkspace, revokeKey } from '../db/workspaces.js';
 import { parseKey, SCOPES, type Scope } from '../domain/keys.js';
+import { parseRfc3339 } from '../domain/time.js';
+import { accountSchema } from '../domain/validate.js';
 import { workspaceNameSchema } from '../domain/workspaces.js';
+import { DEFAULT_CHURN_HOURS, MAX_CHURN_HOURS } from '../scoring/summary.js';
 import { Problem } from '../errors.js';
 import { ingestNdjson } from '../ingest/ndjson.js';
 
@@ -33,6 +37,17 @@ const scopeList = (value: string): Scope[] => {
     throw new InvalidArgumentError(`scopes are a comma-separated list of ${SCOPES.join(', ')}`);
   }
   return scopes as Scope[];
+};
+
+const instant = (value: string) => {
+  if (!parseRfc3339(value)) throw new InvalidArgumentError('must be an RFC 3339 date-time with an offset');
+  return value;
+};
+
+const churnHours = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CHURN_HOURS) throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_CHURN_HOURS}`);
+  return n;
 };
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -139,6 +154,24 @@ export function buildCli(config: () => Config): Command {
       }),
     );
 
+  program
+    .command('scores')
+    .argument('<account>', 'the account, as events name it')
+    .requiredOption('--workspace <name>', 'workspace', workspaceName)
+    .option('--since <time>', 'start of the window (RFC 3339)', instant)
+    .option('--until <time>', 'end of the window (RFC 3339)', instant)
+    .option('--churn-hours <hours>', `hours within which an unfollow counts as quick (1–${MAX_CHURN_HOURS})`, churnHours, DEFAULT_CHURN_HOURS)
+    .description('print an account’s scores as JSON, the same document as GET /v1/accounts/{account}/scores')
+    .action((account: string, opts: { workspace: string; since?: string; until?: string; churnHours: number }) =>
+      withDatabase(config(), async (db) => {
+        const parsed = accountSchema.safeParse(account);
+        if (!parsed.success) throw new InvalidArgumentError(`account: ${parsed.error.issues[0]!.message}`);
+        const workspace = await requireWorkspace(db, opts.workspace);
+        const w = windowOf({ since: opts.since, until: opts.until, churn_hours: opts.churnHours });
+        out(JSON.stringify(await accountScores(db, workspace.id, account, w), null, 2));
+      }),
+    );
+
   return program;
 }
 
@@ -148,9 +181,9 @@ export async function main(argv: string[]) {
   try {
     await buildCli(config).parseAsync(argv);
   } catch (e) {
-    if (e instanceof Problem || e instanceof ConfigError) err(`rapport: ${e.message}`);
+    if (e instanceof Problem || e instanceof ConfigError || e instanceof InvalidArgumentError) err(`rapport: ${e.message}`);
     else if ((e as { code?: string }).code === 'ENOENT') err(`rapport: ${(e as Error).message}`);
     else err(`rapport: ${(e as Error).stack ?? String(e)}`);
-    process.exitCode = e instanceof Problem || e instanceof ConfigError ? 2 : 1;
+    process.exitCode = e instanceof Problem || e instanceof ConfigError || e instanceof InvalidArgumentError ? 2 : 1;
   }
 }

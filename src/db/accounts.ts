@@ -1,8 +1,9 @@
 import type { EventType } from '../domain/events.js';
-import { formatMicros } from '../domain/time.js';
+import { formatMicros, parseRfc3339 } from '../domain/time.js';
+import { Problem } from '../errors.js';
 import { HOUR_MICROS, RESPONSE_WINDOW_HOURS, type Summary } from '../scoring/summary.js';
 import { windowSummary, type WindowEvent } from '../scoring/window.js';
-import { RANKING_SQL, type RankingMetric } from '../scoring/metrics.js';
+import { engagement, RANKING_SQL, reciprocity, spam, type RankingMetric } from '../scoring/metrics.js';
 import { iso, type Queryable } from './client.js';
 import { allTimeSummary } from './stats.js';
 
@@ -82,6 +83,30 @@ export async function accountSummary(db: Queryable, workspaceId: number, account
     graph: { followers: allTime.followers, following: allTime.following, mutual: allTime.mutual },
     isFollower: (x) => followers.has(x),
   });
+}
+
+/** A window from query strings (already checked to be RFC 3339). */
+export function windowOf(q: { since?: string | undefined; until?: string | undefined; churn_hours: number }): Window {
+  const since = q.since === undefined ? null : parseRfc3339(q.since)!.micros;
+  const until = q.until === undefined ? null : parseRfc3339(q.until)!.micros;
+  if (since !== null && until !== null && until <= since) {
+    throw new Problem('validation_failed', 'until must be later than since', {
+      errors: [{ field: 'query.until', message: 'must be later than since' }],
+    });
+  }
+  return { since, until, churnHours: q.churn_hours };
+}
+
+export const describeWindow = (w: Window) => ({
+  since: w.since === null ? null : formatMicros(w.since),
+  until: w.until === null ? null : formatMicros(w.until),
+  churn_hours: w.churnHours,
+});
+
+/** The whole scores document of an account, as `GET /v1/accounts/{account}/scores` and `rapport scores` print it. */
+export async function accountScores(db: Queryable, workspaceId: number, account: string, w: Window) {
+  const s = await accountSummary(db, workspaceId, account, w);
+  return { account, window: describeWindow(w), reciprocity: reciprocity(s), engagement: engagement(s), spam: spam(s) };
 }
 
 /** Keyset pages: the cursor is the sort key of the last item, opaque to clients. */

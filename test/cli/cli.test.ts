@@ -109,3 +109,39 @@ t.test('import loads a file and standard input with the API’s validation, and 
   t.equal(missing.code, 1);
   t.match(missing.stderr, /^rapport: ENOENT/);
 });
+
+t.test('scores prints an account’s scores document as JSON', async (t) => {
+  const env = cliEnv(t);
+  const name = unique('cli');
+  await runCli(env, ['workspaces', 'create', name]);
+  const events = [
+    { type: 'follow', actor: 'a', target: 'b', occurred_at: at(0) },
+    { type: 'follow', actor: 'b', target: 'a', occurred_at: at(1) },
+    { type: 'follow', actor: 'c', target: 'a', occurred_at: at(2) },
+    { type: 'post', actor: 'a', occurred_at: at(3), text: 'Buy https://x.test' },
+    { type: 'post', actor: 'a', occurred_at: at(60), text: 'buy   https://y.test' },
+  ];
+  const imported = await runCli(env, ['import', '-', '--workspace', name], events.map((e) => JSON.stringify(e)).join('\n'));
+  t.equal(imported.code, 0, imported.stderr);
+  const res = await runCli(env, ['scores', 'a', '--workspace', name]);
+  t.equal(res.code, 0, res.stderr);
+  const doc = JSON.parse(res.stdout);
+  t.equal(doc.account, 'a');
+  t.same(doc.window, { since: null, until: null, churn_hours: 72 });
+  // Followers b and c, following b, mutual b.
+  t.match(doc.reciprocity, { followers: 2, following: 1, mutual: 1, follow_back_rate: { value: 1, numerator: 1, denominator: 1 } });
+  // Two posts, both links; the second repeats the first once links and case are gone.
+  t.match(doc.spam, {
+    posts: 2,
+    link_post_ratio: { value: 1, numerator: 2, denominator: 2 },
+    duplicate_post_ratio: { value: 0.5, numerator: 1, denominator: 2 },
+  });
+  const windowed = await runCli(env, ['scores', 'a', '--workspace', name, '--since', at(30), '--churn-hours', '5']);
+  t.equal(windowed.code, 0, windowed.stderr);
+  const w = JSON.parse(windowed.stdout);
+  t.same(w.window, { since: '2026-01-01T00:30:00.000000Z', until: null, churn_hours: 5 });
+  t.match(w.spam, { posts: 1, duplicate_post_ratio: { value: 0, numerator: 0, denominator: 1 } });
+  const bad = await runCli(env, ['scores', 'a', '--workspace', name, '--since', 'yesterday']);
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, /must be an RFC 3339 date-time/);
+});

@@ -1,8 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
+  windowOf,
+  accountScores,
   accountSummary,
   decodeCursor,
+  describeWindow,
   encodeCursor,
   interactionsByHour,
   oneWayFollows,
@@ -14,7 +17,7 @@ import {
 } from '../../db/accounts.js';
 import type { Database } from '../../db/client.js';
 import { eraseAccount } from '../../db/erase.js';
-import { formatMicros, parseRfc3339 } from '../../domain/time.js';
+import { parseRfc3339 } from '../../domain/time.js';
 import { accountSchema } from '../../domain/validate.js';
 import { Problem } from '../../errors.js';
 import {
@@ -52,23 +55,6 @@ const windowSchema = z
     churn_hours: z.number().int().min(1).max(MAX_CHURN_HOURS),
   })
   .describe('The window the activity metrics cover (null: open); follow-graph metrics are always the current state.');
-
-function toWindow(q: { since?: string | undefined; until?: string | undefined; churn_hours: number }): Window {
-  const since = q.since === undefined ? null : parseRfc3339(q.since)!.micros;
-  const until = q.until === undefined ? null : parseRfc3339(q.until)!.micros;
-  if (since !== null && until !== null && until <= since) {
-    throw new Problem('validation_failed', 'until must be later than since', {
-      errors: [{ field: 'query.until', message: 'must be later than since' }],
-    });
-  }
-  return { since, until, churnHours: q.churn_hours };
-}
-
-const describeWindow = (w: Window) => ({
-  since: w.since === null ? null : formatMicros(w.since),
-  until: w.until === null ? null : formatMicros(w.until),
-  churn_hours: w.churnHours,
-});
 
 const accountParams = z.object({ account: accountSchema });
 const pageQuery = {
@@ -122,9 +108,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
       schema: { params: accountParams, querystring: windowQuery, response: { 200: sectionsSchema } },
     },
     async (request) => {
-      const w = toWindow(request.query);
-      const s = await summaryOf(request.workspaceId, request.params.account, w);
-      return { account: request.params.account, window: describeWindow(w), reciprocity: reciprocity(s), engagement: engagement(s), spam: spam(s) };
+      return accountScores(db, request.workspaceId, request.params.account, windowOf(request.query));
     },
   );
 
@@ -141,7 +125,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
         },
       },
       async (request) => {
-        const w = toWindow(request.query);
+        const w = windowOf(request.query);
         const summary = await summaryOf(request.workspaceId, request.params.account, w);
         const section = (compute as (s: Summary) => unknown)(summary);
         // The response schema (built from the same table) checks the shape at run time.
@@ -165,12 +149,12 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
       },
     },
     async (request) => {
-      const w = toWindow(request.body);
+      const w = windowOf(request.body);
       const accounts = [...new Set(request.body.accounts)];
       const results = [];
       for (const account of accounts) {
-        const s = await summaryOf(request.workspaceId, account, w);
-        results.push({ account, reciprocity: reciprocity(s), engagement: engagement(s), spam: spam(s) });
+        const { window: _same, ...sections } = await accountScores(db, request.workspaceId, account, w);
+        results.push(sections);
       }
       return { window: describeWindow(w), results };
     },
@@ -326,7 +310,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
       },
     },
     async (request) => {
-      const w = toWindow({ ...request.query, churn_hours: DEFAULT_CHURN_HOURS });
+      const w = windowOf({ ...request.query, churn_hours: DEFAULT_CHURN_HOURS });
       const grid = await interactionsByHour(db, request.workspaceId, request.params.account, request.query.tz, w);
       const hours = grid.map((interactions, i) => ({ weekday: WEEKDAYS[Math.floor(i / 24)]!, hour: i % 24, interactions }));
       const best = hours
