@@ -5,7 +5,9 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { authenticateAdmin, authenticateKey } from './http/auth.js';
+import { documentRoute, registerOpenApi } from './http/openapi.js';
 import { installProblemHandlers } from './http/problems.js';
+import { registerRateLimit } from './http/rate-limit.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { eventRoutes } from './http/routes/events.js';
@@ -38,6 +40,8 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
   }).withTypeProvider<ZodTypeProvider>();
 
   installProblemHandlers(app);
+  app.decorateRequest('workspaceId', 0);
+  app.decorateRequest('keyId', '');
   // Once shutdown begins, answers close their connection: an idle keep-alive socket would hold the server open.
   let closing = false;
   app.addHook('preClose', async () => {
@@ -54,12 +58,17 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     else if (admin && config.ADMIN_TOKEN) authenticateAdmin(config.ADMIN_TOKEN, request);
   });
 
+  if (config.RATE_LIMIT_PER_MINUTE > 0) await registerRateLimit(app, config.RATE_LIMIT_PER_MINUTE);
+  await registerOpenApi(app);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
   await app.register(async (api) => {
     // The zod compilers live in this encapsulated scope only: other plugins' plain JSON schemas stay theirs.
     api.setValidatorCompiler(validatorCompiler);
     api.setSerializerCompiler(serializerCompiler);
     // The API speaks JSON (and NDJSON where a route says so); Fastify's default text/plain parser would let text through.
     api.removeContentTypeParser('text/plain');
+    api.addHook('onRoute', documentRoute);
     await api.register(healthRoutes, { db });
     await api.register(eventRoutes, { db });
     await api.register(accountRoutes, { db });

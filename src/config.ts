@@ -21,6 +21,7 @@ const configSchema = z.object({
     emptyAsUndefined,
     z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(32 * 1024 * 1024),
   ),
+  RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(3000)),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(10_000)),
 });
 

@@ -68,7 +68,8 @@ export async function testApp(t: Test, overrides: Partial<Config> = {}): Promise
       cb();
     },
   });
-  const config = defaultConfig({ LOG_LEVEL: 'info', ...overrides });
+  // Rate limiting is off unless a test turns it on: property tests send thousands of requests with one key.
+  const config = defaultConfig({ LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: 0, ...overrides });
   const app = await buildApp({ config, db, logStream: stream });
   t.teardown(() => app.close());
   return { app, db, logs };

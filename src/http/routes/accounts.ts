@@ -105,7 +105,16 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
     '/v1/accounts/:account/scores',
     {
       config: { scope: 'scores:read' },
-      schema: { params: accountParams, querystring: windowQuery, response: { 200: sectionsSchema } },
+      schema: {
+        operationId: 'getScores',
+        tags: ['scores'],
+        summary: 'All scores of an account',
+        description:
+          'The `reciprocity`, `engagement` and `spam` sections. Activity metrics cover [since, until) (all time without them); follow-graph metrics are the current state. An unknown account answers 200 with zero counts and null ratios.',
+        params: accountParams,
+        querystring: windowQuery,
+        response: { 200: sectionsSchema },
+      },
     },
     async (request) => {
       return accountScores(db, request.workspaceId, request.params.account, windowOf(request.query));
@@ -119,6 +128,10 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
       {
         config: { scope: 'scores:read' },
         schema: {
+          operationId: `get${name[0]!.toUpperCase()}${name.slice(1)}`,
+          tags: ['scores'],
+          summary: `The ${name} section of an account's scores`,
+          description: `The same \`${name}\` section as getScores, with the same parameters.`,
           params: accountParams,
           querystring: windowQuery,
           response: { 200: z.object({ account: z.string().max(256), window: windowSchema, [name]: schema }) },
@@ -139,6 +152,10 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
     {
       config: { scope: 'scores:read' },
       schema: {
+        operationId: 'getScoresBatch',
+        tags: ['scores'],
+        summary: 'Scores of up to 100 accounts',
+        description: 'One result per distinct account, in request order, each as getScores would answer it, over one window.',
         body: z.strictObject({
           accounts: z.array(accountSchema).min(1).max(100).describe('Up to 100 accounts.'),
           since: windowQuery.shape.since,
@@ -165,6 +182,11 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
     {
       config: { scope: 'scores:read' },
       schema: {
+        operationId: 'listAccounts',
+        tags: ['accounts'],
+        summary: 'Rank accounts by a score',
+        description:
+          'Accounts of the workspace ranked by an all-time metric (default churn_hours), with cursor pagination in a stable order: ties are broken by account name, and a null ratio sorts below every value.',
         querystring: z.object({
           sort: z.enum(RANKING_METRICS).default('spam_score').describe('The all-time metric to rank by (default churn_hours).'),
           order: z.enum(['asc', 'desc']).default('desc'),
@@ -211,7 +233,15 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
       `/v1/accounts/:account/${path}`,
       {
         config: { scope: 'scores:read' },
-        schema: { params: accountParams, querystring: z.object(pageQuery), response: { 200: followEdgesSchema } },
+        schema: {
+          operationId: direction === 'out' ? 'listNonFollowers' : 'listFans',
+          tags: ['accounts'],
+          summary: direction === 'out' ? 'Accounts the account follows that do not follow back' : 'Followers the account does not follow back',
+          description: 'Current follow state, oldest follow first, with cursor pagination.',
+          params: accountParams,
+          querystring: z.object(pageQuery),
+          response: { 200: followEdgesSchema },
+        },
       },
       async (request) => {
         const after = cursorOf(request.query.cursor, isTimeCursor);
@@ -235,6 +265,11 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
     {
       config: { scope: 'scores:read' },
       schema: {
+        operationId: 'listPartners',
+        tags: ['accounts'],
+        summary: 'Accounts the account exchanges interactions with',
+        description:
+          'Interaction counts each way (all time) and follow state each way, most exchange first: min(sent, received), then sent + received, then account name.',
         params: accountParams,
         querystring: z.object(pageQuery),
         response: {
@@ -281,6 +316,10 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
     {
       config: { scope: 'scores:read' },
       schema: {
+        operationId: 'getActivityHours',
+        tags: ['accounts'],
+        summary: 'When the account receives interactions',
+        description: 'Interactions received (likes, replies, mentions, reposts from others) per local weekday and hour, and the three best hours to post.',
         params: accountParams,
         querystring: z.object({
           tz: z
@@ -327,6 +366,11 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
     {
       config: { scope: 'events:write' },
       schema: {
+        operationId: 'deleteAccount',
+        tags: ['accounts'],
+        summary: 'Erase an account (right to erasure)',
+        description:
+          'Deletes every event naming the account, as actor or target, and all state derived from them: afterwards every score in the workspace is as if those events had never been sent. Idempotent.',
         params: accountParams,
         response: {
           200: z.object({

@@ -6,10 +6,32 @@ import { LIMITS } from '../../domain/events.js';
 import { eventInputSchema } from '../../domain/validate.js';
 import { Problem } from '../../errors.js';
 import { ingestBatch, ingestOne } from '../../ingest/batch.js';
-import { ingestNdjson } from '../../ingest/ndjson.js';
+import { ingestNdjson, STREAM_CHUNK_EVENTS } from '../../ingest/ndjson.js';
 import { batchResultSchema } from '../schemas.js';
 
+// Events are validated one by one by the handler (a bad event must not fail the batch), so the
+// route declares no body schema; the document shows the real shapes through this request body.
 const batchBodySchema = z.object({ events: z.array(z.unknown()) });
+
+export const BATCH_REQUEST_BODY = {
+  required: true,
+  content: {
+    'application/json': {
+      schema: z.toJSONSchema(z.object({ events: z.array(eventInputSchema).max(LIMITS.batchMaxEvents) }), { io: 'input', target: 'draft-2020-12' }),
+      example: {
+        events: [
+          { id: 'evt-1', type: 'follow', actor: 'tw:alice', target: 'tw:bob', occurred_at: '2026-11-20T10:00:00Z' },
+          { type: 'reply', actor: 'tw:bob', target: 'tw:alice', occurred_at: '2026-11-20T10:05:00Z', text: 'Thanks for the follow!' },
+        ],
+      },
+    },
+    'application/x-ndjson': {
+      schema: { type: 'string', maxLength: Number.MAX_SAFE_INTEGER, description: 'One JSON event per line (the shape of `application/json` events).' },
+      example:
+        '{"id":"evt-1","type":"follow","actor":"tw:alice","target":"tw:bob","occurred_at":"2026-11-20T10:00:00Z"}\n{"type":"like","actor":"tw:bob","target":"tw:alice","occurred_at":"2026-11-20T10:01:00Z"}\n',
+    },
+  },
+};
 
 export const eventRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
   // NDJSON bodies reach the handler as the raw stream: read line by line, never buffered whole.
@@ -20,6 +42,11 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
     {
       config: { scope: 'events:write' },
       schema: {
+        operationId: 'ingestEvent',
+        tags: ['events'],
+        summary: 'Ingest one event',
+        description:
+          'Stores one event. Idempotent: resending the same content (same `id`, or no `id` and the same fields) answers 200 `duplicate`; a reused `id` with other content is 409 `id_conflict` and the first event stands. `text` is turned into `has_link`, `is_question` and a fingerprint, then discarded. 201 means committed: the event is durable.',
         body: eventInputSchema,
         response: {
           201: z.object({ id: z.string().max(200), status: z.literal('accepted') }),
@@ -38,7 +65,13 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
     '/v1/events/batch',
     {
       config: { scope: 'events:write' },
-      schema: { response: { 200: batchResultSchema } },
+      schema: {
+        operationId: 'ingestEvents',
+        tags: ['events'],
+        summary: 'Ingest a batch or a stream of events',
+        description: `Either \`application/json\` \`{"events": [...]}\` with at most ${LIMITS.batchMaxEvents} events (413 \`batch_too_large\` beyond), or an \`application/x-ndjson\` stream of any length, one event per line, stored in chunks of ${STREAM_CHUNK_EVENTS} as it arrives (each chunk committed on its own; lines over 1 MiB are rejected). Each event is validated on its own: valid ones are stored, invalid ones are reported with their index (array index, or 0-based line number) and a reason, in request order. Resending is always safe.`,
+        response: { 200: batchResultSchema },
+      },
     },
     async (request) => {
       const body = request.body as unknown;

@@ -6,14 +6,38 @@ import { Problem } from '../../errors.js';
 const statusSchema = z.object({ status: z.literal('ok') });
 
 export const healthRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
-  app.get('/healthz', { schema: { response: { 200: statusSchema } } }, async () => ({ status: 'ok' as const }));
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        operationId: 'getHealth',
+        tags: ['operations'],
+        summary: 'Liveness',
+        description: 'Answers 200 while the process runs; it does not touch the database.',
+        response: { 200: statusSchema },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
 
-  app.get('/readyz', { schema: { response: { 200: statusSchema } } }, async () => {
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        operationId: 'getReadiness',
+        tags: ['operations'],
+        summary: 'Readiness',
+        description: 'Answers 200 when the database is reachable, 503 `database_unavailable` otherwise.',
+        response: { 200: statusSchema },
+      },
+    },
+    async () => {
     try {
       await db.query('SELECT 1');
     } catch {
       throw new Problem('database_unavailable', 'the database cannot be reached');
     }
     return { status: 'ok' as const };
-  });
+    },
+  );
 };
