@@ -6,7 +6,9 @@ import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { authenticateAdmin, authenticateKey } from './http/auth.js';
 import { documentRoute, registerOpenApi } from './http/openapi.js';
-import { installProblemHandlers } from './http/problems.js';
+import { registerMetrics } from './http/metrics.js';
+import { installProblemHandlers, sendProblem } from './http/problems.js';
+import { Problem } from './errors.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { adminRoutes } from './http/routes/admin.js';
@@ -20,6 +22,8 @@ export interface AppOptions {
   logStream?: DestinationStream;
 }
 
+const MAX_ACCOUNT_PATH_LENGTH = 256 * 12;
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Builds the API without listening: server.ts listens, tests inject. */
@@ -31,6 +35,16 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
       ...(logStream ? { stream: logStream } : {}),
     },
     bodyLimit: config.MAX_BODY_BYTES,
+    // An account is up to 256 characters, each up to 4 UTF-8 bytes written %XX in a path.
+    maxParamLength: MAX_ACCOUNT_PATH_LENGTH,
+    // Errors the router raises before any route runs are problems too.
+    frameworkErrors: (err, _request, reply) =>
+      sendProblem(
+        reply,
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new Problem('uri_too_long', `a path segment may be at most ${MAX_ACCOUNT_PATH_LENGTH} characters`)
+          : new Problem('validation_failed', 'the URL is not valid'),
+      ),
     // A caller's request id is kept when it is sane, so logs join up across services.
     requestIdHeader: false,
     genReqId: (req) => {
@@ -59,6 +73,7 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
   });
 
   if (config.RATE_LIMIT_PER_MINUTE > 0) await registerRateLimit(app, config.RATE_LIMIT_PER_MINUTE);
+  const observer = await registerMetrics(app, db);
   await registerOpenApi(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -70,7 +85,7 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     api.removeContentTypeParser('text/plain');
     api.addHook('onRoute', documentRoute);
     await api.register(healthRoutes, { db });
-    await api.register(eventRoutes, { db });
+    await api.register(eventRoutes, { db, observer });
     await api.register(accountRoutes, { db });
     if (config.ADMIN_TOKEN) await api.register(adminRoutes, { db });
   });

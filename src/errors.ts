@@ -8,6 +8,7 @@ export const PROBLEMS = {
   validation_failed: { status: 400, title: 'The request is not valid' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
+  uri_too_long: { status: 414, title: 'A path segment is too long' },
   batch_too_large: { status: 413, title: 'Too many events in one batch' },
   missing_credentials: { status: 401, title: 'Authentication required' },
   invalid_key: { status: 401, title: 'The key is unknown or revoked' },

@@ -91,7 +91,7 @@ export function windowOf(q: { since?: string | undefined; until?: string | undef
   const until = q.until === undefined ? null : parseRfc3339(q.until)!.micros;
   if (since !== null && until !== null && until <= since) {
     throw new Problem('validation_failed', 'until must be later than since', {
-      errors: [{ field: 'query.until', message: 'must be later than since' }],
+      errors: [{ field: 'querystring.until', message: 'must be later than since' }],
     });
   }
   return { since, until, churnHours: q.churn_hours };

@@ -1,6 +1,6 @@
 import type { Database } from '../db/client.js';
 import { storeEvents } from '../db/events.js';
-import type { NormalizedEvent } from '../domain/events.js';
+import type { EventType, NormalizedEvent } from '../domain/events.js';
 import { parseEvent, type RejectionCode } from '../domain/validate.js';
 import { Problem } from '../errors.js';
 
@@ -16,19 +16,27 @@ export interface BatchResult {
   rejected: Rejected[];
 }
 
-/**
- * Validates each input on its own, stores the valid ones in one transaction, and reports every
- * event's fate. `indexOffset` places the inputs within a longer request (NDJSON chunks).
- */
+/** Told the fate of every event, for metrics. */
+export interface IngestObserver {
+  stored(type: EventType, outcome: 'accepted' | 'duplicate'): void;
+  rejected(code: Rejected['code']): void;
+}
+
+export interface BatchOptions {
+  /** Each input's index in the whole request (NDJSON line numbers); the array index otherwise. */
+  indexes?: number[];
+  observer?: IngestObserver | undefined;
+}
+
+/** Validates each input on its own, stores the valid ones in one transaction, and reports every event's fate. */
 export async function ingestBatch(
   db: Database,
   workspaceId: number,
   inputs: readonly unknown[],
-  opts: { indexOffset?: number; indexes?: number[]; now?: number } = {},
+  opts: BatchOptions = {},
 ): Promise<BatchResult> {
-  const now = opts.now ?? Date.now();
-  const offset = opts.indexOffset ?? 0;
-  const indexOf = (i: number) => opts.indexes?.[i] ?? offset + i;
+  const now = Date.now();
+  const indexOf = (i: number) => opts.indexes?.[i] ?? i;
   const rejected: Rejected[] = [];
   const valid: NormalizedEvent[] = [];
   const validIndex: number[] = [];
@@ -44,6 +52,7 @@ export async function ingestBatch(
   if (valid.length > 0) {
     const outcomes = await db.transaction((tx) => storeEvents(tx, workspaceId, valid));
     outcomes.forEach((o, i) => {
+      if (o !== 'id_conflict') opts.observer?.stored(valid[i]!.type, o);
       if (o === 'accepted') accepted++;
       else if (o === 'duplicate') duplicates++;
       else
@@ -55,6 +64,7 @@ export async function ingestBatch(
     });
     rejected.sort((a, b) => a.index - b.index);
   }
+  for (const r of rejected) opts.observer?.rejected(r.code);
   return { accepted, duplicates, rejected };
 }
 
@@ -63,13 +73,19 @@ export async function ingestOne(
   db: Database,
   workspaceId: number,
   input: unknown,
-  now = Date.now(),
+  observer?: IngestObserver,
 ): Promise<{ id: string; status: 'accepted' | 'duplicate' }> {
-  const parsed = parseEvent(input, now);
-  if (!parsed.ok) throw new Problem(parsed.rejection.code, parsed.rejection.message);
+  const parsed = parseEvent(input, Date.now());
+  if (!parsed.ok) {
+    observer?.rejected(parsed.rejection.code);
+    throw new Problem(parsed.rejection.code, parsed.rejection.message);
+  }
   const [outcome] = await db.transaction((tx) => storeEvents(tx, workspaceId, [parsed.event]));
   if (outcome === 'id_conflict') {
+    observer?.rejected('id_conflict');
     throw new Problem('id_conflict', `id ${JSON.stringify(parsed.event.id)} is already used by an event with other content`);
   }
-  return { id: parsed.event.id, status: outcome === 'accepted' ? 'accepted' : 'duplicate' };
+  const status = outcome === 'accepted' ? 'accepted' : 'duplicate';
+  observer?.stored(parsed.event.type, status);
+  return { id: parsed.event.id, status };
 }

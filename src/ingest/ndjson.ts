@@ -1,6 +1,6 @@
 import type { Database } from '../db/client.js';
 import { LIMITS } from '../domain/events.js';
-import { ingestBatch, type BatchResult, type Rejected } from './batch.js';
+import { ingestBatch, type BatchResult, type IngestObserver, type Rejected } from './batch.js';
 
 /** At most this many rejections are listed in an answer; `rejected_total` counts them all. */
 export const MAX_LISTED_REJECTIONS = 1_000;
@@ -59,6 +59,7 @@ export interface StreamOptions {
   maxLineBytes?: number;
   /** Called after each stored chunk, for progress reports. */
   onChunk?(soFar: StreamResult & { lines: number }): void;
+  observer?: IngestObserver | undefined;
 }
 
 /**
@@ -76,13 +77,14 @@ export async function ingestNdjson(
   let lines = 0;
   const reject = (r: Rejected) => {
     total.rejected_total++;
+    if (r.code === 'invalid_json' || r.code === 'line_too_long') opts.observer?.rejected(r.code);
     if (total.rejected.length < MAX_LISTED_REJECTIONS) total.rejected.push(r);
   };
   let values: unknown[] = [];
   let indexes: number[] = [];
   const flush = async () => {
     if (values.length > 0) {
-      const r = await ingestBatch(db, workspaceId, values, { indexes });
+      const r = await ingestBatch(db, workspaceId, values, { indexes, observer: opts.observer });
       total.accepted += r.accepted;
       total.duplicates += r.duplicates;
       r.rejected.forEach(reject);

@@ -14,7 +14,7 @@ interface Res {
   statusCode: number;
   headers: Record<string, unknown>;
   body: string;
-  json: () => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: () => any;
 }
 
 const PROBLEM = 'application/problem+json; charset=utf-8';
@@ -621,7 +621,7 @@ t.test('a scores batch answers each account in request order with the sections o
   t.strictSame(body.results[2], alice, 'alice as computed by hand');
   const { window: _u, ...ghost } = unknownScores('tw:ghost');
   t.strictSame(body.results[1], ghost, 'the unknown account');
-  // Carol: follows nobody back... she is followed by A (1 follower), liked A and mentioned A.
+  // Carol by hand: followed by A (1 follower); she mentioned and liked A, A liked her.
   t.equal(body.results[0].reciprocity.followers, 1);
   t.strictSame(body.results[0].reciprocity.engagement_reciprocity, r(1, 1)); // C → A, A → C
   for (const [i, account] of [C, 'tw:ghost', A].entries()) {
@@ -753,6 +753,20 @@ t.test('min_followers keeps only accounts with at least that many followers', as
   t.strictSame(names((await ok(t, app, tenant.readKey, '/v1/accounts?sort=followers&min_followers=1')).items), ['amy', 'ben', 'fay', 'cat']);
   t.strictSame(names((await ok(t, app, tenant.readKey, '/v1/accounts?min_followers=2')).items), ['amy', 'ben']); // 0.0015 > 0.001
   t.strictSame((await ok(t, app, tenant.readKey, '/v1/accounts?min_followers=4')).items, []);
+});
+
+t.test('an account only ever named as a target is ranked too', async (t) => {
+  const { app, db } = await testApp(t);
+  const tenant = await newTenant(db);
+  // SPEC §1: an account exists once an event names it. rk:quiet never acts; it received 2 likes and a follow.
+  await ingest(t, app, tenant.writeKey, [like('rk:a', 'rk:quiet', 0), like('rk:b', 'rk:quiet', 1), follow('rk:a', 'rk:quiet', 2)]);
+  t.strictSame((await ok(t, app, tenant.readKey, '/v1/accounts?sort=interactions_received')).items, [
+    // rk:quiet: 2 received, follower rk:a engaged (1/1) so low_engagement 0 and spam 0.
+    ranked('rk:quiet', 2, 1, 0, 0),
+    // Ties at 0 by name, descending; rk:a liked one account that never liked back: like_for_like 0/1, spam 0.
+    ranked('rk:b', 0, 0, 0, 0),
+    ranked('rk:a', 0, 0, 1, 0),
+  ]);
 });
 
 t.test('pages of 2 walk every ranked account exactly once, in the order of one big page', async (t) => {

@@ -67,7 +67,7 @@ function cursorOf<T>(cursor: string | undefined, valid: (v: unknown[]) => v is T
   const decoded = decodeCursor(cursor);
   if (!decoded || !valid(decoded)) {
     throw new Problem('validation_failed', 'the cursor is not one this service issued', {
-      errors: [{ field: 'query.cursor', message: 'not a valid cursor' }],
+      errors: [{ field: 'querystring.cursor', message: 'not a valid cursor' }],
     });
   }
   return decoded;

@@ -5,7 +5,7 @@ import type { Database } from '../../db/client.js';
 import { LIMITS } from '../../domain/events.js';
 import { eventInputSchema } from '../../domain/validate.js';
 import { Problem } from '../../errors.js';
-import { ingestBatch, ingestOne } from '../../ingest/batch.js';
+import { ingestBatch, ingestOne, type IngestObserver } from '../../ingest/batch.js';
 import { ingestNdjson, STREAM_CHUNK_EVENTS } from '../../ingest/ndjson.js';
 import { batchResultSchema } from '../schemas.js';
 
@@ -33,7 +33,7 @@ export const BATCH_REQUEST_BODY = {
   },
 };
 
-export const eventRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
+export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: IngestObserver }> = async (app, { db, observer }) => {
   // NDJSON bodies reach the handler as the raw stream: read line by line, never buffered whole.
   app.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
 
@@ -55,7 +55,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
       },
     },
     async (request, reply) => {
-      const result = await ingestOne(db, request.workspaceId, request.body);
+      const result = await ingestOne(db, request.workspaceId, request.body, observer);
       if (result.status === 'accepted') return reply.code(201).send({ id: result.id, status: 'accepted' });
       return reply.code(200).send({ id: result.id, status: 'duplicate' });
     },
@@ -76,7 +76,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
     async (request) => {
       const body = request.body as unknown;
       if (request.headers['content-type']?.startsWith('application/x-ndjson')) {
-        return ingestNdjson(db, request.workspaceId, body as IncomingMessage);
+        return ingestNdjson(db, request.workspaceId, body as IncomingMessage, { observer });
       }
       const parsed = batchBodySchema.safeParse(body);
       if (!parsed.success) {
@@ -90,7 +90,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
           `a JSON batch holds at most ${LIMITS.batchMaxEvents} events (got ${parsed.data.events.length}); send more as application/x-ndjson`,
         );
       }
-      return ingestBatch(db, request.workspaceId, parsed.data.events);
+      return ingestBatch(db, request.workspaceId, parsed.data.events, { observer });
     },
   );
 };

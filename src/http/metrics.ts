@@ -1,0 +1,49 @@
+import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
+import metricsModule from 'fastify-metrics';
+import client from 'prom-client';
+import type { Database } from '../db/client.js';
+import type { IngestObserver } from '../ingest/batch.js';
+
+// fastify-metrics is CommonJS: under NodeNext its plugin is the module's `default`.
+const metricsPlugin = ((metricsModule as unknown as { default?: unknown }).default ?? metricsModule) as FastifyPluginCallback<
+  Record<string, unknown>
+>;
+
+/**
+ * Prometheus metrics at /metrics: request rate and latency by route and status (fastify-metrics),
+ * events by type and outcome, rejections by reason, and the database pool. One registry per
+ * process: building a second app in the same process (tests) starts it afresh.
+ */
+export async function registerMetrics(app: FastifyInstance, db: Database): Promise<IngestObserver> {
+  await app.register(metricsPlugin, {
+    endpoint: { url: '/metrics', method: 'GET', schema: { hide: true }, handler: () => undefined },
+    clearRegisterOnInit: true,
+    routeMetrics: { enabled: true, registeredRoutesOnly: true, groupStatusCodes: false },
+  });
+  const events = new client.Counter({
+    name: 'rapport_events_total',
+    help: 'Events by type and outcome: accepted (stored now) or duplicate (stored before).',
+    labelNames: ['type', 'outcome'] as const,
+  });
+  const rejected = new client.Counter({
+    name: 'rapport_events_rejected_total',
+    help: 'Events not stored, by reason (the code in the batch answer).',
+    labelNames: ['reason'] as const,
+  });
+  new client.Gauge({
+    name: 'rapport_db_pool_connections',
+    help: 'Database connections by state: total (open), idle, waiting (requests queued for a connection), max.',
+    labelNames: ['state'] as const,
+    collect() {
+      const s = db.poolStats();
+      this.set({ state: 'total' }, s.total);
+      this.set({ state: 'idle' }, s.idle);
+      this.set({ state: 'waiting' }, s.waiting);
+      this.set({ state: 'max' }, s.max);
+    },
+  });
+  return {
+    stored: (type, outcome) => events.inc({ type, outcome }),
+    rejected: (reason) => rejected.inc({ reason }),
+  };
+}
