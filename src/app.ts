@@ -36,7 +36,7 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     },
     bodyLimit: config.MAX_BODY_BYTES,
     // An account is up to 256 characters, each up to 4 UTF-8 bytes written %XX in a path.
-    maxParamLength: MAX_ACCOUNT_PATH_LENGTH,
+    routerOptions: { maxParamLength: MAX_ACCOUNT_PATH_LENGTH },
     // Errors the router raises before any route runs are problems too.
     frameworkErrors: (err, _request, reply) =>
       sendProblem(

@@ -57,6 +57,13 @@ export const eventInputSchema = z
     has_link: optional(z.boolean()).describe('Overrides what `text` would derive; default false.'),
     is_question: optional(z.boolean()).describe('Overrides what `text` would derive; default false.'),
   })
+  .meta({
+    id: 'Event',
+    examples: [
+      { id: 'evt-42', type: 'reply', actor: 'tw:alice', target: 'tw:bob', post: 'tw:status/42', occurred_at: '2026-11-20T10:00:00Z', text: 'What did you think of chapter 3? https://example.com' },
+      { type: 'follow', actor: 'tw:bob', target: 'tw:alice', occurred_at: '2026-11-20T10:05:00+01:00' },
+    ],
+  })
   .superRefine((e, ctx) => {
     if (e.type === 'post' && e.target !== undefined)
       ctx.addIssue({ code: 'custom', path: ['target'], message: 'forbidden for type post' });

@@ -2,10 +2,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-import { PROBLEMS, type ProblemCode } from '../errors.js';
-import { PROBLEM_CONTENT_TYPE } from './problems.js';
 import { BATCH_REQUEST_BODY } from './routes/events.js';
-import { problemSchema } from './schemas.js';
+import { problemResponse } from './schemas.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -15,16 +13,6 @@ contribution of each signal, each flag the thresholds that raised it.
 
 Authenticate with \`Authorization: Bearer <key>\`; a key carries the scopes \`events:write\` and/or
 \`scores:read\`. Every error is RFC 9457 problem+json with a stable \`code\`.`;
-
-const problem = (description: string) => ({ description, content: { [PROBLEM_CONTENT_TYPE.split(';')[0]!]: { schema: problemSchema } } });
-
-const codesFor = (status: number) =>
-  (Object.entries(PROBLEMS) as [ProblemCode, { status: number; title: string }][])
-    .filter(([, p]) => p.status === status)
-    .map(([code]) => `\`${code}\``)
-    .join(', ');
-
-const problemResponse = (status: number, what: string) => problem(`${what} (${codesFor(status)})`);
 
 /**
  * Fills in what every operation shares, from the route's own options, so a route cannot be added
@@ -130,6 +118,22 @@ function addIntegerFormats(node: unknown) {
   Object.values(schema).forEach(addIntegerFormats);
 }
 
+/**
+ * A schema whose input and output differ (defaults, null read as absent) becomes two components,
+ * `X` and `XInput`, and only `X` keeps the examples: the request side gets them too, and an `X`
+ * no answer refers to is dropped.
+ */
+function adoptInputExamples(document: OpenApiDocument) {
+  const schemas = (document.components as { schemas?: Record<string, Json> } | undefined)?.schemas ?? {};
+  const text = JSON.stringify(document.paths);
+  for (const [name, schema] of Object.entries(schemas)) {
+    const output = schemas[name.replace(/Input$/, '')];
+    if (!name.endsWith('Input') || !output) continue;
+    schema.examples ??= output.examples;
+    if (!text.includes(`"#/components/schemas/${name.replace(/Input$/, '')}"`)) delete schemas[name.replace(/Input$/, '')];
+  }
+}
+
 /** What the route schemas cannot say: the batch body's two media types, rate-limit headers, integer formats. */
 function finishDocument(document: OpenApiDocument): OpenApiDocument {
   const batch = document.paths?.['/v1/events/batch']?.post;
@@ -144,6 +148,7 @@ function finishDocument(document: OpenApiDocument): OpenApiDocument {
       }
     }
   }
+  adoptInputExamples(document);
   addIntegerFormats(document);
   return document;
 }

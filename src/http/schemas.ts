@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROBLEMS } from '../errors.js';
+import { PROBLEMS, type ProblemCode } from '../errors.js';
 
 /** RFC 9457 problem details, as every error response carries them. */
 export const problemSchema = z
@@ -35,3 +35,12 @@ export const batchResultSchema = z.object({
     .optional()
     .describe('NDJSON streams only: all rejections; `rejected` lists at most the first 1,000.'),
 });
+
+/** An error answer of an operation, for its response schema: problem+json with the codes of that status. */
+export function problemResponse(status: number, what: string) {
+  const codes = (Object.entries(PROBLEMS) as [ProblemCode, { status: number }][])
+    .filter(([, p]) => p.status === status)
+    .map(([code]) => `\`${code}\``)
+    .join(', ');
+  return { description: `${what} (${codes})`, content: { 'application/problem+json': { schema: problemSchema } } };
+}

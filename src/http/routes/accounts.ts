@@ -161,7 +161,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
           since: windowQuery.shape.since,
           until: windowQuery.shape.until,
           churn_hours: z.number().int().min(1).max(MAX_CHURN_HOURS).default(DEFAULT_CHURN_HOURS),
-        }),
+        }).meta({ examples: [{ accounts: ['tw:alice', 'tw:bob'], since: '2026-11-01T00:00:00Z', churn_hours: 48 }] }),
         response: { 200: z.object({ window: windowSchema, results: z.array(sectionsSchema.omit({ window: true })).max(100) }) },
       },
     },

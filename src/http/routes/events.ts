@@ -7,7 +7,7 @@ import { eventInputSchema } from '../../domain/validate.js';
 import { Problem } from '../../errors.js';
 import { ingestBatch, ingestOne, type IngestObserver } from '../../ingest/batch.js';
 import { ingestNdjson, STREAM_CHUNK_EVENTS } from '../../ingest/ndjson.js';
-import { batchResultSchema } from '../schemas.js';
+import { batchResultSchema, problemResponse } from '../schemas.js';
 
 // Events are validated one by one by the handler (a bad event must not fail the batch), so the
 // route declares no body schema; the document shows the real shapes through this request body.
@@ -17,7 +17,13 @@ export const BATCH_REQUEST_BODY = {
   required: true,
   content: {
     'application/json': {
-      schema: z.toJSONSchema(z.object({ events: z.array(eventInputSchema).max(LIMITS.batchMaxEvents) }), { io: 'input', target: 'draft-2020-12' }),
+      schema: {
+        type: 'object',
+        required: ['events'],
+        properties: {
+          events: { type: 'array', maxItems: LIMITS.batchMaxEvents, items: { $ref: '#/components/schemas/EventInput' } },
+        },
+      },
       example: {
         events: [
           { id: 'evt-1', type: 'follow', actor: 'tw:alice', target: 'tw:bob', occurred_at: '2026-11-20T10:00:00Z' },
@@ -49,8 +55,10 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: Ingest
           'Stores one event. Idempotent: resending the same content (same `id`, or no `id` and the same fields) answers 200 `duplicate`; a reused `id` with other content is 409 `id_conflict` and the first event stands. `text` is turned into `has_link`, `is_question` and a fingerprint, then discarded. 201 means committed: the event is durable.',
         body: eventInputSchema,
         response: {
-          201: z.object({ id: z.string().max(200), status: z.literal('accepted') }),
-          200: z.object({ id: z.string().max(200), status: z.literal('duplicate') }),
+          201: z.object({ id: z.string().max(200), status: z.literal('accepted') }).describe('Stored now (committed).'),
+          200: z.object({ id: z.string().max(200), status: z.literal('duplicate') }).describe('Stored before with the same content: nothing changed.'),
+          409: problemResponse(409, 'The id is already used by an event with other content; the first event stands'),
+          422: problemResponse(422, 'occurred_at lies more than 5 minutes in the future'),
         },
       },
     },
