@@ -8,6 +8,7 @@ import { authenticateAdmin, authenticateKey } from './http/auth.js';
 import { documentRoute, registerOpenApi } from './http/openapi.js';
 import { registerMetrics } from './http/metrics.js';
 import { installProblemHandlers, sendProblem } from './http/problems.js';
+import { registerProtection } from './http/protection.js';
 import { Problem } from './errors.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { accountRoutes } from './http/routes/accounts.js';
@@ -72,6 +73,7 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     else if (admin && config.ADMIN_TOKEN) authenticateAdmin(config.ADMIN_TOKEN, request);
   });
 
+  await registerProtection(app, config, db);
   if (config.RATE_LIMIT_PER_MINUTE > 0) await registerRateLimit(app, config.RATE_LIMIT_PER_MINUTE);
   const observer = await registerMetrics(app, db);
   await registerOpenApi(app);

@@ -22,6 +22,12 @@ const configSchema = z.object({
     z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(32 * 1024 * 1024),
   ),
   RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(3000)),
+  CORS_ORIGINS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((o) => o.trim()).filter(Boolean) : v),
+    z.array(z.string().url('CORS_ORIGINS is a comma-separated list of origins such as https://app.example.com')).default([]),
+  ),
+  LOAD_SHED_EVENT_LOOP_DELAY_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(60_000).default(1_000)),
+  LOAD_SHED_POOL_QUEUE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(100_000).default(100)),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(10_000)),
 });
 

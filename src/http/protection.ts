@@ -1,0 +1,36 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import type { Database } from '../db/client.js';
+import { Problem } from '../errors.js';
+import { RETRY_AFTER_SECONDS } from './problems.js';
+
+/** Routes that must answer even under load: probes and metrics say how loaded the process is. */
+const NEVER_SHED = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * Security headers, CORS (off unless CORS_ORIGINS lists origins), and load shedding: when the
+ * event loop lags or requests queue for database connections, new requests get 503 with
+ * Retry-After at once instead of slowing down for everyone.
+ */
+export async function registerProtection(app: FastifyInstance, config: Config, db: Database) {
+  await app.register(helmet);
+  if (config.CORS_ORIGINS.length > 0) {
+    await app.register(cors, { origin: config.CORS_ORIGINS, methods: ['GET', 'POST', 'DELETE'], maxAge: 600 });
+  }
+  if (config.LOAD_SHED_EVENT_LOOP_DELAY_MS > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay: config.LOAD_SHED_EVENT_LOOP_DELAY_MS,
+      sampleInterval: 100,
+      healthCheck: async () => db.poolStats().waiting <= config.LOAD_SHED_POOL_QUEUE,
+      healthCheckInterval: 500,
+      pressureHandler: (request, _reply, type) => {
+        if (NEVER_SHED.has(request.url.split('?')[0]!)) return;
+        const why = type === 'healthCheck' ? 'requests are queuing for database connections' : `the ${type} limit is exceeded`;
+        throw new Problem('overloaded', `the service is overloaded (${why}); retry later`, { retryAfterSeconds: RETRY_AFTER_SECONDS });
+      },
+    });
+  }
+}
