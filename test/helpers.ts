@@ -68,8 +68,9 @@ export async function testApp(t: Test, overrides: Partial<Config> = {}): Promise
       cb();
     },
   });
-  // Rate limiting is off unless a test turns it on: property tests send thousands of requests with one key.
-  const config = defaultConfig({ LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: 0, ...overrides });
+  // Rate limiting and load shedding are off unless a test turns them on: property tests send
+  // thousands of requests with one key, and a loaded CI machine lags the event loop.
+  const config = defaultConfig({ LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: 0, LOAD_SHED_EVENT_LOOP_DELAY_MS: 0, ...overrides });
   const app = await buildApp({ config, db, logStream: stream });
   t.teardown(() => app.close());
   return { app, db, logs };

@@ -11,7 +11,13 @@ const CLI = ['--import', 'tsx', join(ROOT, 'src/cli/index.ts')];
 
 /** The environment of a CLI process: the test database, or a private PGlite folder. */
 export function cliEnv(t: Test, extra: Record<string, string> = {}): Record<string, string> {
-  const base: Record<string, string> = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' };
+  // As in testApp: no rate limits or load shedding unless a test asks, so a loaded CI machine cannot shed a test's requests.
+  const base: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: '0',
+    LOAD_SHED_EVENT_LOOP_DELAY_MS: '0',
+  };
   if (TEST_DATABASE_URL) base.DATABASE_URL = TEST_DATABASE_URL;
   else {
     const dir = mkdtempSync(join(tmpdir(), 'rapport-cli-'));
