@@ -20,7 +20,9 @@ export async function registerProtection(app: FastifyInstance, config: Config, d
   if (config.CORS_ORIGINS.length > 0) {
     await app.register(cors, { origin: config.CORS_ORIGINS, methods: ['GET', 'POST', 'DELETE'], maxAge: 600 });
   }
-  if (config.LOAD_SHED_EVENT_LOOP_DELAY_MS > 0) {
+  // Embedded PGlite runs every query on the event loop, so there its lag measures database work,
+  // not overload: event-loop shedding is for PostgreSQL deployments.
+  if (config.LOAD_SHED_EVENT_LOOP_DELAY_MS > 0 && db.kind === 'postgres') {
     await app.register(underPressure, {
       maxEventLoopDelay: config.LOAD_SHED_EVENT_LOOP_DELAY_MS,
       sampleInterval: 100,

@@ -176,7 +176,9 @@ async function property<T>(t: Test, name: string, arb: fc.Arbitrary<T>, check: (
     );
     t.pass(name);
   } catch (err) {
-    t.fail(`${name}: ${(err as Error).message.slice(0, 6000)}`);
+    // fast-check's own report (seed, path, counterexample) follows the error the counterexample raised.
+    const cause = (err as Error & { cause?: Error }).cause;
+    t.fail(`${name}: ${cause?.message ?? ''}\n${(err as Error).message.slice(0, 3000)}`);
   }
 }
 
@@ -298,7 +300,7 @@ function queryValue(name: string): fc.Arbitrary<string> {
     order: fc.constantFrom('asc', 'desc', 'ASC', 'random', ''),
     tz: timeZone,
   };
-  return fc.oneof({ weight: 3, arbitrary: specific[name] ?? hostileString }, { weight: 2, arbitrary: hostileString });
+  return fc.oneof({ weight: 3, arbitrary: Object.hasOwn(specific, name) ? specific[name]! : hostileString }, { weight: 2, arbitrary: hostileString });
 }
 
 /** Percent-encoded text, or raw bytes and broken escapes as a hostile client would put them in a URL. */
