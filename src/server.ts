@@ -10,7 +10,12 @@ import { migrate } from './db/migrate.js';
  * the pool.
  */
 export async function serve(config: Config) {
-  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE });
+  const db = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+  });
   await migrate(db);
   const app = await buildApp({ config, db });
   app.addHook('onClose', () => db.close());

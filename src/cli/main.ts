@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { accountScores, windowOf } from '../db/accounts.js';
-import { openDatabase, type Database } from '../db/client.js';
+import { DatabaseInUseError, openDatabase, type Database } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { createKey, createWorkspace, listKeys, requireWorkspace, revokeKey } from '../db/workspaces.js';
 import { parseKey, SCOPES, type Scope } from '../domain/keys.js';
@@ -181,9 +181,10 @@ export async function main(argv: string[]) {
   try {
     await buildCli(config).parseAsync(argv);
   } catch (e) {
-    if (e instanceof Problem || e instanceof ConfigError || e instanceof InvalidArgumentError) err(`rapport: ${e.message}`);
-    else if ((e as { code?: string }).code === 'ENOENT') err(`rapport: ${(e as Error).message}`);
+    // A mistake of the caller's gets its one-line reason and exit 2; anything else is a failure (1).
+    const mistake = e instanceof Problem || e instanceof ConfigError || e instanceof InvalidArgumentError || e instanceof DatabaseInUseError;
+    if (mistake || (e as { code?: string }).code === 'ENOENT') err(`rapport: ${(e as Error).message}`);
     else err(`rapport: ${(e as Error).stack ?? String(e)}`);
-    process.exitCode = e instanceof Problem || e instanceof ConfigError || e instanceof InvalidArgumentError ? 2 : 1;
+    process.exitCode = mistake ? 2 : 1;
   }
 }

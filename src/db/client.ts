@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -59,10 +60,12 @@ async function retrying<T>(attempt: () => Promise<T>): Promise<T> {
   }
 }
 
-function postgres(url: string, poolSize: number): Database {
+function postgres(url: string, poolSize: number, statementTimeoutMs: number): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    // A runaway query gives its connection back instead of holding it forever (0: no limit).
+    statement_timeout: statementTimeoutMs,
     connectionTimeoutMillis: 5_000,
     types: { getTypeParser: ((oid: number, format?: string) => parsers[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser },
   });
@@ -105,9 +108,44 @@ function postgres(url: string, poolSize: number): Database {
   };
 }
 
+export class DatabaseInUseError extends Error {}
+
+/**
+ * PGlite keeps no lock of its own, and two processes writing one folder corrupt it: a lock file
+ * with the owner's pid makes the second process stop with a clear message instead.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lock = join(dataDir, 'rapport.lock');
+  try {
+    const owner = Number(readFileSync(lock, 'utf8'));
+    if (owner && owner !== process.pid && isAlive(owner)) {
+      throw new DatabaseInUseError(
+        `the embedded database in ${dataDir} is in use by process ${owner} (a running \`rapport serve\`?): stop it first, or use the admin API`,
+      );
+    }
+  } catch (err) {
+    if (err instanceof DatabaseInUseError) throw err;
+  }
+  writeFileSync(lock, String(process.pid));
+  return () => rmSync(lock, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function pglite(dataDir: string | undefined): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  let unlock = () => {};
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
   const db = await PGlite.create(dataDir, { parsers });
   const on = (c: Pick<PGlite, 'query'>): Queryable['query'] => async (text, params) =>
     (await c.query(text, params as unknown[])).rows as never;
@@ -117,7 +155,10 @@ async function pglite(dataDir: string | undefined): Promise<Database> {
     withConnection: (fn) => fn({ kind: 'pglite', client: db, query: on(db) }),
     transaction: (fn) => retrying(() => db.transaction((tx) => fn({ query: on(tx) }))),
     poolStats: () => ({ total: 1, idle: 1, waiting: 0, max: 1 }),
-    close: () => db.close(),
+    close: async () => {
+      await db.close();
+      unlock();
+    },
   };
 }
 
@@ -127,8 +168,9 @@ export interface DatabaseOptions {
   /** PGlite's folder; in memory when undefined. */
   dataDir?: string | undefined;
   poolSize?: number;
+  statementTimeoutMs?: number;
 }
 
 export function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.url ? Promise.resolve(postgres(opts.url, opts.poolSize ?? 10)) : pglite(opts.dataDir);
+  return opts.url ? Promise.resolve(postgres(opts.url, opts.poolSize ?? 10, opts.statementTimeoutMs ?? 60_000)) : pglite(opts.dataDir);
 }

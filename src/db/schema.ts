@@ -18,7 +18,7 @@ import {
 import { EVENT_TYPES } from '../domain/events.js';
 
 // Every table is keyed by workspace first, so the schema can be distributed by workspace_id on
-// Citus (docs/scaling.md): workspaces and api_keys as reference tables, the rest co-located.
+// Citus: workspaces and api_keys as reference tables, the rest co-located.
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 const tstz = (name: string) => timestamp(name, { withTimezone: true, precision: 6, mode: 'string' });

@@ -20,6 +20,8 @@ export const LIMITS = {
   batchMaxEvents: 5_000,
   /** Bytes in one line of an NDJSON stream. */
   ndjsonMaxLineBytes: 1024 * 1024,
+  /** A stream's chunk is stored once it holds this many bytes, even short of its event count: memory stays bounded. */
+  ndjsonChunkMaxBytes: 8 * 1024 * 1024,
 } as const;
 
 /** A validated event, as stored: `text` has been turned into features and dropped. */

@@ -17,7 +17,8 @@ const storedString = (max: number) =>
     .string()
     .min(1, 'must not be empty')
     .max(max * 2, `must be at most ${max} characters`)
-    .refine((s) => codePoints(s) <= max, `must be at most ${max} characters`)
+    // Only counted when the cheaper length check above passed, so one mistake gets one message.
+    .refine((s) => s.length > max * 2 || codePoints(s) <= max, `must be at most ${max} characters`)
     .refine((s) => !CONTROL.test(s), 'must not contain control characters')
     .refine((s) => s.isWellFormed(), 'must be well-formed Unicode (no lone surrogates)');
 
@@ -50,7 +51,10 @@ export const eventInputSchema = z
       z
         .string()
         .max(LIMITS.textMaxChars * 2, `must be at most ${LIMITS.textMaxChars} characters`)
-        .refine((s) => codePoints(s) <= LIMITS.textMaxChars, `must be at most ${LIMITS.textMaxChars} characters`),
+        .refine(
+          (s) => s.length > LIMITS.textMaxChars * 2 || codePoints(s) <= LIMITS.textMaxChars,
+          `must be at most ${LIMITS.textMaxChars} characters`,
+        ),
     ).describe(
       '`post`, `reply` and `mention` only, at most 10,000 characters. Turned into `has_link`, `is_question` and a fingerprint, then discarded: never stored, never logged.',
     ),

@@ -16,7 +16,7 @@ const metricsPlugin = ((metricsModule as unknown as { default?: unknown }).defau
  */
 export async function registerMetrics(app: FastifyInstance, db: Database): Promise<IngestObserver> {
   await app.register(metricsPlugin, {
-    endpoint: { url: '/metrics', method: 'GET', schema: { hide: true }, handler: () => undefined },
+    endpoint: { url: '/metrics', method: 'GET', schema: { hide: true }, config: { rateLimit: false }, handler: () => undefined },
     clearRegisterOnInit: true,
     routeMetrics: { enabled: true, registeredRoutesOnly: true, groupStatusCodes: false },
   });

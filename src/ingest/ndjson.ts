@@ -82,6 +82,7 @@ export async function ingestNdjson(
   };
   let values: unknown[] = [];
   let indexes: number[] = [];
+  let bytes = 0;
   const flush = async () => {
     if (values.length > 0) {
       const r = await ingestBatch(db, workspaceId, values, { indexes, observer: opts.observer });
@@ -90,6 +91,7 @@ export async function ingestNdjson(
       r.rejected.forEach(reject);
       values = [];
       indexes = [];
+      bytes = 0;
     }
     opts.onChunk?.({ ...total, lines });
   };
@@ -103,10 +105,11 @@ export async function ingestNdjson(
     try {
       values.push(JSON.parse(line.text));
       indexes.push(line.index);
+      bytes += line.text.length;
     } catch {
       reject({ index: line.index, code: 'invalid_json', message: 'the line is not valid JSON' });
     }
-    if (values.length >= chunkEvents) await flush();
+    if (values.length >= chunkEvents || bytes >= LIMITS.ndjsonChunkMaxBytes) await flush();
   }
   await flush();
   total.rejected.sort((a, b) => a.index - b.index);

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { at, unique } from '../helpers.js';
-import { cliEnv, runCli } from './run.js';
+import { at, TEST_DATABASE_URL, unique } from '../helpers.js';
+import { cliEnv, exited, runCli, startServer } from './run.js';
 
 const KEY = /^rpk_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/;
 
@@ -144,4 +144,16 @@ t.test('scores prints an account’s scores document as JSON', async (t) => {
   const bad = await runCli(env, ['scores', 'a', '--workspace', name, '--since', 'yesterday']);
   t.equal(bad.code, 1);
   t.match(bad.stderr, /must be an RFC 3339 date-time/);
+});
+
+t.test('on PGlite a second process refuses the folder a running server holds', { skip: Boolean(TEST_DATABASE_URL) && 'PostgreSQL serves many processes' }, async (t) => {
+  const env = cliEnv(t);
+  const server = await startServer(env);
+  const res = await runCli(env, ['workspaces', 'create', unique('locked')]);
+  t.equal(res.code, 2);
+  t.match(res.stderr, /^rapport: the embedded database in .* is in use by process \d+/);
+  server.child.kill('SIGTERM');
+  t.equal((await exited(server.child)).code, 0);
+  const after = await runCli(env, ['workspaces', 'create', unique('free')]);
+  t.equal(after.code, 0, 'free once the server has stopped');
 });

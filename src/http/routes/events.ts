@@ -11,7 +11,7 @@ import { batchResultSchema, problemResponse } from '../schemas.js';
 
 // Events are validated one by one by the handler (a bad event must not fail the batch), so the
 // route declares no body schema; the document shows the real shapes through this request body.
-const batchBodySchema = z.object({ events: z.array(z.unknown()) });
+const batchBodySchema = z.strictObject({ events: z.array(z.unknown()) });
 
 export const BATCH_REQUEST_BODY = {
   required: true,

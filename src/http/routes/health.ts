@@ -9,6 +9,8 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app,
   app.get(
     '/healthz',
     {
+      // Probes are never rate-limited: an orchestrator polling from one address must always get an answer.
+      config: { rateLimit: false },
       schema: {
         operationId: 'getHealth',
         tags: ['operations'],
@@ -23,6 +25,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app,
   app.get(
     '/readyz',
     {
+      config: { rateLimit: false },
       schema: {
         operationId: 'getReadiness',
         tags: ['operations'],
