@@ -29,7 +29,8 @@ const batchOf = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, type: 'like', actor: `u${i % 97}`, target: `v${i % 89}`, occurred_at: at(i) }));
 
 t.test('SIGTERM during running batches: the server drains, exits 0, and every acknowledged event is stored', async (t) => {
-  const env = cliEnv(t);
+  // A generous drain window: on a loaded CI machine the batches may take seconds, and this test is about draining, not speed.
+  const env = cliEnv(t, { SHUTDOWN_TIMEOUT_MS: '120000' });
   const { name, key } = await provision(env);
   const server = await startServer(env);
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
