@@ -192,11 +192,16 @@ interface ContextEvent {
   micros: string;
 }
 
-/** Every event of the given types from actor to target with occurred_at in [lo, hi], for each entry. */
+/**
+ * Every event of the given types from actor to target with occurred_at in [lo, hi], for each entry.
+ * The types are written into the SQL (from this closed list) so the planner can use events_pair_time.
+ */
+type PairEventTypes = readonly ['reply', 'mention'] | readonly ['follow', 'unfollow'];
+
 async function pairEvents(
   tx: Queryable,
   workspaceId: number,
-  types: string[],
+  types: PairEventTypes,
   ranges: { actor: string; target: string; lo: bigint; hi: bigint }[],
 ): Promise<ContextEvent[]> {
   if (ranges.length === 0) return [];
@@ -205,14 +210,13 @@ async function pairEvents(
        FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS p(actor, target, lo, hi)
        JOIN events e ON e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target
                     AND e.occurred_at BETWEEN p.lo AND p.hi
-      WHERE e.type::text = ANY($6::text[])`,
+      WHERE e.type IN (${types.map((t) => `'${t}'`).join(', ')})`,
     [
       workspaceId,
       ranges.map((r) => r.actor),
       ranges.map((r) => r.target),
       ranges.map((r) => formatMicros(r.lo)),
       ranges.map((r) => formatMicros(r.hi)),
-      types,
     ],
   );
 }
@@ -254,7 +258,7 @@ async function applyConversations(tx: Queryable, workspaceId: number, events: re
   const context = await pairEvents(
     tx,
     workspaceId,
-    ['reply', 'mention'],
+    ['reply', 'mention'] as const,
     pairs.flatMap((p) => [p, { ...p, actor: p.target, target: p.actor }]),
   );
   const byPair = groupBy(context, (c) => pairKey(...ordered(c)));
@@ -291,7 +295,7 @@ async function applyFollowChurn(tx: Queryable, workspaceId: number, events: read
     for (const r of rows) deltas.peaks.set(r.account, Math.max(deltas.peaks.get(r.account) ?? 0, r.follows));
   }
   const pairs = spans(marks, (e) => [e.actor, e.target], CONTEXT.maxChurn);
-  const context = await pairEvents(tx, workspaceId, ['follow', 'unfollow'], pairs);
+  const context = await pairEvents(tx, workspaceId, ['follow', 'unfollow'] as const, pairs);
   const byPair = groupBy(context, (c) => pairKey(c.actor, c.target));
   for (const p of pairs) {
     const all = byPair.get(pairKey(p.actor, p.target)) ?? [];

@@ -1,0 +1,1 @@
+CREATE INDEX "events_pair_time" ON "events" USING btree ("workspace_id","actor","target","occurred_at") WHERE "events"."type" IN ('reply', 'mention', 'follow', 'unfollow');
