@@ -108,6 +108,9 @@ const adminToken = randomBytes(24).toString('hex');
 const port = await freePort();
 const base = `http://${HOST}:${port}`;
 const serverLog: string[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let stopping = false;
+let childExited = false;
 
 const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/index.ts'), 'serve'], {
   cwd: ROOT,
@@ -129,7 +132,6 @@ const keepLog = (chunk: Buffer) => {
 };
 child.stdout?.on('data', keepLog);
 child.stderr?.on('data', keepLog);
-let childExited = false;
 child.on('exit', (code, signal) => {
   childExited = true;
   if (!stopping) {
@@ -139,7 +141,6 @@ child.on('exit', (code, signal) => {
   }
 });
 
-let stopping = false;
 function cleanup() {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }
@@ -174,8 +175,6 @@ async function waitReady() {
   throw new Error(`the server did not become ready within 120 s; its last lines:\n${serverLog.slice(-30).join('\n')}`);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** An admin call; a 503 (the process may still be shedding load from its start-up) is retried after Retry-After, as clients should. */
 async function admin(method: string, path: string, body?: unknown): Promise<unknown> {
   for (let attempt = 1; ; attempt++) {
@@ -202,7 +201,7 @@ interface Memory {
 
 /** The server's own view: process memory and event counters from /metrics. */
 async function serverMetrics(): Promise<Memory> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).text();
   const gauge = (name: string) => {
     const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
     return m ? Number(m[1]) : NaN;
@@ -500,7 +499,8 @@ try {
       w = newTally();
       windowStart = performance.now();
       nextSample += opts.sampleSeconds * 1000;
-      const mem = await serverMetrics();
+      // A sample the server cannot answer is recorded without memory figures rather than ending the run.
+      const mem = await serverMetrics().catch((): Memory => ({ rssMb: NaN, heapMb: NaN, events: { accepted: NaN, duplicate: NaN } }));
       const sorted = done.latencies.sort((a, b) => a - b);
       const s: Sample = {
         t: Math.round((performance.now() - soakStart) / 1000),
@@ -526,7 +526,7 @@ try {
 
   // Memory: the slope over the samples after the warm-up, and the growth it implies over that span.
   const warm = samples.filter((s) => s.t >= opts.warmupMinutes * 60);
-  const used = warm.length >= 3 ? warm : samples;
+  const used = (warm.length >= 3 ? warm : samples).filter((s) => Number.isFinite(s.rssMb) && Number.isFinite(s.heapMb));
   const minutes = used.map((s) => s.t / 60);
   const rssSlope = slope(minutes, used.map((s) => s.rssMb));
   const heapSlope = slope(minutes, used.map((s) => s.heapMb));
@@ -563,7 +563,7 @@ try {
     memory: {
       start: { rss_mb: memStart.rssMb, heap_mb: memStart.heapMb },
       end: { rss_mb: memEnd.rssMb, heap_mb: memEnd.heapMb },
-      after_warmup_minutes: opts.warmupMinutes,
+      after_warmup_minutes: warm.length >= 3 ? opts.warmupMinutes : 0,
       rss_slope_mb_per_min: rssSlope,
       heap_slope_mb_per_min: heapSlope,
       rss_growth_mb: rssGrowth,
@@ -586,7 +586,7 @@ try {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([name, o]) => `    ${name.padEnd(15)} ${pad(String(o.requests), 7)} requests  p50 ${pad(f(o.p50_ms), 7)} ms  p99 ${pad(f(o.p99_ms), 7)} ms`),
       `  memory     RSS ${f(memStart.rssMb)} → ${f(memEnd.rssMb)} MB, heap ${f(memStart.heapMb)} → ${f(memEnd.heapMb)} MB`,
-      `  slope      after ${opts.warmupMinutes} min warm-up: RSS ${f(rssSlope, 2)} MB/min, heap ${f(heapSlope, 2)} MB/min (growth ${f(rssGrowth)} / ${f(heapGrowth)} MB)`,
+      `  slope      ${warm.length >= 3 ? `after the ${opts.warmupMinutes} min warm-up` : 'over every sample (the run is too short to drop a warm-up)'}: RSS ${f(rssSlope, 2)} MB/min, heap ${f(heapSlope, 2)} MB/min (growth ${f(rssGrowth)} / ${f(heapGrowth)} MB)`,
       ...(errorSamples.length ? ['  first errors:', ...errorSamples.slice(0, 5).map((e) => `    ${e}`)] : []),
       failures.length ? `  FAILED: ${failures.join('; ')}` : '  passed',
       '',

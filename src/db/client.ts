@@ -69,8 +69,11 @@ function postgres(url: string, poolSize: number, statementTimeoutMs: number): Da
     connectionTimeoutMillis: 5_000,
     types: { getTypeParser: ((oid: number, format?: string) => parsers[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser },
   });
-  // An idle client losing its connection (database restart) must not crash the process.
+  // A connection dropping (restart, failover, network) must not crash the process: pg-pool listens
+  // for errors of idle clients only, so every client gets a listener of its own. The query in flight
+  // still fails (and answers 503), and pg-pool discards the dead client when it is released.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const on = (c: pg.Pool | pg.PoolClient): Queryable['query'] => async (text, params) =>
     (await c.query(text, params as unknown[])).rows;
   return {

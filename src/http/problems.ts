@@ -63,6 +63,11 @@ export function toProblem(err: FastifyError & { validationContext?: string }): P
 
 export function installProblemHandlers(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // A client that hung up mid-request (a broken NDJSON stream) is no failure of ours.
+    if (request.raw.socket?.destroyed) {
+      request.log.info({ code: err.code }, 'the client disconnected before the request was read');
+      return sendProblem(reply, new Problem('validation_failed', 'the request body ended early'));
+    }
     const problem = toProblem(err);
     if (problem.status >= 500) request.log.error({ err }, 'request failed');
     return sendProblem(reply, problem);

@@ -28,8 +28,11 @@ export async function registerProtection(app: FastifyInstance, config: Config, d
       sampleInterval: 100,
       healthCheck: async () => db.poolStats().waiting <= config.LOAD_SHED_POOL_QUEUE,
       healthCheckInterval: 500,
-      pressureHandler: (request, _reply, type) => {
+      pressureHandler: (request, _reply, type, value) => {
         if (NEVER_SHED.has(request.url.split('?')[0]!)) return;
+        // under-pressure reports an interval in which the histogram took no sample as an infinite
+        // delay; that is a busy loop's artefact, not a measured lag.
+        if (type === 'eventLoopDelay' && !Number.isFinite(value)) return;
         const why = type === 'healthCheck' ? 'requests are queuing for database connections' : `the ${type} limit is exceeded`;
         throw new Problem('overloaded', `the service is overloaded (${why}); retry later`, { retryAfterSeconds: RETRY_AFTER_SECONDS });
       },
