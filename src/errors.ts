@@ -46,6 +46,9 @@ export class Problem extends Error {
   }
 }
 
+/** Cuts a client-supplied string (a field name, a URL) to a length its answer schema allows. */
+export const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
 /** The RFC 9457 body. `type` is a URN: stable, and never a link that could go dead. */
 export function problemBody(p: Problem, instance?: string) {
   return {
@@ -53,9 +56,11 @@ export function problemBody(p: Problem, instance?: string) {
     title: p.title,
     status: p.status,
     code: p.code,
-    detail: p.detail,
-    ...(instance ? { instance } : {}),
-    ...(p.extra.errors ? { errors: p.extra.errors } : {}),
+    detail: clip(p.detail, 2_000),
+    ...(instance ? { instance: clip(instance, 2_000) } : {}),
+    ...(p.extra.errors
+      ? { errors: p.extra.errors.slice(0, 100).map((e) => ({ field: clip(e.field, 300), message: clip(e.message, 1_000) })) }
+      : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { EventType } from '../domain/events.js';
-import { formatMicros, parseRfc3339 } from '../domain/time.js';
+import { clampMicros, formatMicros, parseRfc3339 } from '../domain/time.js';
 import { Problem } from '../errors.js';
 import { HOUR_MICROS, RESPONSE_WINDOW_HOURS, type Summary } from '../scoring/summary.js';
 import { windowSummary, type WindowEvent } from '../scoring/window.js';
@@ -45,7 +45,7 @@ export async function accountSummary(db: Queryable, workspaceId: number, account
   const until = w.until === null ? null : formatMicros(w.until);
   // A's own answers and unfollows count past `until`, up to the longer of the two horizons.
   const horizon = BigInt(Math.max(RESPONSE_WINDOW_HOURS, w.churnHours)) * HOUR_MICROS;
-  const outUntil = w.until === null ? null : formatMicros(w.until + horizon);
+  const outUntil = w.until === null ? null : formatMicros(clampMicros(w.until + horizon));
   const [outgoing, incoming] = await Promise.all([
     db.query<LoadedEvent>(
       `SELECT type::text AS type, target AS other, ${micros('occurred_at')} AS micros, has_link, is_question, fingerprint
@@ -202,7 +202,8 @@ export async function interactionsByHour(
   tz: string,
   w: Pick<Window, 'since' | 'until'>,
 ): Promise<number[]> {
-  const rows = await db.query<{ dow: number; hour: number; n: number }>(
+  const rows = await db
+    .query<{ dow: number; hour: number; n: number }>(
     `SELECT extract(isodow FROM occurred_at AT TIME ZONE $3)::int AS dow, extract(hour FROM occurred_at AT TIME ZONE $3)::int AS hour,
             count(*)::int8 AS n
        FROM events
@@ -210,7 +211,16 @@ export async function interactionsByHour(
         AND ($4::timestamptz IS NULL OR occurred_at >= $4) AND ($5::timestamptz IS NULL OR occurred_at < $5)
       GROUP BY 1, 2`,
     [workspaceId, account, tz, w.since === null ? null : formatMicros(w.since), w.until === null ? null : formatMicros(w.until)],
-  );
+  )
+    .catch((err: { code?: string }) => {
+      // A zone the runtime knows but the database's zone data does not (old aliases such as US/Pacific-New).
+      if (err.code === '22023') {
+        throw new Problem('validation_failed', `the database does not know the time zone ${JSON.stringify(tz)}`, {
+          errors: [{ field: 'querystring.tz', message: 'unknown time zone' }],
+        });
+      }
+      throw err;
+    });
   const grid = new Array<number>(7 * 24).fill(0);
   for (const r of rows) grid[(Number(r.dow) - 1) * 24 + Number(r.hour)] = Number(r.n);
   return grid;

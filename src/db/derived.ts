@@ -1,5 +1,5 @@
 import { INTERACTION_TYPES, type InteractionType, type NormalizedEvent } from '../domain/events.js';
-import { formatMicros } from '../domain/time.js';
+import { clampMicros, formatMicros } from '../domain/time.js';
 import {
   answeredDelta,
   churnDelta,
@@ -215,8 +215,8 @@ async function pairEvents(
       workspaceId,
       ranges.map((r) => r.actor),
       ranges.map((r) => r.target),
-      ranges.map((r) => formatMicros(r.lo)),
-      ranges.map((r) => formatMicros(r.hi)),
+      ranges.map((r) => formatMicros(clampMicros(r.lo))),
+      ranges.map((r) => formatMicros(clampMicros(r.hi))),
     ],
   );
 }

@@ -5,6 +5,13 @@
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
+/** The instants Rapport keeps: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z (UTC). */
+export const MIN_MICROS = -62_135_596_800_000_000n;
+export const MAX_MICROS = 253_402_300_799_999_999n;
+
+/** Keeps a computed bound (a window widened by hours) inside the representable range. */
+export const clampMicros = (micros: bigint) => (micros < MIN_MICROS ? MIN_MICROS : micros > MAX_MICROS ? MAX_MICROS : micros);
+
 export interface Instant {
   /** Microseconds since the Unix epoch. */
   micros: bigint;
@@ -43,6 +50,8 @@ export function parseRfc3339(value: string): Instant | null {
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, 0);
   const micros = BigInt(date.getTime() - offsetMinutes * 60_000) * 1000n + BigInt(fraction);
+  // An offset can carry a wall time of year 1 or 9999 out of range once it is made UTC.
+  if (micros < MIN_MICROS || micros > MAX_MICROS) return null;
   return { micros, canonical: formatMicros(micros) };
 }
 

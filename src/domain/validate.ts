@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EVENT_TYPES, LIMITS, TEXT_TYPES, type NormalizedEvent } from './events.js';
 import { digest16, fingerprintOf, textFeatures } from './text.js';
+import { clip } from '../errors.js';
 import { parseRfc3339 } from './time.js';
 
 const CONTROL = /\p{Cc}/u;
@@ -45,7 +46,7 @@ export const eventInputSchema = z
     occurred_at: z
       .string()
       .max(64, 'must be an RFC 3339 date-time with an offset')
-      .refine((s) => parseRfc3339(s) !== null, 'must be an RFC 3339 date-time with an offset')
+      .refine((s) => parseRfc3339(s) !== null, 'must be an RFC 3339 date-time with an offset, from 0001-01-01 to 9999-12-31 UTC')
       .describe('When it happened: RFC 3339 with an offset, at most 5 minutes in the future. Kept to the microsecond.'),
     text: optional(
       z
@@ -89,16 +90,22 @@ export interface Rejection {
 export type ParseResult = { ok: true; event: NormalizedEvent } | { ok: false; rejection: Rejection };
 
 function describeIssues(error: z.ZodError): string {
-  return error.issues
+  const text = error.issues
+    .slice(0, 20)
     .map((i) => {
-      const field = i.path.join('.');
-      if (i.code === 'unrecognized_keys') return `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+      const field = clip(i.path.join('.'), 100);
+      if (i.code === 'unrecognized_keys') {
+        const names = i.keys.slice(0, 5).map((k) => clip(k, 100));
+        return `unknown field${i.keys.length > 1 ? 's' : ''} ${names.join(', ')}${i.keys.length > 5 ? ', …' : ''}`;
+      }
       if (i.code === 'invalid_type' && field === '') return 'an event must be a JSON object';
       if (i.code === 'invalid_type' && i.input === undefined) return `${field}: required`;
       if (i.code === 'invalid_value' && field === 'type') return `type: must be one of ${EVENT_TYPES.join(', ')}`;
       return `${field}: ${i.message}`;
     })
     .join('; ');
+  // A client's field names end up in the message: it stays short whatever they send.
+  return clip(text, 2_000);
 }
 
 /** Validates one event and derives what is stored from it; `nowMs` bounds `occurred_at`. */

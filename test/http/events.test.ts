@@ -115,7 +115,7 @@ t.test('a batch stores its valid events and reports each invalid one by index, i
   );
   t.match(body.rejected[0].message, /^target: forbidden for type post$/);
   t.match(body.rejected[1].message, /^type: must be one of follow, unfollow/);
-  t.match(body.rejected[3].message, /^occurred_at: must be an RFC 3339 date-time with an offset$/);
+  t.match(body.rejected[3].message, /^occurred_at: must be an RFC 3339 date-time with an offset, from 0001-01-01 to 9999-12-31 UTC$/);
   t.match(body.rejected[5].message, /^text: only allowed for types post, reply, mention$/);
   const stored = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [
     tenant.workspace.id,

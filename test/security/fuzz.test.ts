@@ -12,9 +12,9 @@ import { at, bearer, newTenant, testApp, type Tenant, type TestApp } from '../he
  * - the status is never 5xx;
  * - a 4xx is `application/problem+json; charset=utf-8` with `type`, `title`, `status`, `code`, `detail`;
  * - no body carries a stack trace, SQL or a file path;
- * - the events of the workspace change exactly by what the answer reports: +1 for a 201 of
- *   POST /v1/events, +`accepted` for a 200 of POST /v1/events/batch, −`events_deleted` for an erasure,
- *   and not at all for anything else, in particular for any 4xx.
+ * - the events of the workspace (counted around every request but reads) change exactly by what the
+ *   answer reports: +1 for a 201 of POST /v1/events, +`accepted` for a 200 of POST /v1/events/batch,
+ *   −`events_deleted` for an erasure, and not at all for anything else, in particular for any 4xx.
  *
  * Set FUZZ_SEED to replay a run; FUZZ_RUNS_FACTOR scales every numRuns (e.g. 10 for a long soak).
  */
@@ -25,8 +25,13 @@ type Db = TestApp['db'];
 const PROBLEM = 'application/problem+json; charset=utf-8';
 const ADMIN_TOKEN = 'a'.repeat(32);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
-const FACTOR = Number(process.env.FUZZ_RUNS_FACTOR ?? 1);
-const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * FACTOR)), ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: false });
+const FACTOR = Number(process.env.FUZZ_RUNS_FACTOR) || 1;
+/** `shrink: false` for inputs too big to shrink in reasonable time: the first counterexample is reported as found. */
+const runs = (n: number, shrink = true) => ({
+  numRuns: Math.max(1, Math.round(n * FACTOR)),
+  ...(SEED === undefined ? {} : { seed: SEED }),
+  endOnFailure: !shrink,
+});
 
 // ---- the operations, from the committed document -------------------------------------------------
 
@@ -98,7 +103,7 @@ interface Harness {
   db: Db;
   tenant: Tenant;
   /** Sends the request with the right credentials and checks the answer; throws what is wrong. */
-  send(op: Op | null, req: Req): Promise<Res>;
+  send(op: Op, req: Req): Promise<Res>;
 }
 
 const describe = (req: Req) => {
@@ -114,18 +119,19 @@ async function harness(t: Test): Promise<Harness> {
   const tenant = await newTenant(db);
   const count = async () =>
     (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [tenant.workspace.id]))[0]!.n;
-  const credentials = (op: Op | null) =>
-    op?.auth === 'admin' ? bearer(ADMIN_TOKEN) : op?.auth === 'none' ? {} : bearer(tenant.key);
+  const credentials = (op: Op) => (op.auth === 'admin' ? bearer(ADMIN_TOKEN) : op.auth === 'none' ? {} : bearer(tenant.key));
 
-  async function send(op: Op | null, req: Req): Promise<Res> {
-    const before = await count();
+  async function send(op: Op, req: Req): Promise<Res> {
+    // Reads cannot store anything; the events are counted around every other request.
+    const reads = req.method === 'GET' || req.method === 'HEAD';
+    const before = reads ? 0 : await count();
     const res: Res = await app.inject({
       method: req.method as 'GET',
       url: req.url,
       headers: { ...credentials(op), ...req.headers },
       ...(req.payload === undefined ? {} : { payload: req.payload }),
     });
-    const after = await count();
+    const after = reads ? 0 : await count();
     const fail = (what: string): never => {
       throw new Error(`${what}\n  request: ${describe(req)}\n  answer: ${res.statusCode} ${res.headers['content-type']} ${res.body.slice(0, 2000)}`);
     };
@@ -156,9 +162,9 @@ async function harness(t: Test): Promise<Harness> {
     // Storage accounting: the answer says exactly what was stored or erased.
     const b = body as { accepted?: number; events_deleted?: number; status?: string } | undefined;
     let expected = 0;
-    if (res.statusCode < 300 && req.method === 'POST' && op?.id === 'ingestEvent') expected = res.statusCode === 201 ? 1 : 0;
-    else if (res.statusCode < 300 && req.method === 'POST' && op?.id === 'ingestEvents') expected = b?.accepted ?? NaN;
-    else if (res.statusCode < 300 && req.method === 'DELETE' && op?.id === 'deleteAccount') expected = -(b?.events_deleted ?? NaN);
+    if (res.statusCode < 300 && req.method === 'POST' && op.id === 'ingestEvent') expected = res.statusCode === 201 ? 1 : 0;
+    else if (res.statusCode < 300 && req.method === 'POST' && op.id === 'ingestEvents') expected = b?.accepted ?? NaN;
+    else if (res.statusCode < 300 && req.method === 'DELETE' && op.id === 'deleteAccount') expected = -(b?.events_deleted ?? NaN);
     if (after - before !== expected) fail(`the workspace's events changed by ${after - before}, the answer reports ${expected}`);
     return res;
   }
@@ -166,13 +172,13 @@ async function harness(t: Test): Promise<Harness> {
 }
 
 /** Runs a fast-check property; a counterexample fails the test with fast-check's report (seed, path, input). */
-async function property<T>(t: Test, name: string, arb: fc.Arbitrary<T>, check: (v: T) => Promise<unknown>, numRuns: number) {
+async function property<T>(t: Test, name: string, arb: fc.Arbitrary<T>, check: (v: T) => Promise<unknown>, numRuns: number, shrink = true) {
   try {
     await fc.assert(
       fc.asyncProperty(arb, async (v) => {
         await check(v);
       }),
-      runs(numRuns),
+      runs(numRuns, shrink),
     );
     t.pass(name);
   } catch (err) {
@@ -205,7 +211,7 @@ const SPECIAL_STRINGS = [
 ];
 
 const longString = fc
-  .tuple(fc.constantFrom('x', 'é', '😀', '\ud800', '\u0000', '%', 'ab'), fc.constantFrom(129, 257, 1025, 3073, 10_001, 65_537))
+  .tuple(fc.constantFrom('x', 'é', '😀', '\ud800', '\u0000', '%', 'ab'), fc.constantFrom(129, 257, 1025, 3073, 10_001))
   .map(([c, n]) => c.repeat(n));
 
 const hostileString: fc.Arbitrary<string> = fc.oneof(
@@ -252,7 +258,8 @@ const timeZone: fc.Arbitrary<string> = fc.oneof(
     'UTC', 'utc', 'Etc/UTC', 'GMT', 'Z', 'Etc/GMT+14', 'Etc/GMT-14', 'Etc/GMT+12', 'EST5EDT', 'US/Pacific', 'US/Pacific-New',
     'Asia/Calcutta', 'Asia/Kolkata', 'America/Buenos_Aires', 'Antarctica/Troll', 'Factory', 'localtime', 'posixrules', 'Europe/Kyiv',
     '+05:30', '-05:30', '+14:00', 'UTC+3', 'GMT+3', 'EST', 'CET', 'europe/paris', 'EUROPE/PARIS', 'America/Argentina/ComodRivadavia',
-    'Pacific/Kanton', 'America/Ciudad_Juarez', 'Europe/../Europe/Paris', 'Europe/Paris\u0000', 'x'.repeat(65),
+    'Pacific/Kanton', 'America/Ciudad_Juarez', 'Canada/East-Saskatchewan', 'SystemV/AST4', 'Europe/../Europe/Paris', 'Europe/Paris\u0000',
+    'x'.repeat(65),
   ),
 );
 
@@ -413,7 +420,11 @@ const anyBody: fc.Arbitrary<string> = fc.oneof(
     arbitrary: fc
       .record(
         {
-          accounts: fc.oneof(fc.array(fc.oneof(hostileString, fc.constantFrom(...ACCOUNTS)), { maxLength: 120 }), wrongType),
+          accounts: fc.oneof(
+            fc.array(fc.oneof(hostileString, fc.constantFrom(...ACCOUNTS)), { maxLength: 12 }),
+            fc.constantFrom(Array.from({ length: 101 }, (_, i) => `fz-${i}`), Array.from({ length: 100 }, () => 'fz-a')),
+            wrongType,
+          ),
           since: fc.oneof(dateTime, wrongType),
           until: fc.oneof(dateTime, wrongType),
           churn_hours: fc.oneof(wrongType, numberish.map(Number)),
@@ -429,10 +440,9 @@ const anyBody: fc.Arbitrary<string> = fc.oneof(
 );
 
 const CONTENT_TYPES = [
-  'text/plain', 'text/plain; charset=utf-8', 'text/html', 'application/xml', 'multipart/form-data; boundary=x',
-  'application/x-www-form-urlencoded', 'application/octet-stream', 'application/json; charset=utf-16', 'application/json; charset=latin1',
-  'application/jsonx', 'application/json-patch+json', 'application/problem+json', 'application/x-ndjson', 'application/x-ndjson; charset=utf-8',
-  'APPLICATION/JSON', 'Application/X-NDJSON', 'application/json;', ';', 'x', '*/*', 'application/*', 'application/json, text/plain', '',
+  'text/plain', 'text/html', 'application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded',
+  'application/octet-stream', 'application/json; charset=utf-16', 'application/jsonx', 'application/problem+json', 'application/x-ndjson',
+  'APPLICATION/JSON', 'Application/X-NDJSON; charset=utf-8', 'application/json;', ';', '*/*', 'application/json, text/plain', '',
 ];
 
 const contentType: fc.Arbitrary<string> = fc.oneof(
@@ -528,7 +538,7 @@ t.test('GET routes: arbitrary query strings with every documented parameter', as
       .tuple(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...ACCOUNTS) }, { weight: 1, arbitrary: segment }), queryString(op))
       .map(([account, query]): Req => ({ method: 'GET', url: urlOf(op, op.pathParams.map(() => account)) + query }))
       .filter(harmless);
-    await property(t, `${op.method} ${op.path}`, arb, (req) => h.send(op, req), 80);
+    await property(t, `${op.method} ${op.path}`, arb, (req) => h.send(op, req), 50);
   }
 });
 
@@ -579,7 +589,7 @@ t.test('POST /v1/events/batch: batches of hostile events; exactly the accepted o
         if (owners.every((i) => rejected.has(i))) throw new Error(`the rejected event with id ${JSON.stringify(id)} was stored: ${describe(req)} → ${res.body}`);
       }
     },
-    100,
+    60,
   );
 });
 
@@ -615,7 +625,7 @@ t.test('POST /v1/events/batch as NDJSON: random lines; exactly the accepted ones
       if (body.rejected_total !== body.rejected.length) throw new Error(`rejected_total ${body.rejected_total} for ${body.rejected.length} rejections`);
       if (body.accepted + body.duplicates + body.rejected_total > lines) throw new Error(`more outcomes than lines: ${res.body}`);
     },
-    100,
+    60,
   );
 });
 
@@ -648,29 +658,32 @@ t.test('huge and negative numbers, and number literals JSON cannot hold, in ever
       const url = urlOf(op, op.pathParams.map(() => 'fz-a'));
       await h.send(op, { method: op.method, url, payload, headers: { 'content-type': 'application/json' } });
     },
-    150,
+    100,
   );
 });
 
-t.test('deeply nested arrays and objects (depth 1,000 to 100,000) in every body', async (t) => {
+t.test('deeply nested arrays and objects (depth 1,000 and 100,000) in every body', async (t) => {
   const h = await harness(t);
   const failures: string[] = [];
+  const shapes: [string, (n: number) => string][] = [
+    ['arrays', (n) => deepArray(n)],
+    ['objects', (n) => deepObject(n)],
+    ['arrays of objects', deepMixed],
+    ['objects ending in __proto__', deepProto],
+  ];
+  // Depth 1,000 in every place of every body (arrays, and objects hiding __proto__); all four shapes at
+  // depth 100,000 (about 500 kB) as the body and as an event field.
+  const cases = [
+    ...[shapes[0]!, shapes[3]!].flatMap(([shape, make]) => NESTINGS.map(([where, place]) => ({ label: `${shape} of depth 1,000 in ${where}`, payload: place(make(1_000)) }))),
+    ...shapes.flatMap(([shape, make]) => NESTINGS.slice(0, 2).map(([where, place]) => ({ label: `${shape} of depth 100,000 in ${where}`, payload: place(make(100_000)) }))),
+  ];
   for (const op of OPERATIONS.filter((o) => o.body)) {
     const url = urlOf(op, op.pathParams.map(() => 'fz-a'));
-    for (const depth of [1_000, 100_000]) {
-      for (const [shape, deep] of [
-        ['arrays', deepArray(depth)],
-        ['objects', deepObject(depth)],
-        ['arrays of objects', deepMixed(depth)],
-        ['objects ending in __proto__', deepProto(depth)],
-      ] as const) {
-        for (const [where, place] of NESTINGS) {
-          try {
-            await h.send(op, { method: op.method, url, payload: place(deep), headers: { 'content-type': 'application/json' } });
-          } catch (err) {
-            failures.push(`${op.method} ${op.path}, ${shape} of depth ${depth} in ${where}: ${(err as Error).message.slice(0, 600)}`);
-          }
-        }
+    for (const { label, payload } of cases) {
+      try {
+        await h.send(op, { method: op.method, url, payload, headers: { 'content-type': 'application/json' } });
+      } catch (err) {
+        failures.push(`${op.method} ${op.path}, ${label}: ${(err as Error).message.slice(0, 600)}`);
       }
     }
     if (op.id === 'ingestEvents') {
@@ -684,25 +697,25 @@ t.test('deeply nested arrays and objects (depth 1,000 to 100,000) in every body'
       }
     }
   }
-  t.strictSame(failures, [], 'every deeply nested body is answered safely');
+  t.strictSame(failures, [], `${cases.length} deeply nested bodies on each route are answered safely`);
 });
 
 t.test('1 MB strings in path, query and every body field', async (t) => {
   const h = await harness(t);
   const MB = 1024 * 1024;
-  const fill = fc.constantFrom('x', 'é', '\ud800', '\u0000', '%');
-  const big = fill.map((c) => c.repeat(c.length === 1 && c.charCodeAt(0) < 0x80 ? MB : MB / 2 + 1));
+  // About 1 MB of UTF-8 each: ASCII, two-byte letters, lone surrogates (sent as U+FFFD, three bytes), NUL.
+  const big = fc.constantFrom<[string, number]>(['x', MB], ['é', MB / 2], ['\ud800', MB / 3], ['\u0000', MB]).map(([c, n]) => c.repeat(n));
   const where = fc.oneof(
     fc.tuple(fc.constantFrom(...OPERATIONS.filter((o) => o.pathParams.length > 0)), fc.constant('path' as const), fc.constant('')),
     fc.tuple(fc.constantFrom(...OPERATIONS.filter((o) => o.queryParams.length > 0)), fc.constant('query' as const), fc.constant('')),
-    fc.tuple(fc.constant(OPERATIONS.find((o) => o.id === 'ingestEvent')!), fc.constant('event' as const), fc.constantFrom(...EVENT_FIELDS, 'unknown')),
+    fc.tuple(fc.constant(OPERATIONS.find((o) => o.id === 'ingestEvent')!), fc.constant('event' as const), fc.constantFrom(...EVENT_FIELDS)),
     fc.tuple(fc.constant(OPERATIONS.find((o) => o.id === 'ingestEvents')!), fc.constantFrom('batch' as const, 'ndjson' as const), fc.constantFrom(...EVENT_FIELDS)),
     fc.tuple(fc.constantFrom(...OPERATIONS.filter((o) => o.body)), fc.constant('body' as const), fc.constantFrom('accounts', 'name', 'scopes', 'since', 'events')),
   );
   const arb = fc.tuple(where, big).map(([[op, place, field], s]): [Op, Req] => {
     const event = { type: field === 'post' ? 'post' : 'reply', actor: 'fz-a', target: 'fz-b', occurred_at: at(5) } as Record<string, unknown>;
     if (field === 'post') delete event.target;
-    event[field === 'unknown' ? s.slice(0, 1000) : field] = s;
+    event[field] = s;
     const json = (v: unknown): Pick<Req, 'payload' | 'headers'> => ({ payload: JSON.stringify(v), headers: { 'content-type': 'application/json' } });
     switch (place) {
       case 'path':
@@ -719,17 +732,18 @@ t.test('1 MB strings in path, query and every body field', async (t) => {
         return [op, { method: op.method, url: urlOf(op, op.pathParams.map(() => 'fz-a')), ...json({ [field]: field === 'name' || field === 'since' ? s : [s] }) }];
     }
   });
-  await property(t, '1 MB strings', arb, ([op, req]) => h.send(op, req), 12);
+  await property(t, '1 MB strings', arb, ([op, req]) => h.send(op, req), 6, false);
 });
 
 t.test('wrong content types on every route that takes a body', async (t) => {
   const h = await harness(t);
   const failures: string[] = [];
   const event = JSON.stringify({ type: 'like', actor: 'fz-a', target: 'fz-d', occurred_at: at(7) });
-  for (const op of OPERATIONS.filter((o) => o.method !== 'GET')) {
+  for (const op of OPERATIONS.filter((o) => o.body)) {
     const url = urlOf(op, op.pathParams.map(() => 'fz-a'));
     for (const type of CONTENT_TYPES) {
-      for (const payload of [event, JSON.stringify({ events: [JSON.parse(event)] }), `${event}\n${event}`, 'name=a&x=1', '<x/>', '\u0000\u00ff']) {
+      // One JSON event, and two lines (an event, then a JSON batch) that are NDJSON but not JSON.
+      for (const payload of [event, `${event}\n${JSON.stringify({ events: [JSON.parse(event)] })}`]) {
         try {
           await h.send(op, { method: op.method, url, payload, headers: { 'content-type': type } });
         } catch (err) {
@@ -739,4 +753,130 @@ t.test('wrong content types on every route that takes a body', async (t) => {
     }
   }
   t.strictSame(failures, [], 'every content type is answered safely');
+});
+
+// ---- defects this file found, each kept as a minimal case ---------------------------------------------
+//
+// Each case states what SPEC/README require. They fail until the service is fixed; the properties
+// above find the same inputs at random.
+
+const opById = (id: string) => {
+  const op = OPERATIONS.find((o) => o.id === id);
+  if (!op) throw new Error(`no operation ${id} in openapi/openapi.json`);
+  return op;
+};
+const jsonReq = (method: string, url: string, body: unknown): Req => ({
+  method,
+  url,
+  payload: typeof body === 'string' ? body : JSON.stringify(body),
+  headers: { 'content-type': 'application/json' },
+});
+const b64 = (json: string) => Buffer.from(json, 'utf8').toString('base64url');
+
+/** Sends one request through the checks of `send`, then checks the documented status and code. */
+async function expectAnswer(t: Test, h: Harness, opId: string, req: Req, status: number | number[], code?: string): Promise<unknown> {
+  const label = describe(req).slice(0, 200);
+  let res: Res;
+  try {
+    res = await h.send(opById(opId), req);
+  } catch (err) {
+    t.fail((err as Error).message.slice(0, 1500));
+    return undefined;
+  }
+  const statuses = Array.isArray(status) ? status : [status];
+  t.ok(statuses.includes(res.statusCode), `${label}: ${statuses.join(' or ')} (got ${res.statusCode})`);
+  const body = JSON.parse(res.body) as { code?: string };
+  if (code && res.statusCode >= 400) t.equal(body.code, code, `${label}: code ${code}`);
+  return body;
+}
+
+const LIKE = { type: 'like', actor: 'fz-a', target: 'fz-b', occurred_at: at(1) };
+
+t.test('defect: follow, unfollow, reply and mention events early in year 1 answer 500 (SPEC §2: any past time is fine)', async (t) => {
+  const h = await harness(t);
+  // The derived state recounts a horizon before the event (8,760 h for follows, 72 h for answers) that falls before year 1.
+  for (const event of [
+    { type: 'follow', actor: 'fz-a', target: 'fz-b', occurred_at: '0001-06-01T00:00:00Z' },
+    { type: 'unfollow', actor: 'fz-a', target: 'fz-c', occurred_at: '0001-12-31T00:00:00Z' },
+    { type: 'reply', actor: 'fz-a', target: 'fz-b', occurred_at: '0001-01-03T23:00:00Z' },
+    { type: 'mention', actor: 'fz-a', target: 'fz-b', occurred_at: '0001-01-03T23:00:00Z' },
+  ]) {
+    await expectAnswer(t, h, 'ingestEvent', jsonReq('POST', '/v1/events', event), 201);
+  }
+  // One such event fails the whole batch: the valid event next to it is not stored either.
+  const batch = { events: [{ ...LIKE, actor: 'fz-y' }, { type: 'follow', actor: 'fz-y', target: 'fz-b', occurred_at: '0001-06-01T00:00:00Z' }] };
+  const body = await expectAnswer(t, h, 'ingestEvents', jsonReq('POST', '/v1/events/batch', batch), 200);
+  if (body) t.match(body, { accepted: 2, rejected: [] }, 'both events stored');
+});
+
+t.test('defect: an instant before 0001-01-01T00:00:00Z (0001-01-01T00:00:00+00:01) answers 500 on ingest and in a window', async (t) => {
+  const h = await harness(t);
+  // A valid RFC 3339 date-time; the service formats it as year 0000, which PostgreSQL refuses. 201 or a 4xx problem are fine, a 500 is not.
+  await expectAnswer(t, h, 'ingestEvent', jsonReq('POST', '/v1/events', { ...LIKE, occurred_at: '0001-01-01T00:00:00+00:01' }), [201, 400, 422]);
+  await expectAnswer(t, h, 'getScores', { method: 'GET', url: '/v1/accounts/fz-a/scores?since=0001-01-01T00:00:00%2B00:01' }, [200, 400]);
+  await expectAnswer(t, h, 'getActivityHours', { method: 'GET', url: '/v1/accounts/fz-a/activity-hours?since=0001-01-01T00:00:00%2B23:59' }, [200, 400]);
+});
+
+t.test('defect: an unknown body field with a long name answers a 500 that is not problem+json (SPEC §5)', async (t) => {
+  const h = await harness(t);
+  // The 400 problem lists the field; a name over 300 characters breaks the problem's response schema.
+  await expectAnswer(t, h, 'ingestEvent', jsonReq('POST', '/v1/events', { ...LIKE, ['k'.repeat(301)]: 1 }), 400, 'validation_failed');
+  const many = Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`k${i}`, 1]));
+  await expectAnswer(t, h, 'ingestEvent', jsonReq('POST', '/v1/events', { ...LIKE, ...many }), 400, 'validation_failed');
+  await expectAnswer(t, h, 'getScoresBatch', jsonReq('POST', '/v1/scores/batch', { accounts: ['fz-a'], ['k'.repeat(301)]: 1 }), 400, 'validation_failed');
+});
+
+t.test('defect: a 4xx answer to a URL over 10,000 characters is a 500 that is not problem+json (SPEC §5)', async (t) => {
+  const h = await harness(t);
+  // The problem's `instance` repeats the URL and breaks the problem's response schema (instance ≤ 10,000).
+  await expectAnswer(t, h, 'getScores', { method: 'GET', url: `/v1/accounts/fz-a/scores?since=${'x'.repeat(10_001)}` }, 400, 'validation_failed');
+  await expectAnswer(t, h, 'listAccounts', { method: 'GET', url: `/v1/accounts?cursor=${'x'.repeat(10_001)}` }, 400, 'validation_failed');
+  await expectAnswer(t, h, 'ingestEvent', jsonReq('POST', `/v1/events?x=${'x'.repeat(10_001)}`, {}), 400, 'validation_failed');
+});
+
+t.test('defect: a batch whose rejected event has a field name over 10,000 characters answers 500 after storing the valid events (SPEC §2)', async (t) => {
+  const h = await harness(t);
+  // The rejection message names the field and breaks the batch answer's schema (message ≤ 10,000), after the commit.
+  const bad = { ...LIKE, actor: 'fz-c', ['k'.repeat(10_001)]: 1 };
+  const json = await expectAnswer(t, h, 'ingestEvents', jsonReq('POST', '/v1/events/batch', { events: [{ ...LIKE, actor: 'fz-d' }, bad] }), 200);
+  if (json) t.match(json, { accepted: 1, rejected: [{ index: 1, code: 'invalid_event' }] }, 'the valid event stored, the other reported');
+  const ndjson: Req = {
+    method: 'POST',
+    url: '/v1/events/batch',
+    payload: `${JSON.stringify({ ...LIKE, actor: 'fz-e' })}\n${JSON.stringify(bad)}\n`,
+    headers: { 'content-type': 'application/x-ndjson' },
+  };
+  const stream = await expectAnswer(t, h, 'ingestEvents', ndjson, 200);
+  if (stream) t.match(stream, { accepted: 1, rejected: [{ index: 1, code: 'invalid_event' }] }, 'the valid line stored, the other reported');
+});
+
+t.test('defect: POST /v1/events with Content-Type application/x-ndjson answers a 500 that is not problem+json (README: 415)', async (t) => {
+  const h = await harness(t);
+  // The NDJSON parser of the events plugin also serves /v1/events, whose body schema then meets a stream.
+  const req: Req = { method: 'POST', url: '/v1/events', payload: JSON.stringify(LIKE), headers: { 'content-type': 'application/x-ndjson' } };
+  await expectAnswer(t, h, 'ingestEvent', req, 415, 'unsupported_media_type');
+});
+
+t.test('defect: forged cursors answer 500 instead of 400 validation_failed (README: the cursor is a next_cursor)', async (t) => {
+  const h = await harness(t);
+  const cases: [string, string, string][] = [
+    ['listPartners', '/v1/accounts/fz-a/partners', '[1.5,2,"a"]'],
+    ['listPartners', '/v1/accounts/fz-a/partners', '[9223372036854776000,1,"a"]'],
+    ['listPartners', '/v1/accounts/fz-a/partners', '[1e999,1,"a"]'],
+    ['listPartners', '/v1/accounts/fz-a/partners', '[1,2,"\\u0000"]'],
+    ['listAccounts', '/v1/accounts', '[1,"\\u0000"]'],
+    ['listNonFollowers', '/v1/accounts/fz-a/non-followers', '["2026-01-01T00:00:00Z","\\u0000"]'],
+    ['listFans', '/v1/accounts/fz-a/fans', '["2026-01-01T00:00:00Z","\\u0000"]'],
+  ];
+  for (const [id, path, cursor] of cases) {
+    await expectAnswer(t, h, id, { method: 'GET', url: `${path}?cursor=${b64(cursor)}` }, 400, 'validation_failed');
+  }
+});
+
+t.test('defect: activity-hours in a time zone Intl accepts but PostgreSQL does not know answers 500', async (t) => {
+  const h = await harness(t);
+  // tz is checked with Intl.DateTimeFormat; PostgreSQL's zone database has no US/Pacific-New (dropped from tzdata in 2020).
+  await expectAnswer(t, h, 'ingestEvent', jsonReq('POST', '/v1/events', { ...LIKE, target: 'fz-a', actor: 'fz-b' }), [200, 201]);
+  await expectAnswer(t, h, 'getActivityHours', { method: 'GET', url: '/v1/accounts/fz-a/activity-hours?tz=US%2FPacific-New' }, [200, 400]);
+  await expectAnswer(t, h, 'getActivityHours', { method: 'GET', url: '/v1/accounts/fz-a/activity-hours?tz=Canada%2FEast-Saskatchewan' }, [200, 400]);
 });

@@ -17,6 +17,7 @@ import {
 } from '../../db/accounts.js';
 import type { Database } from '../../db/client.js';
 import { eraseAccount } from '../../db/erase.js';
+import { LIMITS } from '../../domain/events.js';
 import { parseRfc3339 } from '../../domain/time.js';
 import { accountSchema } from '../../domain/validate.js';
 import { Problem } from '../../errors.js';
@@ -57,6 +58,8 @@ const windowSchema = z
   .describe('The window the activity metrics cover (null: open); follow-graph metrics are always the current state.');
 
 const accountParams = z.object({ account: accountSchema });
+/** An account as answers echo it: 256 characters may be 512 UTF-16 code units. */
+const accountOut = z.string().max(LIMITS.accountMaxChars * 2);
 const pageQuery = {
   limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page.'),
   cursor: z.string().max(2000).optional().describe('`next_cursor` of the previous page.'),
@@ -74,7 +77,7 @@ function cursorOf<T>(cursor: string | undefined, valid: (v: unknown[]) => v is T
 }
 
 const sectionsSchema = z.object({
-  account: z.string().max(256),
+  account: accountOut,
   window: windowSchema,
   reciprocity: reciprocitySchema,
   engagement: engagementSchema,
@@ -82,8 +85,8 @@ const sectionsSchema = z.object({
 });
 
 const followEdgesSchema = z.object({
-  account: z.string().max(256),
-  items: z.array(z.object({ account: z.string().max(256), followed_at: z.string().max(64) })).max(1000),
+  account: accountOut,
+  items: z.array(z.object({ account: accountOut, followed_at: z.string().max(64) })).max(1000),
   next_cursor: z.string().max(2000).nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
 });
 
@@ -95,8 +98,11 @@ const countsSchema = z.object({
   total: z.number().int().min(0),
 });
 
+/** A string PostgreSQL can hold as text (no NUL), as every cursor's account is. */
+const isText = (v: unknown): v is string => typeof v === 'string' && !v.includes('\u0000') && v.length <= 1024;
+
 const isTimeCursor = (v: unknown[]): v is [string, string] =>
-  v.length === 2 && typeof v[0] === 'string' && parseRfc3339(v[0]) !== null && typeof v[1] === 'string';
+  v.length === 2 && isText(v[0]) && parseRfc3339(v[0]) !== null && isText(v[1]);
 
 export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
   const summaryOf = (workspaceId: number, account: string, w: Window) => accountSummary(db, workspaceId, account, w);
@@ -134,7 +140,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
           description: `The same \`${name}\` section as getScores, with the same parameters.`,
           params: accountParams,
           querystring: windowQuery,
-          response: { 200: z.object({ account: z.string().max(256), window: windowSchema, [name]: schema }) },
+          response: { 200: z.object({ account: accountOut, window: windowSchema, [name]: schema }) },
         },
       },
       async (request) => {
@@ -200,7 +206,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
             items: z
               .array(
                 z.object({
-                  account: z.string().max(256),
+                  account: accountOut,
                   value: z.number().nullable().describe('The account’s value of `sort` (a ratio may be null).'),
                   followers: z.number().int().min(0),
                   following: z.number().int().min(0),
@@ -215,7 +221,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
     },
     async (request) => {
       const q = request.query;
-      const after = cursorOf(q.cursor, (v): v is [number, string] => v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'string');
+      const after = cursorOf(q.cursor, (v): v is [number, string] => v.length === 2 && Number.isFinite(v[0]) && isText(v[1]));
       const rows = await rankAccounts(db, request.workspaceId, { metric: q.sort, order: q.order, minFollowers: q.min_followers, limit: q.limit + 1, after });
       const items = rows.slice(0, q.limit);
       const last = items[items.length - 1];
@@ -244,7 +250,9 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
         },
       },
       async (request) => {
-        const after = cursorOf(request.query.cursor, isTimeCursor);
+        const cursor = cursorOf(request.query.cursor, isTimeCursor);
+        // The cursor's time goes to SQL in canonical form: RFC 3339 allows offsets PostgreSQL does not.
+        const after: [string, string] | null = cursor && [parseRfc3339(cursor[0])!.canonical, cursor[1]];
         const rows = await oneWayFollows(db, request.workspaceId, request.params.account, direction, {
           limit: request.query.limit + 1,
           after,
@@ -274,11 +282,11 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
         querystring: z.object(pageQuery),
         response: {
           200: z.object({
-            account: z.string().max(256),
+            account: accountOut,
             items: z
               .array(
                 z.object({
-                  account: z.string().max(256),
+                  account: accountOut,
                   sent: countsSchema.describe('Interactions the account directed at this partner (all time).'),
                   received: countsSchema.describe('Interactions this partner directed at the account (all time).'),
                   exchange: z.number().int().min(0).describe('min(sent.total, received.total): the sort key.'),
@@ -295,7 +303,8 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
     async (request) => {
       const after = cursorOf(
         request.query.cursor,
-        (v): v is [number, number, string] => v.length === 3 && typeof v[0] === 'number' && typeof v[1] === 'number' && typeof v[2] === 'string',
+        (v): v is [number, number, string] =>
+          v.length === 3 && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1]) && isText(v[2]),
       );
       const rows = await partners(db, request.workspaceId, request.params.account, { limit: request.query.limit + 1, after });
       const items = rows.slice(0, request.query.limit);
@@ -333,7 +342,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
         }),
         response: {
           200: z.object({
-            account: z.string().max(256),
+            account: accountOut,
             tz: z.string().max(64),
             window: windowSchema.omit({ churn_hours: true }),
             hours: z
@@ -374,7 +383,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
         params: accountParams,
         response: {
           200: z.object({
-            account: z.string().max(256),
+            account: accountOut,
             events_deleted: z.number().int().min(0).describe('Events that named the account, as actor or target.'),
           }),
         },

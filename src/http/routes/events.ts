@@ -41,7 +41,12 @@ export const BATCH_REQUEST_BODY = {
 
 export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: IngestObserver }> = async (app, { db, observer }) => {
   // NDJSON bodies reach the handler as the raw stream: read line by line, never buffered whole.
-  app.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
+  app.addContentTypeParser('application/x-ndjson', (request, payload, done) => {
+    if (request.routeOptions.url !== '/v1/events/batch') {
+      return done(new Problem('unsupported_media_type', 'only POST /v1/events/batch takes application/x-ndjson'), undefined);
+    }
+    done(null, payload);
+  });
 
   app.post(
     '/v1/events',
