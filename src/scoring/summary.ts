@@ -1,7 +1,7 @@
 /**
  * The counts every metric of SPEC §3 is computed from. Ingest keeps an all-time Summary per
  * account up to date; a windowed read builds one from the events in the window. Either way the
- * ratios, the spam score and the flags come from the same code (scores.ts).
+ * ratios, the spam score and the flags come from the same code (metrics.ts).
  */
 export interface Summary {
   // Follow graph: always the current state, whatever the window.
