@@ -7,7 +7,6 @@ import {
   contributionDelta,
   PAIR_COUNTERS,
   type Counts,
-  type PairContribution,
   type PairState,
   type Timed,
 } from '../scoring/pairs.js';
@@ -99,18 +98,6 @@ type RelationshipRow = { account: string; other: string } & Record<string, boole
 const countsOf = (row: RelationshipRow, dir: 'out' | 'in'): Counts =>
   Object.fromEntries(INTERACTION_TYPES.map((t) => [t, Number(row[`${dir}_${t}`])])) as Counts;
 
-/** Counter changes per account; every field is added to the account's stored value. */
-export type StatsDelta = PairContribution & {
-  conversationsReceived: number;
-  conversationsAnswered: number;
-  posts: number;
-  linkPosts: number;
-  questionPosts: number;
-  duplicatePosts: number;
-  follows: number;
-  quickUnfollows: number;
-};
-
 export const STATS_COUNTERS = [
   ...PAIR_COUNTERS,
   'conversationsReceived',
@@ -121,7 +108,10 @@ export const STATS_COUNTERS = [
   'duplicatePosts',
   'follows',
   'quickUnfollows',
-] as const satisfies readonly (keyof StatsDelta)[];
+] as const;
+
+/** Counter changes per account; every field is added to the account's stored value. */
+export type StatsDelta = Record<(typeof STATS_COUNTERS)[number], number>;
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 

@@ -11,25 +11,6 @@ export interface PairState {
   in: Counts;
 }
 
-/** The part of A's counters that the pair (A, X) contributes; A's counter is the sum over all X. */
-export interface PairContribution {
-  followers: number;
-  following: number;
-  mutual: number;
-  partnersEngaged: number;
-  partnersEngaging: number;
-  partnersMutual: number;
-  exchangeMin: number;
-  interactionsSent: number;
-  receivedLike: number;
-  receivedReply: number;
-  receivedMention: number;
-  receivedRepost: number;
-  engagedFollowers: number;
-  likedAccounts: number;
-  likeForLikeAccounts: number;
-}
-
 export const PAIR_COUNTERS = [
   'followers',
   'following',
@@ -46,7 +27,10 @@ export const PAIR_COUNTERS = [
   'engagedFollowers',
   'likedAccounts',
   'likeForLikeAccounts',
-] as const satisfies readonly (keyof PairContribution)[];
+] as const;
+
+/** The part of A's counters that the pair (A, X) contributes; A's counter is the sum over all X. */
+export type PairContribution = Record<(typeof PAIR_COUNTERS)[number], number>;
 
 const total = (c: Counts) => INTERACTION_TYPES.reduce((n, t) => n + c[t], 0);
 const flag = (b: boolean) => (b ? 1 : 0);
