@@ -51,7 +51,3 @@ export function secretMatches(secret: string, storedHash: Buffer): boolean {
   const presented = hashSecret(secret);
   return presented.length === storedHash.length && timingSafeEqual(presented, storedHash);
 }
-
-export function looksLikeKey(value: string): boolean {
-  return value.startsWith(KEY_PREFIX);
-}
