@@ -38,7 +38,8 @@ interface RowDelta {
 
 const zeroCounts = (): Counts => ({ like: 0, reply: 0, mention: 0, repost: 0 });
 export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-export const pairKey = (a: string, b: string) => JSON.stringify([a, b]);
+/** Accounts hold no control characters, so a newline cannot occur inside either part. */
+export const pairKey = (a: string, b: string) => `${a}\n${b}`;
 const isPairEvent = (e: NormalizedEvent): e is NormalizedEvent & { target: string } => e.target !== null && e.target !== e.actor;
 const isConversation = (type: string) => type === 'reply' || type === 'mention';
 
@@ -91,12 +92,24 @@ const UPSERT_RELATIONSHIPS = `
     in_follows = CASE WHEN ${wins('in')} THEN EXCLUDED.in_follows ELSE r.in_follows END,
     in_follow_at = CASE WHEN ${wins('in')} THEN EXCLUDED.in_follow_at ELSE r.in_follow_at END,
     ${COUNT_COLUMNS.map((c) => `${c} = r.${c} + EXCLUDED.${c}`).join(',\n    ')}
-  RETURNING account, other, prev_out_follows, prev_in_follows, out_follows, in_follows, ${COUNT_COLUMNS.join(', ')}`;
+  RETURNING account, other, (r.xmax = 0) AS fresh, prev_out_follows, prev_in_follows, out_follows, in_follows,
+            ${COUNT_COLUMNS.join(', ')}`;
 
-type RelationshipRow = { account: string; other: string } & Record<string, boolean | number>;
+type RelationshipRow = { account: string; other: string; fresh: boolean } & Record<string, boolean | number>;
 
-const countsOf = (row: RelationshipRow, dir: 'out' | 'in'): Counts =>
-  Object.fromEntries(INTERACTION_TYPES.map((t) => [t, Number(row[`${dir}_${t}`])])) as Counts;
+// Written out rather than mapped over INTERACTION_TYPES: this runs for every row of every batch.
+const countsOf = (row: RelationshipRow, dir: 'out' | 'in'): Counts => ({
+  like: Number(row[`${dir}_like`]),
+  reply: Number(row[`${dir}_reply`]),
+  mention: Number(row[`${dir}_mention`]),
+  repost: Number(row[`${dir}_repost`]),
+});
+const minus = (c: Counts, d: Counts): Counts => ({
+  like: c.like - d.like,
+  reply: c.reply - d.reply,
+  mention: c.mention - d.mention,
+  repost: c.repost - d.repost,
+});
 
 export const STATS_COUNTERS = [
   ...PAIR_COUNTERS,
@@ -132,13 +145,24 @@ export class Deltas {
 
   add(account: string, change: Partial<StatsDelta>) {
     const d = this.of(account);
-    for (const [k, v] of Object.entries(change) as [keyof StatsDelta, number][]) d[k] += v;
+    for (const k in change) d[k as keyof StatsDelta] += change[k as keyof StatsDelta]!;
   }
 }
 
-async function applyRelationships(tx: Queryable, workspaceId: number, events: readonly NormalizedEvent[], deltas: Deltas) {
+/**
+ * Upserts the batch's relationship rows and adds their contribution changes to `deltas`. Returns
+ * the pairs whose rows did not exist before: between those two accounts no event was stored
+ * before this batch, so the batch alone is their whole history.
+ */
+async function applyRelationships(
+  tx: Queryable,
+  workspaceId: number,
+  events: readonly NormalizedEvent[],
+  deltas: Deltas,
+): Promise<Set<string>> {
+  const fresh = new Set<string>();
   const rows = relationshipDeltas(events);
-  if (rows.length === 0) return;
+  if (rows.length === 0) return fresh;
   const added = new Map(rows.map((r) => [pairKey(r.account, r.other), r]));
   const counts = COUNT_COLUMNS.map((c) => {
     const [dir, type] = c.split('_') as ['out' | 'in', InteractionType];
@@ -155,15 +179,15 @@ async function applyRelationships(tx: Queryable, workspaceId: number, events: re
     ...counts,
   ]);
   for (const row of result) {
-    const add = added.get(pairKey(row.account, row.other))!;
+    const key = pairKey(row.account, row.other);
+    if (row.fresh) fresh.add(key);
+    const add = added.get(key)!;
     const after: PairState = {
       outFollows: Boolean(row.out_follows),
       inFollows: Boolean(row.in_follows),
       out: countsOf(row, 'out'),
       in: countsOf(row, 'in'),
     };
-    const minus = (c: Counts, d: Counts) =>
-      Object.fromEntries(INTERACTION_TYPES.map((t) => [t, c[t] - d[t]])) as Counts;
     const before: PairState = {
       outFollows: Boolean(row.prev_out_follows),
       inFollows: Boolean(row.prev_in_follows),
@@ -172,30 +196,41 @@ async function applyRelationships(tx: Queryable, workspaceId: number, events: re
     };
     deltas.add(row.account, contributionDelta(before, after));
   }
+  return fresh;
 }
 
 interface ContextEvent {
-  event_id: string;
+  id: string;
   type: string;
   actor: string;
   target: string;
-  micros: string;
+  at: bigint;
 }
 
-/**
- * Every event of the given types from actor to target with occurred_at in [lo, hi], for each entry.
- * The types are written into the SQL (from this closed list) so the planner can use events_pair_time.
- */
+type PairRange = { actor: string; target: string; lo: bigint; hi: bigint };
+
 type PairEventTypes = readonly ['reply', 'mention'] | readonly ['follow', 'unfollow'];
 
+/**
+ * Every event of the given types from actor to target with occurred_at in [lo, hi], for each range.
+ * A range whose pair is `fresh` is answered from the batch (`events`, all new), the others from
+ * the table. The types are written into the SQL (from this closed list) so the planner can use
+ * events_pair_time.
+ */
 async function pairEvents(
   tx: Queryable,
   workspaceId: number,
   types: PairEventTypes,
-  ranges: { actor: string; target: string; lo: bigint; hi: bigint }[],
+  ranges: PairRange[],
+  events: readonly NormalizedEvent[],
+  fresh: Set<string>,
 ): Promise<ContextEvent[]> {
-  if (ranges.length === 0) return [];
-  return tx.query<ContextEvent>(
+  const stored = ranges.filter((r) => !fresh.has(pairKey(r.actor, r.target)));
+  const fromBatch: ContextEvent[] = events
+    .filter((e) => (types as readonly string[]).includes(e.type) && e.target !== null && fresh.has(pairKey(e.actor, e.target)))
+    .map((e) => ({ id: e.id, type: e.type, actor: e.actor, target: e.target!, at: e.occurredAtMicros }));
+  if (stored.length === 0) return fromBatch;
+  const rows = await tx.query<{ event_id: string; type: string; actor: string; target: string; micros: string }>(
     `SELECT e.event_id, e.type::text AS type, e.actor, e.target, (extract(epoch FROM e.occurred_at) * 1000000)::int8::text AS micros
        FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS p(actor, target, lo, hi)
        JOIN events e ON e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target
@@ -203,12 +238,13 @@ async function pairEvents(
       WHERE e.type IN (${types.map((t) => `'${t}'`).join(', ')})`,
     [
       workspaceId,
-      ranges.map((r) => r.actor),
-      ranges.map((r) => r.target),
-      ranges.map((r) => formatMicros(clampMicros(r.lo))),
-      ranges.map((r) => formatMicros(clampMicros(r.hi))),
+      stored.map((r) => r.actor),
+      stored.map((r) => r.target),
+      stored.map((r) => formatMicros(clampMicros(r.lo))),
+      stored.map((r) => formatMicros(clampMicros(r.hi))),
     ],
   );
+  return fromBatch.concat(rows.map((r) => ({ id: r.event_id, type: r.type, actor: r.actor, target: r.target, at: BigInt(r.micros) })));
 }
 
 export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
@@ -224,7 +260,7 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<stri
 
 /** Spans of new events per key, widened by `margin` on both sides. */
 function spans(events: readonly (NormalizedEvent & { target: string })[], key: (e: NormalizedEvent & { target: string }) => [string, string], margin: bigint) {
-  const byKey = new Map<string, { actor: string; target: string; lo: bigint; hi: bigint }>();
+  const byKey = new Map<string, PairRange>();
   for (const e of events) {
     const [actor, target] = key(e);
     const k = pairKey(actor, target);
@@ -239,7 +275,14 @@ function spans(events: readonly (NormalizedEvent & { target: string })[], key: (
 }
 
 /** response_rate's numerator: answers can arrive before or after what they answer, in any batch. */
-async function applyConversations(tx: Queryable, workspaceId: number, events: readonly NormalizedEvent[], newIds: Set<string>, deltas: Deltas) {
+async function applyConversations(
+  tx: Queryable,
+  workspaceId: number,
+  events: readonly NormalizedEvent[],
+  newIds: Set<string>,
+  fresh: Set<string>,
+  deltas: Deltas,
+) {
   const talk = events.filter(isPairEvent).filter((e) => isConversation(e.type));
   for (const e of talk) deltas.add(e.target, { conversationsReceived: 1 });
   const ordered = (e: { actor: string; target: string }): [string, string] =>
@@ -250,12 +293,14 @@ async function applyConversations(tx: Queryable, workspaceId: number, events: re
     workspaceId,
     ['reply', 'mention'] as const,
     pairs.flatMap((p) => [p, { ...p, actor: p.target, target: p.actor }]),
+    talk,
+    fresh,
   );
   const byPair = groupBy(context, (c) => pairKey(...ordered(c)));
   for (const p of pairs) {
     const all = byPair.get(pairKey(p.actor, p.target)) ?? [];
     const timed = (from: string): Timed[] =>
-      all.filter((c) => c.actor === from).map((c) => ({ at: BigInt(c.micros), isNew: newIds.has(c.event_id) }));
+      all.filter((c) => c.actor === from).map((c) => ({ at: c.at, isNew: newIds.has(c.id) }));
     const fromA = timed(p.actor);
     const fromB = timed(p.target);
     deltas.add(p.actor, { conversationsAnswered: answeredDelta(fromB, fromA) });
@@ -264,17 +309,27 @@ async function applyConversations(tx: Queryable, workspaceId: number, events: re
 }
 
 /** follows, follow_days and the unfollow-delay histogram (quick_unfollows for any churn_hours). */
-async function applyFollowChurn(tx: Queryable, workspaceId: number, events: readonly NormalizedEvent[], newIds: Set<string>, deltas: Deltas) {
+async function applyFollowChurn(
+  tx: Queryable,
+  workspaceId: number,
+  events: readonly NormalizedEvent[],
+  newIds: Set<string>,
+  fresh: Set<string>,
+  deltas: Deltas,
+) {
   const marks = events.filter(isPairEvent).filter((e) => e.type === 'follow' || e.type === 'unfollow');
-  const days = new Map<string, number>();
+  const days = new Map<string, { account: string; day: string; n: number }>();
   for (const e of marks) {
     if (e.type !== 'follow') continue;
     deltas.add(e.actor, { follows: 1 });
-    const k = pairKey(e.actor, e.occurredAt.slice(0, 10));
-    days.set(k, (days.get(k) ?? 0) + 1);
+    const day = e.occurredAt.slice(0, 10);
+    const k = pairKey(e.actor, day);
+    const d = days.get(k);
+    if (d) d.n++;
+    else days.set(k, { account: e.actor, day, n: 1 });
   }
   if (days.size > 0) {
-    const entries = [...days.entries()].sort(([a], [b]) => compare(a, b)).map(([k, n]) => [...(JSON.parse(k) as [string, string]), n] as const);
+    const entries = [...days.entries()].sort(([a], [b]) => compare(a, b)).map(([, d]) => [d.account, d.day, d.n] as const);
     const rows = await tx.query<{ account: string; follows: number }>(
       `INSERT INTO follow_days AS d (workspace_id, account, day, follows)
        SELECT $1, u.* FROM unnest($2::text[], $3::date[], $4::int[]) AS u
@@ -285,12 +340,12 @@ async function applyFollowChurn(tx: Queryable, workspaceId: number, events: read
     for (const r of rows) deltas.peaks.set(r.account, Math.max(deltas.peaks.get(r.account) ?? 0, r.follows));
   }
   const pairs = spans(marks, (e) => [e.actor, e.target], CONTEXT.maxChurn);
-  const context = await pairEvents(tx, workspaceId, ['follow', 'unfollow'] as const, pairs);
+  const context = await pairEvents(tx, workspaceId, ['follow', 'unfollow'] as const, pairs, marks, fresh);
   const byPair = groupBy(context, (c) => pairKey(c.actor, c.target));
   for (const p of pairs) {
     const all = byPair.get(pairKey(p.actor, p.target)) ?? [];
     const timed = (type: string): Timed[] =>
-      all.filter((c) => c.type === type).map((c) => ({ at: BigInt(c.micros), isNew: newIds.has(c.event_id) }));
+      all.filter((c) => c.type === type).map((c) => ({ at: c.at, isNew: newIds.has(c.id) }));
     const change = churnDelta(timed('follow'), timed('unfollow'));
     if (change.size === 0) continue;
     let histogram = deltas.delays.get(p.actor);
@@ -358,7 +413,7 @@ export async function applyStats(tx: Queryable, workspaceId: number, deltas: Del
      ON CONFLICT (workspace_id, account) DO UPDATE SET
        ${STATS_COLUMNS.map((c) => `${c} = s.${c} + EXCLUDED.${c}`).join(',\n       ')},
        peak_daily_follows = GREATEST(s.peak_daily_follows, EXCLUDED.peak_daily_follows)
-     RETURNING account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows`,
+     RETURNING account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows, spam_score`,
     [workspaceId, accounts, ...columns, accounts.map((a) => deltas.peaks.get(a) ?? 0)],
   );
   await storeSpamScores(tx, workspaceId, rows);
@@ -374,9 +429,9 @@ export async function applyDerivedState(tx: Queryable, workspaceId: number, even
     deltas.of(e.actor);
     if (e.target !== null) deltas.of(e.target);
   }
-  await applyRelationships(tx, workspaceId, events, deltas);
-  await applyConversations(tx, workspaceId, events, newIds, deltas);
-  await applyFollowChurn(tx, workspaceId, events, newIds, deltas);
+  const fresh = await applyRelationships(tx, workspaceId, events, deltas);
+  await applyConversations(tx, workspaceId, events, newIds, fresh, deltas);
+  await applyFollowChurn(tx, workspaceId, events, newIds, fresh, deltas);
   await applyPosts(tx, workspaceId, events, deltas);
   await applyStats(tx, workspaceId, deltas);
 }

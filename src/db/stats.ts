@@ -33,15 +33,19 @@ export function summaryFromStats(row: StatsRow | undefined): Summary {
   };
 }
 
-/** Stores the all-time spam score (default churn_hours) of each row's account, for ranking. */
+/** Stores the all-time spam score (default churn_hours) of each row's account, for ranking; rows carry the stored `spam_score`. */
 export async function storeSpamScores(tx: Queryable, workspaceId: number, rows: (StatsRow & { account: string })[]) {
-  if (rows.length === 0) return;
-  const sorted = [...rows].sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+  // Most counter changes leave the score as it was: only the rows whose score moved are written again.
+  const changed = rows
+    .map((r) => ({ account: r.account, score: spam(summaryFromStats(r)).spam_score, stored: Number(r.spam_score) }))
+    .filter((r) => r.score !== r.stored);
+  if (changed.length === 0) return;
+  const sorted = changed.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
   await tx.query(
     `UPDATE account_stats s SET spam_score = u.score
        FROM unnest($2::text[], $3::float8[]) AS u(account, score)
       WHERE s.workspace_id = $1 AND s.account = u.account`,
-    [workspaceId, sorted.map((r) => r.account), sorted.map((r) => spam(summaryFromStats(r)).spam_score)],
+    [workspaceId, sorted.map((r) => r.account), sorted.map((r) => r.score)],
   );
 }
 

@@ -62,9 +62,14 @@ export interface StreamOptions {
   observer?: IngestObserver | undefined;
 }
 
+/** Chunks of one stream stored at once: parsing the next chunk and storing two keeps both the service and the database busy. */
+export const STREAM_CHUNKS_IN_FLIGHT = 2;
+
 /**
  * Ingests an NDJSON stream chunk by chunk, each chunk in its own transaction, so that what was
  * stored stays stored if the stream breaks off. Blank lines are skipped but keep their number.
+ * Up to STREAM_CHUNKS_IN_FLIGHT chunks are stored concurrently while the next one is read; the
+ * answer waits for all of them, and the first failure ends the stream.
  */
 export async function ingestNdjson(
   db: Database,
@@ -78,40 +83,72 @@ export async function ingestNdjson(
   const reject = (r: Rejected) => {
     total.rejected_total++;
     if (r.code === 'invalid_json' || r.code === 'line_too_long') opts.observer?.rejected(r.code);
-    if (total.rejected.length < MAX_LISTED_REJECTIONS) total.rejected.push(r);
+    total.rejected.push(r);
+    // Chunks finish in any order: keep the lowest line numbers, whatever order they arrive in.
+    if (total.rejected.length >= 2 * MAX_LISTED_REJECTIONS) keepFirstRejections();
+  };
+  const keepFirstRejections = () => {
+    total.rejected.sort((a, b) => a.index - b.index);
+    total.rejected.length = Math.min(total.rejected.length, MAX_LISTED_REJECTIONS);
   };
   let values: unknown[] = [];
   let indexes: number[] = [];
   let bytes = 0;
-  const flush = async () => {
-    if (values.length > 0) {
-      const r = await ingestBatch(db, workspaceId, values, { indexes, observer: opts.observer });
-      total.accepted += r.accepted;
-      total.duplicates += r.duplicates;
-      r.rejected.forEach(reject);
-      values = [];
-      indexes = [];
-      bytes = 0;
-    }
-    opts.onChunk?.({ ...total, lines });
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const store = (chunk: unknown[], chunkIndexes: number[]) => {
+    const done: Promise<void> = ingestBatch(db, workspaceId, chunk, { indexes: chunkIndexes, observer: opts.observer })
+      .then((r) => {
+        total.accepted += r.accepted;
+        total.duplicates += r.duplicates;
+        r.rejected.forEach(reject);
+        opts.onChunk?.({ ...total, lines });
+      })
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
   };
-  for await (const line of ndjsonLines(stream, opts.maxLineBytes ?? LIMITS.ndjsonMaxLineBytes)) {
-    lines = line.index + 1;
-    if ('tooLong' in line) {
-      reject({ index: line.index, code: 'line_too_long', message: `a line may hold at most ${LIMITS.ndjsonMaxLineBytes} bytes` });
-      continue;
+  const settle = async (limit: number) => {
+    while (inFlight.size > limit) await Promise.race(inFlight);
+    if (failure) {
+      await Promise.all(inFlight);
+      throw failure.error;
     }
-    if (line.text.trim() === '') continue;
-    try {
-      values.push(JSON.parse(line.text));
-      indexes.push(line.index);
-      bytes += line.text.length;
-    } catch {
-      reject({ index: line.index, code: 'invalid_json', message: 'the line is not valid JSON' });
+  };
+  const flush = async () => {
+    if (values.length === 0) return;
+    await settle(STREAM_CHUNKS_IN_FLIGHT - 1);
+    store(values, indexes);
+    values = [];
+    indexes = [];
+    bytes = 0;
+  };
+  try {
+    for await (const line of ndjsonLines(stream, opts.maxLineBytes ?? LIMITS.ndjsonMaxLineBytes)) {
+      lines = line.index + 1;
+      if ('tooLong' in line) {
+        reject({ index: line.index, code: 'line_too_long', message: `a line may hold at most ${LIMITS.ndjsonMaxLineBytes} bytes` });
+        continue;
+      }
+      if (line.text.trim() === '') continue;
+      try {
+        values.push(JSON.parse(line.text));
+        indexes.push(line.index);
+        bytes += line.text.length;
+      } catch {
+        reject({ index: line.index, code: 'invalid_json', message: 'the line is not valid JSON' });
+      }
+      if (values.length >= chunkEvents || bytes >= LIMITS.ndjsonChunkMaxBytes) await flush();
     }
-    if (values.length >= chunkEvents || bytes >= LIMITS.ndjsonChunkMaxBytes) await flush();
+    await flush();
+  } finally {
+    // A broken stream still waits for the chunks already sent, so nothing is written after the answer.
+    await Promise.all(inFlight);
   }
-  await flush();
-  total.rejected.sort((a, b) => a.index - b.index);
+  await settle(0);
+  keepFirstRejections();
+  opts.onChunk?.({ ...total, lines });
   return total;
 }

@@ -61,7 +61,8 @@ export function pairContribution(s: PairState): PairContribution {
 export function contributionDelta(before: PairState, after: PairState): PairContribution {
   const a = pairContribution(after);
   const b = pairContribution(before);
-  return Object.fromEntries(PAIR_COUNTERS.map((k) => [k, a[k] - b[k]])) as unknown as PairContribution;
+  for (const k of PAIR_COUNTERS) a[k] -= b[k];
+  return a;
 }
 
 const RESPONSE_WINDOW = BigInt(RESPONSE_WINDOW_HOURS) * HOUR_MICROS;
