@@ -2,8 +2,10 @@
  * Soak run (not part of CI): `npm run soak -- [--minutes 10]`, i.e. `tsx scripts/soak.ts`.
  *
  * Starts Rapport as a child process on 127.0.0.1 (PGlite in a temporary folder, or the PostgreSQL of
- * DATABASE_URL when it is set), creates a workspace and keys through the admin endpoints, measures
- * what the service sustains with a short closed-loop burst of mixed traffic, then drives the same mix
+ * DATABASE_URL when it is set), creates a workspace and keys through the admin endpoints, seeds it
+ * with `--seed-events` events of the mix (reads grow with history: capacity measured on an empty
+ * workspace would be more than the service sustains once the run has filled it), measures what the
+ * service sustains with a short closed-loop burst of mixed traffic, then drives the same mix
  * open-loop at half that rate for `--minutes`: ingest (JSON batches of 100–1,000 events, single
  * events, NDJSON streams) and reads (scores, sections, scores batches, rankings, lists).
  *
@@ -13,7 +15,7 @@
  * bench/results/soak-<timestamp>.json, and exit code 1 when any request failed, the server's event
  * counters disagree with what clients were told, or memory grew by more than the thresholds.
  *
- * Options: --minutes N (10), --capacity-seconds N (15), --concurrency N (16, capacity phase),
+ * Options: --minutes N (10), --seed-events N (1,000,000), --capacity-seconds N (15), --concurrency N (16, capacity phase),
  * --rate N (requests/s; skips the capacity phase), --sample-seconds N (10), --warmup-minutes N
  * (1, excluded from the memory verdict), --max-heap-growth-mb N (64), --max-rss-growth-mb N (256).
  */
@@ -42,6 +44,7 @@ const { values: args } = parseArgs({
     'capacity-seconds': { type: 'string', default: '15' },
     concurrency: { type: 'string', default: '16' },
     rate: { type: 'string' },
+    'seed-events': { type: 'string', default: '1000000' },
     'sample-seconds': { type: 'string', default: '10' },
     'warmup-minutes': { type: 'string', default: '1' },
     'max-heap-growth-mb': { type: 'string', default: '64' },
@@ -53,7 +56,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   process.stdout.write(
-    'tsx scripts/soak.ts [--minutes 10] [--capacity-seconds 15] [--concurrency 16] [--rate N] [--sample-seconds 10]\n' +
+    'tsx scripts/soak.ts [--minutes 10] [--seed-events 1000000] [--capacity-seconds 15] [--concurrency 16] [--rate N] [--sample-seconds 10]\n' +
       '                    [--warmup-minutes 1] [--max-heap-growth-mb 64] [--max-rss-growth-mb 256]\n' +
       'PGlite in a temporary folder by default; PostgreSQL when DATABASE_URL is set. Loopback only.\n',
   );
@@ -75,6 +78,7 @@ const opts = {
   capacitySeconds: num('capacity-seconds', 1, 600),
   concurrency: Math.round(num('concurrency', 1, MAX_IN_FLIGHT)),
   rate: args.rate === undefined ? undefined : num('rate', 0.1, 100_000),
+  seedEvents: Math.round(num('seed-events', 0, 100_000_000)),
   sampleSeconds: num('sample-seconds', 1, 600),
   warmupMinutes: num('warmup-minutes', 0, MAX_MINUTES),
   maxHeapGrowthMb: num('max-heap-growth-mb', 0, 1_000_000),
@@ -383,6 +387,36 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Closed loop: `concurrency` clients back to back for `seconds`; what the service completes is its capacity for this mix. */
+/**
+ * Loads `n` events of the mix before anything is measured: reads cost more as history grows, so
+ * capacity measured on an empty workspace would overstate what the service sustains ten minutes
+ * in. Two streams at a time, 50,000 events each; counted in `told` like every other ingest.
+ */
+async function seed(n: number) {
+  const started = performance.now();
+  let next = 0;
+  let accepted = 0;
+  const stream = async () => {
+    while (next < n) {
+      const size = Math.min(50_000, n - next);
+      next += size;
+      const body = Array.from({ length: size }, () => JSON.stringify(event())).join('\n') + '\n';
+      const res = await fetch(`${base}/v1/events/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keys.write[0]}`, 'content-type': 'application/x-ndjson' },
+        body,
+      });
+      const result = (await res.json()) as { accepted: number; duplicates: number; rejected_total: number };
+      if (res.status !== 200 || result.rejected_total > 0) throw new Error(`seeding failed: ${res.status} ${JSON.stringify(result).slice(0, 300)}`);
+      told.accepted += result.accepted;
+      told.duplicate += result.duplicates;
+      accepted += result.accepted;
+    }
+  };
+  await Promise.all([stream(), stream()]);
+  return { accepted, seconds: (performance.now() - started) / 1000 };
+}
+
 async function measureCapacity(seconds: number, concurrency: number) {
   const w = newTally();
   const end = performance.now() + seconds * 1000;
@@ -451,6 +485,12 @@ try {
   };
   const memStart = await serverMetrics();
   process.stderr.write(`workspace ${workspace}, 8 keys; server RSS ${f(memStart.rssMb)} MB, heap ${f(memStart.heapMb)} MB\n`);
+
+  if (opts.seedEvents > 0) {
+    process.stderr.write(`seeding ${opts.seedEvents} events of the same mix through NDJSON streams …\n`);
+    const seeded = await seed(opts.seedEvents);
+    process.stderr.write(`seeded ${seeded.accepted} events in ${f(seeded.seconds)} s (${f(seeded.accepted / seeded.seconds, 0)} events/s)\n`);
+  }
 
   let capacity: Awaited<ReturnType<typeof measureCapacity>> | null = null;
   let rate: number;
