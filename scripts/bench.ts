@@ -1,0 +1,1398 @@
+/**
+ * Benchmark: `npm run bench -- [--scale 1] [--only a,b,1,...] [--out FILE] [--data-dir DIR]`,
+ * i.e. `tsx scripts/bench.ts`. Loopback only, PostgreSQL only, bounded by a deadline (555 s).
+ *
+ * Every target is a ratio to a baseline this run measures itself:
+ *   (a) COPY of the very events the ingest phases send, normalised by the service's own parseEvent,
+ *       into `bench_copy (LIKE events INCLUDING ALL)`: rows/s (synthetic events for target 1, higgs for 2);
+ *   (b) a bare Fastify app (child process) answering GET /lookup/:id with one primary-key lookup on
+ *       `events` through a pg.Pool of the service's DATABASE_POOL_SIZE, under autocannon at 50 connections.
+ * Targets: 1 JSON batch ingest ≥ 0.5×(a); 2 `rapport import` of higgs ≥ 0.7×(a) with peak RSS < 300 MB;
+ * 3 server RSS < 300 MB through a 1M-event NDJSON stream; 4 single POST /v1/events ≥ 0.5×(b) req/s, all
+ * 201; 5 scores p99 ≤ 2×(b) p99 and ≤ 1.2× a 1k-event account's, ranking p99 < 50 ms over ≥ 100k
+ * accounts; 6 two serve processes on one database: exactly-once under overlapping duplicates, and more
+ * events/s together than one process alone. README.md "Benchmark" says what each row means.
+ *
+ * The service under test is compiled from src/ into a private temporary folder (like `npm run build`,
+ * without touching dist/) and run as `node …/dist/cli/index.js serve|import|migrate|workspaces`: the way
+ * it runs in production, and without tsx's loader thread (~55 MB of RSS that is not the service's).
+ *
+ * Phases that cannot finish their work in their time budget (ingest is slow at present) stop at the
+ * budget and report the rate over what they did, marked "bounded" in the table and the JSON.
+ * Exit status: 0 every target met, 1 a target failed or could not be measured, 2 a usage mistake or
+ * the benchmark itself broke (no database, deadline passed). Figures go to stdout and to the JSON file
+ * (default bench/results/bench-<timestamp>.json); progress goes to stderr.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import split2 from 'split2';
+import { loadConfig } from '../src/config.js';
+import type { NormalizedEvent } from '../src/domain/events.js';
+import { parseEvent } from '../src/domain/validate.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const HOST = '127.0.0.1';
+const SELF = fileURLToPath(import.meta.url);
+const LOOKUP_SERVER_FLAG = '--internal-lookup-server';
+
+// ---------------------------------------------------------------------------------------------
+// the baseline (b) server: a bare Fastify app, run as a child process of the benchmark
+// ---------------------------------------------------------------------------------------------
+
+/** Runs in the child: one route, one primary-key lookup, a pool as big as the service's. */
+async function lookupServer(): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const pool = new pg.Pool({ connectionString: process.env.LOOKUP_DATABASE_URL, max: Number(process.env.LOOKUP_POOL_SIZE) });
+  const workspaceId = Number(process.env.LOOKUP_WORKSPACE_ID);
+  const app = Fastify();
+  app.get<{ Params: { id: string } }>('/lookup/:id', async (request, reply) => {
+    const { rows } = await pool.query(
+      'SELECT event_id, type, actor, target, occurred_at FROM events WHERE workspace_id = $1 AND event_id = $2',
+      [workspaceId, request.params.id],
+    );
+    return rows[0] ?? reply.code(404).send({ error: 'not found' });
+  });
+  await app.listen({ port: Number(process.env.LOOKUP_PORT), host: HOST });
+  process.stdout.write('lookup server ready\n');
+  process.once('SIGTERM', () => void app.close().then(() => pool.end()).then(() => process.exit(0)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// options, sizes and time budgets
+// ---------------------------------------------------------------------------------------------
+
+const PHASES = ['a', 'b', '1', '2', '3', '4', '5', '6'] as const;
+type Phase = (typeof PHASES)[number];
+/** What each phase needs measured before it: its baseline, or the data it reads. */
+const NEEDS: Record<Phase, Phase[]> = { a: [], b: ['a'], '1': ['a'], '2': ['a'], '3': [], '4': ['b'], '5': ['b', '3'], '6': [] };
+
+const HIGGS_EVENTS = 563_069;
+/** The whole run stops here, so that with its cleanup it stays under 10 minutes. */
+const DEADLINE_S = 555;
+/** Per phase: the most it may take, and what it is guaranteed (taken off earlier phases' budgets). */
+const BUDGET_S: Record<Phase | 'setup', { budget: number; reserve: number }> = {
+  setup: { budget: 90, reserve: 30 },
+  a: { budget: 75, reserve: 30 },
+  b: { budget: 25, reserve: 20 },
+  '1': { budget: 60, reserve: 25 },
+  '2': { budget: 120, reserve: 30 },
+  '3': { budget: 200, reserve: 40 },
+  '4': { budget: 20, reserve: 18 },
+  '5': { budget: 50, reserve: 45 },
+  '6': { budget: 60, reserve: 45 },
+};
+
+interface Options {
+  scale: number;
+  phases: Phase[];
+  out: string;
+  dataDir: string;
+  adminUrl: string;
+}
+
+function usage(): never {
+  process.stdout.write(
+    'tsx scripts/bench.ts [--scale 1] [--only a,b,1,2,3,4,5,6] [--out FILE] [--data-dir DIR]\n' +
+      'PostgreSQL from DATABASE_URL (admin connection; default postgres://postgres@127.0.0.1:5432/postgres);\n' +
+      'the benchmark creates and drops a database of its own there. Loopback only; under 10 minutes.\n',
+  );
+  process.exit(0);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        scale: { type: 'string', default: '1' },
+        only: { type: 'string' },
+        out: { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    fail(`${(err as Error).message}; --help for usage`);
+  }
+  const { values } = parsed;
+  if (values.help) usage();
+  const scale = Number(values.scale);
+  if (!Number.isFinite(scale) || scale < 0.001 || scale > 1) fail('--scale must be a number from 0.001 to 1');
+  let phases: Phase[] = [...PHASES];
+  if (values.only !== undefined) {
+    const asked = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = asked.filter((p) => !(PHASES as readonly string[]).includes(p));
+    if (asked.length === 0 || unknown.length > 0) fail(`--only takes a comma-separated list of ${PHASES.join(',')}`);
+    phases = withNeeds(asked as Phase[]);
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return {
+    scale,
+    phases,
+    out: resolve(values.out ?? join(ROOT, 'bench/results', `bench-${stamp}.json`)),
+    dataDir: resolve(values['data-dir'] ?? join(ROOT, '../shared/data')),
+    adminUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+  };
+}
+
+/** The asked phases and, transitively, what they need, in run order. */
+function withNeeds(asked: Phase[]): Phase[] {
+  const chosen = new Set<Phase>();
+  const add = (p: Phase) => {
+    if (chosen.has(p)) return;
+    chosen.add(p);
+    NEEDS[p].forEach(add);
+  };
+  asked.forEach(add);
+  return PHASES.filter((p) => chosen.has(p));
+}
+
+/** Work sizes at a scale: the issue's sizes at 1. */
+function sizesAt(scale: number) {
+  const n = (full: number, min: number) => Math.max(min, Math.round(full * scale));
+  return {
+    /** Events prepared for target 1 (and baseline a's synthetic COPY). */
+    synthetic: n(300_000, 2_000),
+    /** Accounts the synthetic mix draws from, zipf-like. */
+    population: n(100_000, 500),
+    higgs: scale >= 1 ? HIGGS_EVENTS : n(HIGGS_EVENTS, 1_000),
+    stream: n(1_000_000, 2_000),
+    followers: n(100_000, 200),
+    /** Events of target 6's stream. */
+    duo: n(50_000, 2_000),
+    /** autocannon: a warm-up (2 s at full scale, 200 requests below), then measured seconds (whole: autocannon's unit). */
+    warmup: scale >= 1 ? { duration: 2 } : { amount: 200 },
+    loadS: Math.max(1, Math.round(10 * scale)),
+    connections: 50,
+  };
+}
+type Sizes = ReturnType<typeof sizesAt>;
+
+// ---------------------------------------------------------------------------------------------
+// small utilities
+// ---------------------------------------------------------------------------------------------
+
+const T0 = performance.now();
+const elapsedS = () => (performance.now() - T0) / 1000;
+const log = (line: string) => void process.stderr.write(`[${elapsedS().toFixed(1).padStart(6)} s] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number, d = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : NaN);
+
+/** Nearest-rank percentile of ascending values. */
+function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Deterministic 32-bit generator (mulberry32): the same seed gives the same events in every run. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 1..n-1, log-uniform: rank r is drawn with probability ∝ 1/r, as audiences concentrate on few accounts. */
+const zipf = (rand: () => number, n: number) => Math.floor(Math.exp(rand() * Math.log(n)));
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, HOST, () => {
+      const address = srv.address();
+      srv.close(() => (address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Rejects when `signal` aborts, so a phase stuck on anything still ends at its deadline. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error(String(signal.reason)));
+  return new Promise<T>((resolveWork, reject) => {
+    const onAbort = () => reject(new Error(String(signal.reason)));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolveWork, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// child processes: tracked so that every one is ended at the end, whatever happened
+// ---------------------------------------------------------------------------------------------
+
+const children = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+}
+
+/** Like exitOf, once its output has been read to the end too. */
+function closeOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((r) => child.once('close', (code, signal) => r({ code, signal })));
+}
+
+/** SIGTERM, then SIGKILL if it lingers: the service drains in-flight requests on SIGTERM. */
+async function stopChild(child: ChildProcess, graceMs = 8_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = exitOf(child);
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (or until `signal`), collecting its output. */
+async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, signal: AbortSignal, stdoutFile?: string): Promise<RunResult> {
+  const child = track(spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stdout = '';
+  let stderr = '';
+  const fileDone = stdoutFile ? pipeline(child.stdout!, createWriteStream(stdoutFile)) : Promise.resolve();
+  if (!stdoutFile) child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-20_000)));
+  const onAbort = () => child.kill('SIGKILL');
+  signal.addEventListener('abort', onAbort, { once: true });
+  const { code } = await closeOf(child);
+  signal.removeEventListener('abort', onAbort);
+  await fileDone.catch(() => undefined);
+  if (signal.aborted) throw new Error(`${args.slice(0, 3).join(' ')}: stopped (${String(signal.reason)})`);
+  return { code, stdout, stderr };
+}
+
+// ---------------------------------------------------------------------------------------------
+// memory of another process, from /proc (Linux)
+// ---------------------------------------------------------------------------------------------
+
+interface MemoryFigures {
+  /** Largest VmRSS seen by sampling. */
+  max_rss_mb: number;
+  /** VmHWM: the kernel's own peak RSS of the process's whole life, read at the last sample. */
+  hwm_mb: number;
+  samples: number;
+  /** The larger of the two: what the target is checked against. */
+  peak_mb: number;
+}
+
+function watchMemory(pid: number, everyMs = 100) {
+  let maxRssKb = 0;
+  let hwmKb = 0;
+  let samples = 0;
+  const field = (text: string, name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  const sample = () => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const rss = field(status, 'VmRSS');
+      const hwm = field(status, 'VmHWM');
+      if (Number.isFinite(rss)) maxRssKb = Math.max(maxRssKb, rss);
+      if (Number.isFinite(hwm)) hwmKb = Math.max(hwmKb, hwm);
+      samples++;
+    } catch {
+      // the process has exited, or there is no /proc: the figures say so with samples = 0
+    }
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop(): MemoryFigures {
+      sample();
+      clearInterval(timer);
+      const mb = (kb: number) => (samples > 0 ? round(kb / 1024) : NaN);
+      return { max_rss_mb: mb(maxRssKb), hwm_mb: mb(hwmKb), samples, peak_mb: mb(Math.max(maxRssKb, hwmKb)) };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL: the benchmark's own database
+// ---------------------------------------------------------------------------------------------
+
+function databaseUrl(adminUrl: string, name: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function workspaceId(url: string, name: string): Promise<number> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ id: number }>('SELECT id FROM workspaces WHERE name = $1', [name]);
+    if (!rows[0]) throw new Error(`workspace ${name} not found`);
+    return rows[0].id;
+  });
+}
+
+async function countRows(url: string, sql: string, params: unknown[]): Promise<number> {
+  return withClient(url, async (c) => Number((await c.query<{ n: string }>(sql, params)).rows[0]?.n ?? NaN));
+}
+
+// ---------------------------------------------------------------------------------------------
+// the events: a synthetic mix, the star account's history, higgs
+// ---------------------------------------------------------------------------------------------
+
+type WireEvent = Record<string, string | boolean>;
+const HISTORY_START_MS = Date.UTC(2025, 0, 1);
+const at = (ms: number) => new Date(ms).toISOString();
+
+const TEXTS = [
+  'what did you think of part %?',
+  'new chapter is up: https://example.com/ch/%',
+  'thanks for the follow, %!',
+  'agreed on point %',
+  'has anyone tried recipe %?',
+  'check this out https://example.com/deal/% free followers',
+];
+
+function textOf(rand: () => number): string {
+  return TEXTS[Math.floor(rand() * TEXTS.length)]!.replace('%', String(Math.floor(rand() * 50)));
+}
+
+const SYNTHETIC_TYPES: [string, number][] = [
+  ['follow', 22],
+  ['unfollow', 4],
+  ['like', 30],
+  ['reply', 9],
+  ['mention', 7],
+  ['repost', 13],
+  ['post', 15],
+];
+const SYNTHETIC_TOTAL = SYNTHETIC_TYPES.reduce((s, [, w]) => s + w, 0);
+
+function syntheticType(rand: () => number): string {
+  let r = rand() * SYNTHETIC_TOTAL;
+  for (const [type, w] of SYNTHETIC_TYPES) if ((r -= w) < 0) return type;
+  return 'like';
+}
+
+/**
+ * The mixed traffic of many accounts: every type, texts on posts, replies and mentions (some with
+ * links, some questions, some repeated), actors and targets drawn zipf-like from `population`.
+ */
+function syntheticEvent(rand: () => number, i: number, population: number, idPrefix = 'syn'): WireEvent {
+  const type = syntheticType(rand);
+  const account = () => `syn:u${zipf(rand, population)}`;
+  const e: WireEvent = { id: `${idPrefix}:${i}`, type, actor: account(), occurred_at: at(HISTORY_START_MS + i * 10_000 + Math.floor(rand() * 10_000)) };
+  if (type !== 'post') e.target = account();
+  if (type === 'post' || type === 'reply' || type === 'mention') e.text = textOf(rand);
+  return e;
+}
+
+/** The first `n` synthetic events, the same ones in every run and phase. */
+function* syntheticEvents(n: number, population: number): Generator<WireEvent> {
+  const rand = prng(0x5eed);
+  for (let i = 0; i < n; i++) yield syntheticEvent(rand, i, population);
+}
+
+const STAR = 'bench:star';
+const SMALL = 'bench:small';
+
+/**
+ * An account's history: `followers` distinct accounts follow it first, then they like, reply to,
+ * mention and repost it (the busiest followers most), while it posts and replies now and then.
+ */
+function* accountHistory(account: string, n: number, followers: number, seed: number): Generator<WireEvent> {
+  const rand = prng(seed);
+  const prefix = `${account}:f`;
+  for (let i = 0; i < n; i++) {
+    const id = `${account}:${i}`;
+    const occurred_at = at(HISTORY_START_MS + i * 5_000);
+    if (i < followers) {
+      yield { id, type: 'follow', actor: `${prefix}${i}`, target: account, occurred_at };
+      continue;
+    }
+    const fan = `${prefix}${zipf(rand, followers)}`;
+    const r = rand();
+    if (r < 0.015) yield { id, type: 'post', actor: account, occurred_at, text: textOf(rand) };
+    else if (r < 0.03) yield { id, type: 'reply', actor: account, target: fan, occurred_at, text: textOf(rand) };
+    else if (r < 0.55) yield { id, type: 'like', actor: fan, target: account, occurred_at };
+    else if (r < 0.7) yield { id, type: 'reply', actor: fan, target: account, occurred_at, text: textOf(rand) };
+    else if (r < 0.8) yield { id, type: 'mention', actor: fan, target: account, occurred_at, text: textOf(rand) };
+    else yield { id, type: 'repost', actor: fan, target: account, occurred_at };
+  }
+}
+
+/** JSON batch bodies of 1,000–5,000 events (or `fixed`), prepared before any clock starts. */
+function jsonBatches(events: Iterable<WireEvent>, rand: () => number, fixed?: number): { body: string; events: number }[] {
+  const batches: { body: string; events: number }[] = [];
+  let current: string[] = [];
+  let size = fixed ?? 1_000 + Math.floor(rand() * 4_001);
+  const flush = () => {
+    if (current.length === 0) return;
+    batches.push({ body: `{"events":[${current.join(',')}]}`, events: current.length });
+    current = [];
+    size = fixed ?? 1_000 + Math.floor(rand() * 4_001);
+  };
+  for (const e of events) {
+    current.push(JSON.stringify(e));
+    if (current.length >= size) flush();
+  }
+  flush();
+  return batches;
+}
+
+// ---------------------------------------------------------------------------------------------
+// baseline (a): COPY text of normalised events
+// ---------------------------------------------------------------------------------------------
+
+const COPY_COLUMNS = 'workspace_id, event_id, type, actor, target, post, occurred_at, has_link, is_question, fingerprint, content_hash';
+const copyText = (s: string) => s.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
+const copyNullable = (s: string | null) => (s === null ? '\\N' : copyText(s));
+const copyBytea = (b: Buffer | null) => (b === null ? '\\N' : `\\\\x${b.toString('hex')}`);
+
+/** One COPY line, as src/db/events.ts maps a NormalizedEvent to the columns of `events`. */
+function copyLine(workspace: number, e: NormalizedEvent): string {
+  return `${workspace}\t${copyText(e.id)}\t${e.type}\t${copyText(e.actor)}\t${copyNullable(e.target)}\t${copyNullable(e.post)}\t${e.occurredAt}\t${e.hasLink ? 't' : 'f'}\t${e.isQuestion ? 't' : 'f'}\t${copyBytea(e.fingerprint)}\t${copyBytea(e.contentHash)}\n`;
+}
+
+/** Normalises events with the service's parseEvent into COPY text, in ~1 MB pieces. */
+async function copyPayload(events: AsyncIterable<unknown> | Iterable<unknown>, workspace: number): Promise<{ pieces: Buffer[]; rows: number; ids: string[] }> {
+  const now = Date.now();
+  const pieces: Buffer[] = [];
+  const ids: string[] = [];
+  let text = '';
+  for await (const input of events) {
+    const parsed = parseEvent(input, now);
+    if (!parsed.ok) throw new Error(`an event the benchmark made is invalid: ${parsed.rejection.message}`);
+    ids.push(parsed.event.id);
+    text += copyLine(workspace, parsed.event);
+    if (text.length >= 1 << 20) {
+      pieces.push(Buffer.from(text));
+      text = '';
+    }
+  }
+  if (text) pieces.push(Buffer.from(text));
+  return { pieces, rows: ids.length, ids };
+}
+
+/** Times only the COPY of prepared text into a fresh copy of the events table. */
+async function timedCopy(url: string, pieces: Buffer[]): Promise<number> {
+  return withClient(url, async (c) => {
+    await c.query('DROP TABLE IF EXISTS bench_copy');
+    await c.query('CREATE TABLE bench_copy (LIKE events INCLUDING ALL)');
+    const started = performance.now();
+    await pipeline(Readable.from(pieces), c.query(copyFrom(`COPY bench_copy (${COPY_COLUMNS}) FROM STDIN`)));
+    return (performance.now() - started) / 1000;
+  });
+}
+
+async function* ndjsonFile(file: string): AsyncGenerator<unknown> {
+  for await (const line of createReadStream(file).pipe(split2())) if (line) yield JSON.parse(line as string);
+}
+
+// ---------------------------------------------------------------------------------------------
+// the service under test
+// ---------------------------------------------------------------------------------------------
+
+interface Service {
+  name: string;
+  child: ChildProcess;
+  base: string;
+  logTail(): string;
+}
+
+interface Context {
+  opts: Options;
+  sizes: Sizes;
+  url: string;
+  work: string;
+  /** `node <work>/dist/cli/index.js`: the compiled service. */
+  cli: string;
+  adminToken: string;
+  poolSize: number;
+  higgsFile: string;
+  /** Filled by baseline a, read by baseline b. */
+  lookup?: { workspaceId: number; ids: string[] };
+}
+
+function serviceEnv(ctx: Context, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: ctx.url,
+    DATABASE_POOL_SIZE: String(ctx.poolSize),
+    ADMIN_TOKEN: ctx.adminToken,
+    // Rate limiting is not what is measured; request logs would only measure pino.
+    RATE_LIMIT_PER_MINUTE: '0',
+    LOG_LEVEL: 'warn',
+    HOST,
+    ...extra,
+  };
+}
+
+/** Polls `url` until it answers 2xx; fails early when the process exits. */
+async function waitReady(url: string, child: ChildProcess, tail: () => string, signal: AbortSignal): Promise<void> {
+  const until = Date.now() + 60_000;
+  while (Date.now() < until && !signal.aborted) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the process behind ${url} exited before it was ready:\n${tail()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} was not ready within 60 s:\n${tail()}`);
+}
+
+async function startService(ctx: Context, name: string, signal: AbortSignal): Promise<Service> {
+  const port = await freePort();
+  const child = track(spawn(process.execPath, [ctx.cli, 'serve'], { cwd: ROOT, env: serviceEnv(ctx, { PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const lines: string[] = [];
+  const keep = (d: Buffer) => {
+    lines.push(...d.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > 100) lines.splice(0, lines.length - 100);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const base = `http://${HOST}:${port}`;
+  const logTail = () => lines.slice(-20).join('\n');
+  await waitReady(`${base}/readyz`, child, logTail, signal);
+  log(`${name}: rapport serve on ${base} (pid ${child.pid})`);
+  return { name, child, base, logTail };
+}
+
+async function admin(ctx: Context, service: Service, path: string, body: unknown): Promise<unknown> {
+  const res = await fetch(`${service.base}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ctx.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** A workspace of its own for a phase, and a key with both scopes. */
+async function tenant(ctx: Context, service: Service, workspace: string): Promise<string> {
+  await admin(ctx, service, '/v1/admin/workspaces', { name: workspace });
+  const created = (await admin(ctx, service, `/v1/admin/workspaces/${workspace}/keys`, { scopes: ['events:write', 'scores:read'] })) as { key: string };
+  return created.key;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ingest clients
+// ---------------------------------------------------------------------------------------------
+
+interface IngestTally {
+  requests: number;
+  /** 503 answers retried after Retry-After, as clients should. */
+  retries: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  /** Requests that failed for good; the first few, for the report. */
+  failures: number;
+  failureSamples: string[];
+}
+
+const newTally = (): IngestTally => ({ requests: 0, retries: 0, accepted: 0, duplicates: 0, rejected: 0, failures: 0, failureSamples: [] });
+
+function noteFailure(tally: IngestTally, what: string) {
+  tally.failures++;
+  if (tally.failureSamples.length < 5) tally.failureSamples.push(what.slice(0, 300));
+}
+
+function countAnswer(tally: IngestTally, answer: { accepted: number; duplicates: number; rejected_total?: number; rejected: unknown[] }) {
+  tally.accepted += answer.accepted;
+  tally.duplicates += answer.duplicates;
+  tally.rejected += answer.rejected_total ?? answer.rejected.length;
+}
+
+/** POSTs one JSON batch; a 503 is retried after its Retry-After, anything else but 200 is a failure. */
+async function postBatch(base: string, key: string, body: string, tally: IngestTally, signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    tally.requests++;
+    try {
+      const res = await fetch(`${base}/v1/events/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(120_000)]),
+      });
+      const text = await res.text();
+      if (res.status === 503 && attempt < 10) {
+        tally.retries++;
+        await sleep(Math.min(5, Number(res.headers.get('retry-after')) || 1) * 1000);
+        continue;
+      }
+      if (res.status !== 200) return noteFailure(tally, `${res.status} ${text}`);
+      return countAnswer(tally, JSON.parse(text));
+    } catch (err) {
+      if (!signal.aborted) noteFailure(tally, String(err));
+      return;
+    }
+  }
+}
+
+/** `clients` concurrent senders drain `batches` in order; none starts a batch after `stopAt` (ms, Date.now()). */
+async function sendBatches(
+  base: string,
+  key: string,
+  batches: { body: string; events: number }[],
+  clients: number,
+  stopAt: number,
+  signal: AbortSignal,
+): Promise<{ tally: IngestTally; seconds: number; sent: number; bounded: boolean }> {
+  const tally = newTally();
+  let next = 0;
+  let sent = 0;
+  let bounded = false;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < batches.length && !signal.aborted) {
+        if (Date.now() >= stopAt) {
+          bounded = true;
+          return;
+        }
+        const batch = batches[next++]!;
+        sent += batch.events;
+        await postBatch(base, key, batch.body, tally, signal);
+      }
+    }),
+  );
+  return { tally, seconds: (performance.now() - started) / 1000, sent, bounded };
+}
+
+/** Events the service has stored so far, from its own counters (a fresh process: only this phase's). */
+async function storedByService(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  let stored = 0;
+  for (const m of text.matchAll(/^rapport_events_total\{([^}]*)\} ([0-9.e+-]+)$/gm)) {
+    if (/outcome="(accepted|duplicate)"/.test(m[1]!)) stored += Number(m[2]);
+  }
+  return stored;
+}
+
+/**
+ * Streams an NDJSON body made on the fly (never held whole) through one POST. It keeps at most
+ * `maxAhead` events beyond what the service has stored, so that when it stops making events at
+ * `stopAt` the service finishes within seconds instead of draining megabytes of socket buffers.
+ */
+async function postStream(
+  base: string,
+  key: string,
+  events: Iterator<WireEvent>,
+  stopAt: number,
+  signal: AbortSignal,
+  maxAhead = 10_000,
+): Promise<{ status: number; answer: string; sent: number; bounded: boolean }> {
+  let sent = 0;
+  let stored = 0;
+  let bounded = false;
+  let streaming = true;
+  const poller = (async () => {
+    while (streaming && !signal.aborted) {
+      stored = await storedByService(base).catch(() => stored);
+      await sleep(200);
+    }
+  })();
+  async function* pieces() {
+    for (;;) {
+      while (sent - stored > maxAhead && Date.now() < stopAt && !signal.aborted) await sleep(20);
+      if (Date.now() >= stopAt) {
+        bounded = true;
+        return;
+      }
+      let piece = '';
+      for (let i = 0; i < 500; i++) {
+        const next = events.next();
+        if (next.done) {
+          if (piece) yield piece;
+          return;
+        }
+        piece += `${JSON.stringify(next.value)}\n`;
+        sent++;
+      }
+      yield piece;
+    }
+  }
+  const body = Readable.from(pieces());
+  try {
+    return await new Promise((resolveStream, reject) => {
+      const req = httpRequest(
+        new URL('/v1/events/batch', base),
+        { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' }, signal },
+        (res) => {
+          let answer = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (answer += d));
+          res.on('end', () => resolveStream({ status: res.statusCode ?? 0, answer, sent, bounded }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      body.on('error', reject);
+      body.pipe(req);
+    });
+  } finally {
+    streaming = false;
+    await poller;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// fixed-connection load with autocannon
+// ---------------------------------------------------------------------------------------------
+
+interface LoadFigures {
+  connections: number;
+  seconds: number;
+  requests: number;
+  ok: number;
+  non_2xx: number;
+  errors: number;
+  timeouts: number;
+  statuses: Record<string, number>;
+  /** Every answer of the run, first rounds included, all requests of the cycle together. */
+  all: { requests: number; non_2xx: number; statuses: Record<string, number> };
+  /** 2xx answers per second. */
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+type CannonOptions = Omit<autocannon.Options, 'url' | 'duration' | 'amount' | 'connections'>;
+
+/** The answers to one of the requests a connection cycles through. */
+interface Bucket {
+  statuses: Record<string, number>;
+  latencies: number[];
+}
+
+function figuresOf(bucket: Bucket, result: autocannon.Result, connections: number): LoadFigures {
+  const sorted = Float64Array.from(bucket.latencies).sort();
+  const requests = Object.values(bucket.statuses).reduce((a, b) => a + b, 0);
+  return {
+    connections,
+    seconds: result.duration,
+    requests,
+    ok: sorted.length,
+    non_2xx: requests - sorted.length,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statuses: bucket.statuses,
+    all: {
+      requests: result.requests.total,
+      non_2xx: result.non2xx,
+      statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count ?? 0])),
+    },
+    rps: round(sorted.length / result.duration),
+    p50_ms: round(percentile(sorted, 50), 2),
+    p99_ms: round(percentile(sorted, 99), 2),
+    max_ms: round(sorted[sorted.length - 1] ?? NaN, 2),
+  };
+}
+
+/**
+ * One autocannon run. Latencies are kept from each 2xx response (µs precision, where autocannon's
+ * histogram keeps whole ms), per position in `options.requests`: each connection sends those in
+ * turn, one at a time, so its n-th answer is to request n mod their count. Each connection's first
+ * round is left out of the figures (autocannon's own counts still have it).
+ */
+function cannon(url: string, length: { duration: number } | { amount: number }, connections: number, options: CannonOptions, signal: AbortSignal): Promise<LoadFigures[]> {
+  const cycle = Math.max(1, options.requests?.length ?? 1);
+  const buckets: Bucket[] = Array.from({ length: cycle }, () => ({ statuses: {}, latencies: [] }));
+  const answered = new Map<object, number>();
+  return new Promise((resolveLoad, reject) => {
+    const instance = autocannon({ url, ...length, connections, timeout: 30, ...options }, (err, result) => {
+      signal.removeEventListener('abort', stop);
+      if (err) return reject(err);
+      if (signal.aborted) return reject(new Error(String(signal.reason)));
+      resolveLoad(buckets.map((b) => figuresOf(b, result, connections)));
+    });
+    instance.on('response', (client, status, _bytes, ms) => {
+      const n = answered.get(client) ?? 0;
+      answered.set(client, n + 1);
+      // A connection's first round pays for opening it, and always on the same request of the cycle.
+      if (n < cycle) return;
+      const bucket = buckets[n % cycle]!;
+      bucket.statuses[status] = (bucket.statuses[status] ?? 0) + 1;
+      if (status >= 200 && status < 300) bucket.latencies.push(ms);
+    });
+    const stop = () => instance.stop();
+    signal.addEventListener('abort', stop, { once: true });
+  });
+}
+
+/** A warm-up run (discarded), then the measured one: figures per request of `options.requests`. */
+async function loadEach(ctx: Context, url: string, options: CannonOptions, signal: AbortSignal): Promise<LoadFigures[]> {
+  await cannon(url, ctx.sizes.warmup, ctx.sizes.connections, options, signal);
+  return cannon(url, { duration: ctx.sizes.loadS }, ctx.sizes.connections, options, signal);
+}
+
+async function load(ctx: Context, url: string, options: CannonOptions, signal: AbortSignal): Promise<LoadFigures> {
+  return (await loadEach(ctx, url, options, signal))[0]!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// results
+// ---------------------------------------------------------------------------------------------
+
+interface Check {
+  phase: Phase;
+  what: string;
+  figure: number;
+  unit: string;
+  baseline: number | null;
+  baseline_label: string | null;
+  ratio: number | null;
+  target: string;
+  pass: boolean;
+}
+
+interface Results {
+  started_at: string;
+  finished_at?: string;
+  seconds?: number;
+  options: { scale: number; phases: Phase[]; out: string };
+  sizes: Sizes;
+  environment: Record<string, unknown>;
+  baselines: { a?: Record<string, unknown>; b?: Record<string, unknown> };
+  targets: Partial<Record<Phase, { checks: Check[]; details: Record<string, unknown> }>>;
+  errors: Partial<Record<Phase | 'setup', string>>;
+  passed?: boolean;
+}
+
+const ratioOf = (figure: number, baseline: number) => (Number.isFinite(figure) && Number.isFinite(baseline) && baseline > 0 ? round(figure / baseline, 3) : NaN);
+
+function check(phase: Phase, what: string, figure: number, unit: string, target: string, pass: boolean, baseline?: { value: number; label: string }): Check {
+  return {
+    phase,
+    what,
+    figure,
+    unit,
+    baseline: baseline ? baseline.value : null,
+    baseline_label: baseline ? baseline.label : null,
+    ratio: baseline ? ratioOf(figure, baseline.value) : null,
+    target,
+    pass: pass && Number.isFinite(figure),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// the phases
+// ---------------------------------------------------------------------------------------------
+
+async function setup(ctx: Context, signal: AbortSignal): Promise<Record<string, unknown>> {
+  // A private build of the current sources: dist/ is left alone for whoever else works in this tree.
+  const started = performance.now();
+  const tsc = await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(ctx.work, 'dist')], process.env, signal);
+  if (!existsSync(ctx.cli)) throw new Error(`the build produced nothing:\n${tsc.stdout}${tsc.stderr}`);
+  // Type errors do not stop the build's output; a tree mid-edit is still measured, with a warning.
+  if (tsc.code !== 0) log(`warning: tsc reported errors (measuring the emitted code anyway):\n${tsc.stdout.slice(0, 2_000)}`);
+  symlinkSync(join(ROOT, 'node_modules'), join(ctx.work, 'node_modules'));
+  symlinkSync(join(ROOT, 'migrations'), join(ctx.work, 'migrations'));
+  copyFileSync(join(ROOT, 'package.json'), join(ctx.work, 'package.json'));
+  const buildS = (performance.now() - started) / 1000;
+  log(`built the service in ${buildS.toFixed(1)} s`);
+
+  const migrated = await run(process.execPath, [ctx.cli, 'migrate'], serviceEnv(ctx), signal);
+  if (migrated.code !== 0) throw new Error(`rapport migrate failed:\n${migrated.stderr}`);
+  const server = await withClient(ctx.url, async (c) => (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version);
+
+  let higgsS = NaN;
+  if (ctx.opts.phases.includes('a') || ctx.opts.phases.includes('2')) {
+    const t = performance.now();
+    const limit = ctx.sizes.higgs;
+    const made = await run(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'scripts/datasets.ts'), 'higgs', '--data-dir', ctx.opts.dataDir, '--limit', String(limit)],
+      process.env,
+      signal,
+      ctx.higgsFile,
+    );
+    if (made.code !== 0) throw new Error(`scripts/datasets.ts higgs failed: ${made.stderr.trim()}`);
+    higgsS = (performance.now() - t) / 1000;
+    log(`higgs: ${limit} events written to ${ctx.higgsFile} in ${higgsS.toFixed(1)} s (untimed)`);
+  }
+  return { build_seconds: round(buildS), type_errors: tsc.code !== 0, postgresql: server, higgs_ndjson_seconds: round(higgsS) };
+}
+
+async function baselineCopy(ctx: Context, results: Results, signal: AbortSignal): Promise<void> {
+  const lookupWs = await withClient(ctx.url, async (c) => (await c.query<{ id: number }>("INSERT INTO workspaces (name) VALUES ('bench-lookup') RETURNING id")).rows[0]!.id);
+  const measure = async (label: string, events: AsyncIterable<unknown> | Iterable<unknown>) => {
+    const t = performance.now();
+    const payload = await abortable(copyPayload(events, lookupWs), signal);
+    const prepS = (performance.now() - t) / 1000;
+    const seconds = await abortable(timedCopy(ctx.url, payload.pieces), signal);
+    const figures = { rows: payload.rows, prepare_seconds: round(prepS), copy_seconds: round(seconds, 3), rows_per_s: Math.round(payload.rows / seconds) };
+    log(`a: COPY of ${payload.rows} ${label} events: ${figures.rows_per_s} rows/s (${seconds.toFixed(2)} s; prepared in ${prepS.toFixed(1)} s, untimed)`);
+    return { figures, ids: payload.ids };
+  };
+  const synthetic = await measure('synthetic', syntheticEvents(ctx.sizes.synthetic, ctx.sizes.population));
+  // The lookup baseline reads real rows: the synthetic ones, under a workspace of their own.
+  await withClient(ctx.url, (c) => c.query(`INSERT INTO events (${COPY_COLUMNS}) SELECT ${COPY_COLUMNS} FROM bench_copy`));
+  const higgs = await measure('higgs', ndjsonFile(ctx.higgsFile));
+  await withClient(ctx.url, (c) => c.query('DROP TABLE bench_copy'));
+  ctx.lookup = { workspaceId: lookupWs, ids: synthetic.ids };
+  results.baselines.a = { table: 'bench_copy (LIKE events INCLUDING ALL), fresh for each COPY', synthetic: synthetic.figures, higgs: higgs.figures };
+}
+
+async function baselineLookup(ctx: Context, results: Results, signal: AbortSignal): Promise<void> {
+  const lookup = ctx.lookup;
+  if (!lookup) throw new Error('baseline b needs the rows baseline a loads');
+  const port = await freePort();
+  const child = track(
+    spawn(process.execPath, ['--import', 'tsx', SELF, LOOKUP_SERVER_FLAG], {
+      cwd: ROOT,
+      env: { ...process.env, LOOKUP_DATABASE_URL: ctx.url, LOOKUP_POOL_SIZE: String(ctx.poolSize), LOOKUP_WORKSPACE_ID: String(lookup.workspaceId), LOOKUP_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const base = `http://${HOST}:${port}`;
+  try {
+    await waitReady(`${base}/lookup/${encodeURIComponent(lookup.ids[0]!)}`, child, () => output, signal);
+    // Ids in a shuffled order, so lookups spread over the index as real reads would.
+    const rand = prng(7);
+    const ids = Array.from({ length: Math.min(50_000, lookup.ids.length) }, () => encodeURIComponent(lookup.ids[Math.floor(rand() * lookup.ids.length)]!));
+    let next = 0;
+    const figures = await load(ctx, `${base}/lookup/x`, { requests: [{ setupRequest: (req) => ({ ...req, path: `/lookup/${ids[next++ % ids.length]}` }) }] }, signal);
+    if (figures.all.non_2xx > 0 || figures.errors > 0) throw new Error(`baseline b: ${figures.all.non_2xx} lookups failed, ${figures.errors} errors`);
+    results.baselines.b = { route: 'GET /lookup/:id, bare Fastify, one primary-key SELECT on events', pool_size: ctx.poolSize, ...figures };
+    log(`b: ${figures.rps} req/s, p50 ${figures.p50_ms} ms, p99 ${figures.p99_ms} ms (${figures.all.requests} requests)`);
+  } finally {
+    await stopChild(child);
+  }
+}
+
+const baselineA = (results: Results, set: 'synthetic' | 'higgs') =>
+  Number((results.baselines.a?.[set] as { rows_per_s?: number } | undefined)?.rows_per_s ?? NaN);
+const baselineB = (results: Results, figure: 'rps' | 'p99_ms') => Number(results.baselines.b?.[figure] ?? NaN);
+
+async function targetBatchIngest(ctx: Context, results: Results, signal: AbortSignal, deadline: number): Promise<void> {
+  const batches = jsonBatches(syntheticEvents(ctx.sizes.synthetic, ctx.sizes.population), prng(11));
+  const service = await startService(ctx, '1', signal);
+  try {
+    const key = await tenant(ctx, service, 'bench-batch');
+    // Leave time for the batches in flight to finish inside the phase's budget.
+    const stopAt = deadline - 10_000;
+    log(`1: ${batches.length} JSON batches (${ctx.sizes.synthetic} events), 4 clients…`);
+    const r = await sendBatches(service.base, key, batches, 4, stopAt, signal);
+    const rate = Math.round(r.tally.accepted / r.seconds);
+    const ok = r.tally.failures === 0 && r.tally.rejected === 0 && r.tally.accepted === r.sent;
+    const a = baselineA(results, 'synthetic');
+    results.targets['1'] = {
+      checks: [check('1', 'JSON batch ingest (4 clients)', rate, 'events/s', '≥ 0.5 × a', ok && rate >= 0.5 * a, { value: a, label: 'a synthetic' })],
+      details: { events_prepared: ctx.sizes.synthetic, events_sent: r.sent, ...tallyFigures(r.tally), seconds: round(r.seconds, 2), events_per_s: rate, bounded: r.bounded },
+    };
+    log(`1: ${r.tally.accepted} accepted in ${r.seconds.toFixed(1)} s = ${rate} events/s${r.bounded ? ' (bounded by time)' : ''}`);
+  } finally {
+    await stopChild(service.child);
+  }
+}
+
+function tallyFigures(t: IngestTally) {
+  return { accepted: t.accepted, duplicates: t.duplicates, rejected: t.rejected, requests: t.requests, retries_503: t.retries, failures: t.failures, failure_samples: t.failureSamples };
+}
+
+async function targetImport(ctx: Context, results: Results, signal: AbortSignal, deadline: number): Promise<void> {
+  const env = serviceEnv(ctx);
+  const created = await run(process.execPath, [ctx.cli, 'workspaces', 'create', 'bench-import'], env, signal);
+  if (created.code !== 0) throw new Error(`rapport workspaces create failed: ${created.stderr}`);
+  const wsId = await workspaceId(ctx.url, 'bench-import');
+  log(`2: rapport import of ${ctx.sizes.higgs} higgs events…`);
+  const started = performance.now();
+  const child = track(spawn(process.execPath, [ctx.cli, 'import', ctx.higgsFile, '--workspace', 'bench-import'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const memory = watchMemory(child.pid!);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4_000)));
+  // Bounded by time: past the budget the import is stopped; its committed chunks stay and are counted.
+  const timer = setTimeout(() => child.kill('SIGTERM'), Math.max(0, deadline - Date.now() - 3_000));
+  const onAbort = () => child.kill('SIGKILL');
+  signal.addEventListener('abort', onAbort, { once: true });
+  const exit = await closeOf(child);
+  const seconds = (performance.now() - started) / 1000;
+  clearTimeout(timer);
+  signal.removeEventListener('abort', onAbort);
+  const mem = memory.stop();
+  const bounded = exit.signal === 'SIGTERM';
+  if (!bounded && exit.code !== 0) throw new Error(`rapport import exited with ${exit.code ?? exit.signal}: ${stderr.slice(-1_000)}`);
+  const stored = await countRows(ctx.url, 'SELECT count(*) AS n FROM events WHERE workspace_id = $1', [wsId]);
+  const rate = Math.round(stored / seconds);
+  const a = baselineA(results, 'higgs');
+  const summary = bounded ? null : (JSON.parse(stdout.trim().split('\n').pop() ?? 'null') as Record<string, unknown> | null);
+  const complete = bounded || stored === ctx.sizes.higgs;
+  results.targets['2'] = {
+    checks: [
+      check('2', 'rapport import, higgs', rate, 'events/s', '≥ 0.7 × a', complete && rate >= 0.7 * a, { value: a, label: 'a higgs' }),
+      check('2', 'rapport import, peak RSS', mem.peak_mb, 'MB', '< 300 MB', mem.peak_mb < 300),
+    ],
+    details: { events: ctx.sizes.higgs, stored, seconds: round(seconds, 2), events_per_s: rate, bounded, exit: exit.code ?? exit.signal, summary, memory: mem },
+  };
+  log(`2: ${stored} events in ${seconds.toFixed(1)} s = ${rate} events/s${bounded ? ' (bounded by time: stopped)' : ''}; peak RSS ${mem.peak_mb} MB`);
+}
+
+async function targetStream(ctx: Context, results: Results, signal: AbortSignal, deadline: number): Promise<void> {
+  const service = await startService(ctx, '3', signal);
+  try {
+    const key = await tenant(ctx, service, 'bench-star');
+    const memory = watchMemory(service.child.pid!);
+    log(`3: streaming ${ctx.sizes.stream} events of ${STAR} (${ctx.sizes.followers} followers) as one NDJSON request…`);
+    const started = performance.now();
+    const history = accountHistory(STAR, ctx.sizes.stream, ctx.sizes.followers, 3);
+    const r = await postStream(service.base, key, history, deadline - 8_000, signal);
+    const seconds = (performance.now() - started) / 1000;
+    const mem = memory.stop();
+    if (r.status !== 200) throw new Error(`the stream answered ${r.status}: ${r.answer.slice(0, 500)}\n${service.logTail()}`);
+    const answer = JSON.parse(r.answer) as { accepted: number; duplicates: number; rejected_total: number };
+    const rate = Math.round(answer.accepted / seconds);
+    const complete = answer.accepted + answer.duplicates === r.sent && answer.rejected_total === 0;
+    results.targets['3'] = {
+      checks: [
+        check('3', 'NDJSON stream, server peak RSS', mem.peak_mb, 'MB', '< 300 MB', complete && mem.peak_mb < 300),
+        check('3', 'NDJSON stream rate (no target)', rate, 'events/s', 'info', true),
+      ],
+      details: { events_planned: ctx.sizes.stream, events_sent: r.sent, ...answer, seconds: round(seconds, 2), events_per_s: rate, bounded: r.bounded, memory: mem },
+    };
+    log(`3: ${answer.accepted} accepted of ${r.sent} sent in ${seconds.toFixed(1)} s = ${rate} events/s${r.bounded ? ' (bounded by time)' : ''}; server peak RSS ${mem.peak_mb} MB`);
+  } finally {
+    await stopChild(service.child);
+  }
+}
+
+async function targetSingle(ctx: Context, results: Results, signal: AbortSignal): Promise<void> {
+  const service = await startService(ctx, '4', signal);
+  try {
+    const key = await tenant(ctx, service, 'bench-single');
+    const rand = prng(4);
+    const run = randomBytes(3).toString('hex');
+    let n = 0;
+    // A fresh id per request (never a duplicate), from the synthetic mix.
+    const setupRequest = (req: autocannon.Request) => ({ ...req, body: JSON.stringify(syntheticEvent(rand, n++, ctx.sizes.population, `one-${run}`)) });
+    const figures = await load(
+      ctx,
+      `${service.base}/v1/events`,
+      { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, requests: [{ setupRequest }] },
+      signal,
+    );
+    const created = figures.all.statuses['201'] ?? 0;
+    const b = baselineB(results, 'rps');
+    const allCreated = created === figures.all.requests && figures.errors === 0;
+    results.targets['4'] = {
+      checks: [
+        check('4', 'POST /v1/events (50 conns)', figures.rps, 'req/s', '≥ 0.5 × b, all 201', allCreated && figures.rps >= 0.5 * b, { value: b, label: 'b req/s' }),
+      ],
+      details: { ...figures, created, not_201: figures.all.requests - created },
+    };
+    log(`4: ${figures.rps} req/s, p99 ${figures.p99_ms} ms, ${created} of ${figures.all.requests} answered 201, ${figures.errors} errors`);
+  } finally {
+    await stopChild(service.child);
+  }
+}
+
+async function targetReads(ctx: Context, results: Results, signal: AbortSignal): Promise<void> {
+  const service = await startService(ctx, '5', signal);
+  try {
+    const key = await tenant(ctx, service, 'bench-star'); // the same workspace as phase 3: idempotent, a new key
+    const small = jsonBatches(accountHistory(SMALL, 1_000, 100, 5), prng(5), 1_000);
+    const tally = newTally();
+    for (const batch of small) await postBatch(service.base, key, batch.body, tally, signal);
+    if (tally.failures > 0) throw new Error(`ingesting ${SMALL} failed: ${tally.failureSamples.join('; ')}`);
+    const wsId = await workspaceId(ctx.url, 'bench-star');
+    const accounts = await countRows(ctx.url, 'SELECT count(*) AS n FROM account_stats WHERE workspace_id = $1', [wsId]);
+    const starEvents = await countRows(ctx.url, 'SELECT count(*) AS n FROM events WHERE workspace_id = $1 AND (actor = $2 OR target = $2)', [wsId, STAR]);
+    const get = { headers: { authorization: `Bearer ${key}` } };
+    const scores = (account: string) => ({ path: `/v1/accounts/${encodeURIComponent(account)}/scores` });
+    // The two accounts' reads alternate on every connection, so both meet the same conditions.
+    const [star, smallRead] = (await loadEach(ctx, `${service.base}/`, { ...get, requests: [scores(STAR), scores(SMALL)] }, signal)) as [LoadFigures, LoadFigures];
+    const ranking = await load(ctx, `${service.base}/v1/accounts?sort=spam_score&order=desc&limit=50`, get, signal);
+    const clean = (f: LoadFigures) => f.all.non_2xx === 0 && f.errors === 0;
+    const bP99 = baselineB(results, 'p99_ms');
+    results.targets['5'] = {
+      checks: [
+        check('5', `scores of ${STAR}, p99`, star.p99_ms, 'ms', '≤ 2 × b p99', clean(star) && star.p99_ms <= 2 * bP99, { value: bP99, label: 'b p99' }),
+        check('5', `scores ${STAR} vs ${SMALL}, p99`, star.p99_ms, 'ms', '≤ 1.2 × small', clean(star) && clean(smallRead) && star.p99_ms <= 1.2 * smallRead.p99_ms, {
+          value: smallRead.p99_ms,
+          label: `${SMALL} p99`,
+        }),
+        check('5', `ranking by spam_score, p99 (${accounts} accounts)`, ranking.p99_ms, 'ms', '< 50 ms, ≥ 100k accounts', clean(ranking) && ranking.p99_ms < 50 && accounts >= 100_000),
+      ],
+      details: { accounts_in_workspace: accounts, star_events: starEvents, small_events: tally.accepted + tally.duplicates, star_scores: star, small_scores: smallRead, ranking },
+    };
+    log(`5: ${STAR} p99 ${star.p99_ms} ms (${star.rps} req/s), ${SMALL} p99 ${smallRead.p99_ms} ms, ranking p99 ${ranking.p99_ms} ms over ${accounts} accounts`);
+  } finally {
+    await stopChild(service.child);
+  }
+}
+
+/** Target 6: two processes, one database, overlapping input; then one process alone with the same events. */
+async function targetTwoProcesses(ctx: Context, results: Results, signal: AbortSignal): Promise<void> {
+  const n = ctx.sizes.duo;
+  const batchSize = 1_000;
+  const all = [...syntheticEvents(n, ctx.sizes.population)];
+  const cut = (from: number, to: number) => jsonBatches(all.slice(Math.floor(from * n), Math.floor(to * n)), prng(6), batchSize);
+  // Both processes start with the shared 20 %, so the duplicates really race each other; then each its own part.
+  const overlap = cut(0.4, 0.6);
+  const queueA = [...overlap, ...cut(0, 0.4)];
+  const queueB = [...overlap, ...cut(0.6, 1)];
+  const overlapEvents = Math.floor(0.6 * n) - Math.floor(0.4 * n);
+  const [a, b] = await Promise.all([startService(ctx, '6a', signal), startService(ctx, '6b', signal)]);
+  try {
+    const never = Date.now() + 3_600_000;
+    // One process alone first, 4 clients: the same client concurrency as the pair below.
+    const soloKey = await tenant(ctx, a, 'bench-solo');
+    const solo = await sendBatches(a.base, soloKey, cut(0, 1), 4, never, signal);
+    const soloRate = Math.round(n / solo.seconds);
+    log(`6: one process: ${solo.tally.accepted} accepted in ${solo.seconds.toFixed(1)} s = ${soloRate} events/s`);
+
+    const keyA = await tenant(ctx, a, 'bench-duo');
+    const keyB = await tenant(ctx, b, 'bench-duo');
+    const started = performance.now();
+    const [ra, rb] = await Promise.all([sendBatches(a.base, keyA, queueA, 2, never, signal), sendBatches(b.base, keyB, queueB, 2, never, signal)]);
+    const seconds = (performance.now() - started) / 1000;
+    const duoRate = Math.round(n / seconds);
+    const rows = await countRows(ctx.url, 'SELECT count(*) AS n FROM events WHERE workspace_id = $1', [await workspaceId(ctx.url, 'bench-duo')]);
+    const accepted = ra.tally.accepted + rb.tally.accepted;
+    const duplicates = ra.tally.duplicates + rb.tally.duplicates;
+    const failures = ra.tally.failures + rb.tally.failures + solo.tally.failures;
+    const exact = rows === n && accepted === n && duplicates === overlapEvents && failures === 0 && ra.tally.rejected + rb.tally.rejected === 0;
+    results.targets['6'] = {
+      checks: [
+        check('6', 'two processes, combined', duoRate, 'events/s', '> 1 × one process', exact && solo.tally.accepted === n && duoRate > soloRate, { value: soloRate, label: 'one process' }),
+        check('6', 'two processes, rows stored', rows, 'rows', `= N (${n}), dups = ${overlapEvents}`, exact, { value: n, label: 'N' }),
+      ],
+      details: {
+        events: n,
+        overlap: overlapEvents,
+        rows,
+        accepted,
+        duplicates,
+        seconds: round(seconds, 2),
+        events_per_s: duoRate,
+        process_a: tallyFigures(ra.tally),
+        process_b: tallyFigures(rb.tally),
+        one_process: { ...tallyFigures(solo.tally), seconds: round(solo.seconds, 2), events_per_s: soloRate },
+      },
+    };
+    log(`6: two processes: ${rows} rows, ${accepted} accepted, ${duplicates} duplicates (overlap ${overlapEvents}) in ${seconds.toFixed(1)} s = ${duoRate} events/s`);
+  } finally {
+    await Promise.all([stopChild(a.child), stopChild(b.child)]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the table
+// ---------------------------------------------------------------------------------------------
+
+function fmt(x: number | null, unit = ''): string {
+  if (x === null) return '—';
+  if (!Number.isFinite(x)) return 'n/a';
+  const s = Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : String(round(x, 2));
+  return unit ? `${s} ${unit}` : s;
+}
+
+function table(results: Results): string {
+  const rows: string[][] = [['phase', 'measure', 'figure', 'baseline', 'ratio', 'target', 'result']];
+  const a = results.baselines.a as Record<string, { rows_per_s: number }> | undefined;
+  if (a) for (const set of ['synthetic', 'higgs'] as const) rows.push(['a', `COPY, ${set} events`, fmt(a[set]?.rows_per_s ?? NaN, 'rows/s'), '', '', 'baseline', '']);
+  const b = results.baselines.b as LoadFigures | undefined;
+  if (b) {
+    rows.push(['b', 'PK lookup, bare Fastify (50 conns)', fmt(b.rps, 'req/s'), '', '', 'baseline', '']);
+    rows.push(['b', 'PK lookup, p50 / p99', `${fmt(b.p50_ms)} / ${fmt(b.p99_ms, 'ms')}`, '', '', 'baseline', '']);
+  }
+  for (const phase of PHASES) {
+    const t = results.targets[phase];
+    if (t) {
+      const bounded = t.details.bounded === true ? ' [bounded]' : '';
+      for (const c of t.checks) {
+        const result = c.target === 'info' ? '' : c.pass ? 'PASS' : 'FAIL';
+        rows.push([c.phase, c.what + (c.unit === 'events/s' ? bounded : ''), fmt(c.figure, c.unit), c.baseline === null ? '—' : `${fmt(c.baseline)} (${c.baseline_label})`, c.ratio === null ? '—' : fmt(c.ratio), c.target === 'info' ? '—' : c.target, result]);
+      }
+    }
+    const error = results.errors[phase];
+    if (error) rows.push([phase, error.startsWith('not run') ? error : `not measured: ${error.split('\n')[0]!.slice(0, 60)}`, '', '', '', '', 'FAIL']);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === 2 || i === 4 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// the run
+// ---------------------------------------------------------------------------------------------
+
+/** Which sources were measured: the commit, and whether the tree differed from it. */
+function sourceVersion(): { commit: string | null; uncommitted_changes: boolean | null } {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { commit: git('rev-parse', 'HEAD'), uncommitted_changes: git('status', '--porcelain', '--', 'src').length > 0 };
+  } catch {
+    return { commit: null, uncommitted_changes: null };
+  }
+}
+
+/** How busy the machine was: other work on it skews every figure, so the JSON keeps this beside them. */
+function machineLoad(): { loadavg_1m: number; cpu_pressure_avg60: number } {
+  let pressure = NaN;
+  try {
+    pressure = Number(/some avg10=[\d.]+ avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? NaN);
+  } catch {
+    // no PSI on this kernel
+  }
+  return { loadavg_1m: round(loadavg()[0]!, 2), cpu_pressure_avg60: pressure };
+}
+
+async function main(): Promise<number> {
+  const opts = parseOptions(process.argv.slice(2));
+  const sizes = sizesAt(opts.scale);
+  const host = new URL(opts.adminUrl).hostname;
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]', ''].includes(host)) fail(`the database must be on loopback (DATABASE_URL points at ${host})`);
+  const dbName = `rapport_bench_${process.pid}`;
+  const poolSize = loadConfig({ DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE }).DATABASE_POOL_SIZE;
+  // The whole run ends at the deadline, whatever a phase is doing; SIGINT ends it the same way.
+  const deadline = Date.now() + DEADLINE_S * 1000;
+  const stopAll = new AbortController();
+  const deadlineTimer = setTimeout(() => stopAll.abort(`the ${DEADLINE_S}-second deadline passed`), DEADLINE_S * 1000);
+  process.once('SIGINT', () => stopAll.abort('interrupted'));
+  process.once('SIGTERM', () => stopAll.abort('terminated'));
+
+  let broke = false;
+  try {
+    await withClient(opts.adminUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
+  } catch (err) {
+    fail(`cannot create the benchmark database through ${opts.adminUrl.replace(/:[^:@/]*@/, ':***@')}: ${(err as Error).message}`);
+  }
+  const work = mkdtempSync(join(tmpdir(), 'rapport-bench-'));
+  const ctx: Context = {
+    opts,
+    sizes,
+    url: databaseUrl(opts.adminUrl, dbName),
+    work,
+    cli: join(work, 'dist/cli/index.js'),
+    adminToken: randomBytes(24).toString('hex'),
+    poolSize,
+    higgsFile: join(work, 'higgs.ndjson'),
+  };
+  const results: Results = {
+    started_at: new Date().toISOString(),
+    options: { scale: opts.scale, phases: opts.phases, out: opts.out },
+    sizes,
+    environment: { node: process.version, platform: process.platform, cpus: cpus().length, database: dbName, pool_size: poolSize, source: sourceVersion(), busy_at_start: machineLoad() },
+    baselines: {},
+    targets: {},
+    errors: {},
+  };
+
+  log(`database ${dbName}; phases ${opts.phases.join(',')}; scale ${opts.scale}; pool size ${poolSize}`);
+  const busy = results.environment.busy_at_start as ReturnType<typeof machineLoad>;
+  if (busy.loadavg_1m > cpus().length / 2) log(`warning: the machine is busy (load average ${busy.loadavg_1m}): other work skews the figures`);
+  try {
+    const steps: [Phase | 'setup', (signal: AbortSignal, until: number) => Promise<void>][] = [
+      ['setup', async (s) => void Object.assign(results.environment, await setup(ctx, s))],
+      ['a', (s) => baselineCopy(ctx, results, s)],
+      ['b', (s) => baselineLookup(ctx, results, s)],
+      ['1', (s, until) => targetBatchIngest(ctx, results, s, until)],
+      ['2', (s, until) => targetImport(ctx, results, s, until)],
+      ['3', (s, until) => targetStream(ctx, results, s, until)],
+      ['4', (s) => targetSingle(ctx, results, s)],
+      ['5', (s) => targetReads(ctx, results, s)],
+      ['6', (s) => targetTwoProcesses(ctx, results, s)],
+    ];
+    const selected = steps.filter(([p]) => p === 'setup' || opts.phases.includes(p));
+    for (const [i, [phase, step]] of selected.entries()) {
+      if (stopAll.signal.aborted) {
+        results.errors[phase] = `not run: ${String(stopAll.signal.reason)}`;
+        continue;
+      }
+      // A phase gets its budget, less what the phases after it are guaranteed.
+      const later = selected.slice(i + 1).reduce((s, [p]) => s + BUDGET_S[p].reserve, 0) * 1000;
+      const until = Math.min(Date.now() + BUDGET_S[phase].budget * 1000, deadline - later);
+      const phaseStop = new AbortController();
+      const timer = setTimeout(() => phaseStop.abort(`phase ${phase} ran past its time budget`), Math.max(0, until - Date.now()));
+      const signal = AbortSignal.any([stopAll.signal, phaseStop.signal]);
+      log(`phase ${phase}: up to ${Math.round((until - Date.now()) / 1000)} s`);
+      try {
+        await abortable(step(signal, until), signal);
+      } catch (err) {
+        results.errors[phase] = (err as Error).message;
+        log(`phase ${phase} failed: ${(err as Error).message}`);
+        if (phase === 'setup') {
+          broke = true;
+          break;
+        }
+      } finally {
+        clearTimeout(timer);
+        phaseStop.abort('phase over');
+      }
+    }
+  } finally {
+    clearTimeout(deadlineTimer);
+    await Promise.all([...children].map((c) => stopChild(c, 3_000)));
+    await withClient(opts.adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)).catch((err: Error) =>
+      log(`warning: could not drop ${dbName}: ${err.message}`),
+    );
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  results.environment.busy_at_end = machineLoad();
+  const checks = Object.values(results.targets).flatMap((t) => t.checks).filter((c) => c.target !== 'info');
+  const missing = opts.phases.filter((p) => /^\d$/.test(p) && !results.targets[p]);
+  results.passed = !broke && missing.length === 0 && checks.every((c) => c.pass);
+  results.finished_at = new Date().toISOString();
+  results.seconds = round(elapsedS());
+  mkdirSync(dirname(opts.out), { recursive: true });
+  writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
+
+  const notes = [
+    ...PHASES.filter((p) => results.targets[p]?.details.bounded === true).map((p) => `phase ${p} was bounded by its time budget: its rate is over the events it got through, not all of them`),
+    ...(opts.scale !== 1 ? [`scale ${opts.scale}: the targets are defined at scale 1; these figures are not a verdict`] : []),
+  ];
+  process.stdout.write(`\n${table(results)}\n\n${notes.map((n) => `note: ${n}\n`).join('')}`);
+  const verdict = stopAll.signal.aborted ? `stopped (${String(stopAll.signal.reason)})` : results.passed ? 'every target met' : 'some targets not met';
+  process.stdout.write(`${verdict} in ${results.seconds} s; figures in ${opts.out}\n`);
+  if (broke || stopAll.signal.aborted) return 2;
+  return results.passed ? 0 : 1;
+}
+
+if (process.argv.includes(LOOKUP_SERVER_FLAG)) await lookupServer();
+else process.exit(await main());

@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import t from 'tap';
+import { TEST_DATABASE_URL } from './helpers.js';
+
+/**
+ * `npm run bench` at a tiny scale: every phase runs end to end against a real PostgreSQL (the
+ * test database's server, or the local one the benchmark defaults to: never skipped), and the
+ * JSON it writes holds every baseline and every target with numeric figures. Pass or fail is not
+ * asserted: at 1 % of the sizes the targets mean nothing.
+ */
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const ADMIN_URL = TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+interface Check {
+  phase: string;
+  figure: number;
+  baseline: number | null;
+  ratio: number | null;
+  target: string;
+  pass: boolean;
+}
+
+function runBench(out: string): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench.ts'), '--scale', '0.01', '--out', out], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: ADMIN_URL },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, pid: child.pid!, stdout, stderr }));
+  });
+}
+
+const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+t.test('the benchmark at scale 0.01 measures every baseline and target, writes them to JSON and drops its database', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rapport-bench-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'bench.json');
+  const run = await runBench(out);
+  // 0: every target met, 1: some not met (expected at this scale); 2 would mean the benchmark broke.
+  t.ok(run.code === 0 || run.code === 1, `exit ${run.code}\n${run.stderr.slice(-3_000)}`);
+
+  const results = JSON.parse(readFileSync(out, 'utf8')) as {
+    baselines: { a: Record<string, { rows: number; rows_per_s: number }>; b: Record<string, number> & { all: { non_2xx: number } } };
+    targets: Record<string, { checks: Check[]; details: Record<string, unknown> }>;
+    errors: Record<string, string>;
+  };
+  t.same(results.errors, {}, 'no phase failed to run');
+  for (const set of ['synthetic', 'higgs']) {
+    t.ok(isNumber(results.baselines.a[set]?.rows_per_s) && results.baselines.a[set]!.rows_per_s > 0, `baseline a, ${set}: rows/s`);
+  }
+  for (const figure of ['rps', 'p50_ms', 'p99_ms']) t.ok(isNumber(results.baselines.b[figure]), `baseline b: ${figure}`);
+  t.equal(results.baselines.b.all.non_2xx, 0, 'every lookup found its row');
+
+  for (const phase of ['1', '2', '3', '4', '5', '6']) {
+    const checks = results.targets[phase]?.checks ?? [];
+    t.ok(checks.length > 0, `target ${phase} is reported`);
+    for (const c of checks) {
+      t.ok(isNumber(c.figure), `target ${phase}: numeric figure (${c.figure})`);
+      if (c.baseline !== null) t.ok(isNumber(c.baseline) && isNumber(c.ratio), `target ${phase}: numeric baseline and ratio`);
+      t.type(c.pass, 'boolean');
+    }
+  }
+  // Exactly-once across two processes holds at any scale, unlike the speed targets.
+  const six = results.targets['6']!.details;
+  t.equal(six.rows, six.events, 'target 6: every event stored once');
+  t.equal(six.duplicates, six.overlap, 'target 6: the overlap reported as duplicates');
+
+  t.match(run.stdout, /phase\s+measure\s+figure\s+baseline\s+ratio\s+target\s+result/, 'the table is printed');
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  const left = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [`rapport_bench_${run.pid}`]);
+  await admin.end();
+  t.equal(left.rowCount, 0, 'the benchmark database is dropped');
+});
