@@ -88,11 +88,17 @@ export async function revokeKey(db: Queryable, keyId: string): Promise<KeyInfo> 
 }
 
 export async function findKey(db: Queryable, keyId: string): Promise<StoredKey | null> {
-  const rows = await db.query<StoredKey>(
-    `SELECT workspace_id AS "workspaceId", secret_hash AS "secretHash", scopes, revoked_at IS NOT NULL AS revoked
-       FROM api_keys WHERE key_id = $1`,
-    [keyId],
+  return (await findKeys(db, [keyId])).get(keyId) ?? null;
+}
+
+/** Several keys by id in one query (the key lookups of concurrent requests); unknown ids are absent. */
+export async function findKeys(db: Queryable, keyIds: readonly string[]): Promise<Map<string, StoredKey>> {
+  const rows = await db.query<StoredKey & { keyId: string }>(
+    `SELECT key_id AS "keyId", workspace_id AS "workspaceId", secret_hash AS "secretHash", scopes, revoked_at IS NOT NULL AS revoked
+       FROM api_keys WHERE key_id = ANY($1::text[])`,
+    [[...keyIds]],
   );
-  const row = rows[0];
-  return row ? { ...row, secretHash: Buffer.from(row.secretHash) } : null;
+  return new Map(
+    rows.map(({ keyId, ...row }) => [keyId, { ...row, secretHash: Buffer.from(row.secretHash) }]),
+  );
 }

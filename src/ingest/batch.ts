@@ -3,6 +3,7 @@ import { storeEvents } from '../db/events.js';
 import type { EventType, NormalizedEvent } from '../domain/events.js';
 import { parseEvent, type RejectionCode } from '../domain/validate.js';
 import { Problem } from '../errors.js';
+import type { GroupCommit } from './coalesce.js';
 
 export interface Rejected {
   index: number;
@@ -68,9 +69,13 @@ export async function ingestBatch(
   return { accepted, duplicates, rejected };
 }
 
-/** Ingests one event: the id it is stored under, and whether it was new. */
+/**
+ * Ingests one event: the id it is stored under, and whether it was new. It is validated on its own
+ * (a bad event is answered alone), then stored with the workspace's other single events of the
+ * moment in one transaction (group commit); the answer is still this event's own.
+ */
 export async function ingestOne(
-  db: Database,
+  commits: GroupCommit,
   workspaceId: number,
   input: unknown,
   observer?: IngestObserver,
@@ -80,7 +85,7 @@ export async function ingestOne(
     observer?.rejected(parsed.rejection.code);
     throw new Problem(parsed.rejection.code, parsed.rejection.message);
   }
-  const [outcome] = await db.transaction((tx) => storeEvents(tx, workspaceId, [parsed.event]));
+  const outcome = await commits.submit(workspaceId, parsed.event);
   if (outcome === 'id_conflict') {
     observer?.rejected('id_conflict');
     throw new Problem('id_conflict', `id ${JSON.stringify(parsed.event.id)} is already used by an event with other content`);

@@ -6,6 +6,7 @@ import { LIMITS } from '../../domain/events.js';
 import { eventInputSchema } from '../../domain/validate.js';
 import { Problem } from '../../errors.js';
 import { ingestBatch, ingestOne, type IngestObserver } from '../../ingest/batch.js';
+import { GroupCommit } from '../../ingest/coalesce.js';
 import { ingestNdjson, STREAM_CHUNK_EVENTS } from '../../ingest/ndjson.js';
 import { batchResultSchema, problemResponse } from '../schemas.js';
 
@@ -40,6 +41,12 @@ export const BATCH_REQUEST_BODY = {
 };
 
 export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: IngestObserver }> = async (app, { db, observer }) => {
+  // Concurrent single events of a workspace share transactions. On close, nothing waits for a slot
+  // any more, and the transactions still running (a caller may have hung up) are waited for.
+  const commits = new GroupCommit(db);
+  app.addHook('preClose', async () => commits.close());
+  app.addHook('onClose', () => commits.drain());
+
   // NDJSON bodies reach the handler as the raw stream: read line by line, never buffered whole.
   app.addContentTypeParser('application/x-ndjson', (request, payload, done) => {
     if (request.routeOptions.url !== '/v1/events/batch') {
@@ -68,7 +75,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: Ingest
       },
     },
     async (request, reply) => {
-      const result = await ingestOne(db, request.workspaceId, request.body, observer);
+      const result = await ingestOne(commits, request.workspaceId, request.body, observer);
       if (result.status === 'accepted') return reply.code(201).send({ id: result.id, status: 'accepted' });
       return reply.code(200).send({ id: result.id, status: 'duplicate' });
     },
