@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { accountScores, windowOf } from '../db/accounts.js';
 import { DatabaseInUseError, openDatabase, type Database } from '../db/client.js';
+import { autovacuumRuns, maintainTables } from '../db/maintenance.js';
 import { migrate } from '../db/migrate.js';
 import { createKey, createWorkspace, listKeys, requireWorkspace, revokeKey } from '../db/workspaces.js';
 import { parseKey, SCOPES, type Scope } from '../domain/keys.js';
@@ -145,6 +146,8 @@ export function buildCli(config: () => Config): Command {
             err(`${s.lines} lines: ${s.accepted} accepted, ${s.duplicates} duplicates, ${s.rejected_total} rejected (${rate} events/s)`);
           },
         });
+        // A bulk load leaves the planner's statistics behind; autovacuum would catch up, but may be off.
+        if (!(await autovacuumRuns(db))) await maintainTables(db);
         const seconds = (Date.now() - started) / 1000;
         err(
           `done in ${seconds.toFixed(1)} s: ${summary.accepted} accepted, ${summary.duplicates} duplicates, ${summary.rejected_total} rejected`,
