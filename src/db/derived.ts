@@ -277,15 +277,18 @@ function spans(events: readonly (NormalizedEvent & { target: string })[], key: (
   return [...byKey.values()];
 }
 
+/** What the recounts work on: the new events, which pairs had no history, and the changes so far. */
+interface Recount {
+  tx: Queryable;
+  workspaceId: number;
+  events: readonly NormalizedEvent[];
+  newIds: Set<string>;
+  fresh: Set<string>;
+  deltas: Deltas;
+}
+
 /** response_rate's numerator: answers can arrive before or after what they answer, in any batch. */
-async function applyConversations(
-  tx: Queryable,
-  workspaceId: number,
-  events: readonly NormalizedEvent[],
-  newIds: Set<string>,
-  fresh: Set<string>,
-  deltas: Deltas,
-) {
+async function applyConversations({ tx, workspaceId, events, newIds, fresh, deltas }: Recount) {
   const talk = events.filter(isPairEvent).filter((e) => isConversation(e.type));
   for (const e of talk) deltas.add(e.target, { conversationsReceived: 1 });
   const ordered = (e: { actor: string; target: string }): [string, string] =>
@@ -312,14 +315,7 @@ async function applyConversations(
 }
 
 /** follows, follow_days and the unfollow-delay histogram (quick_unfollows for any churn_hours). */
-async function applyFollowChurn(
-  tx: Queryable,
-  workspaceId: number,
-  events: readonly NormalizedEvent[],
-  newIds: Set<string>,
-  fresh: Set<string>,
-  deltas: Deltas,
-) {
+async function applyFollowChurn({ tx, workspaceId, events, newIds, fresh, deltas }: Recount) {
   const marks = events.filter(isPairEvent).filter((e) => e.type === 'follow' || e.type === 'unfollow');
   const days = new Map<string, { account: string; day: string; n: number }>();
   for (const e of marks) {
@@ -433,8 +429,9 @@ export async function applyDerivedState(tx: Queryable, workspaceId: number, even
     if (e.target !== null) deltas.of(e.target);
   }
   const fresh = await applyRelationships(tx, workspaceId, events, deltas);
-  await applyConversations(tx, workspaceId, events, newIds, fresh, deltas);
-  await applyFollowChurn(tx, workspaceId, events, newIds, fresh, deltas);
+  const recount: Recount = { tx, workspaceId, events, newIds, fresh, deltas };
+  await applyConversations(recount);
+  await applyFollowChurn(recount);
   await applyPosts(tx, workspaceId, events, deltas);
   await applyStats(tx, workspaceId, deltas);
 }

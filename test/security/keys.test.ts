@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import t from 'tap';
+import t, { type Test } from 'tap';
+import type { Queryable } from '../../src/db/client.js';
 import { newTenant, testDatabase } from '../helpers.js';
 
 t.test('a key is stored only as the SHA-256 of its secret, never as itself', async (t) => {
@@ -36,31 +37,59 @@ t.test('secrets are compared with timingSafeEqual', async (t) => {
   t.equal(comparisons, 2);
 });
 
-t.test('every key check compares a secret, whether the key id exists or not', async (t) => {
-  const db = await testDatabase();
-  const tenant = await newTenant(db);
+/** authenticateKey with every secret comparison counted. */
+async function countingAuth(t: Test) {
   const real = await import('../../src/domain/keys.js');
-  let comparisons = 0;
+  const counter = { comparisons: 0 };
   const { authenticateKey } = await t.mockImport<typeof import('../../src/http/auth.js')>('../../src/http/auth.js', {
     '../../src/domain/keys.js': {
       ...real,
       secretMatches: (secret: string, hash: Buffer) => {
-        comparisons++;
+        counter.comparisons++;
         return real.secretMatches(secret, hash);
       },
     },
   });
-  const request = (key: string) => ({ headers: { authorization: `Bearer ${key}` } }) as unknown as FastifyRequest;
+  return { authenticateKey, counter };
+}
+
+const request = (key: string) => ({ headers: { authorization: `Bearer ${key}` } }) as unknown as FastifyRequest;
+const outcomeOf = (p: Promise<void>) =>
+  p.then(
+    () => 'ok',
+    (e: { code?: string }) => e.code,
+  );
+
+t.test('every key check compares a secret, whether the key id exists or not', async (t) => {
+  const db = await testDatabase();
+  const tenant = await newTenant(db);
+  const { authenticateKey, counter } = await countingAuth(t);
   const attempt = async (key: string) => {
-    const before = comparisons;
-    const outcome = await authenticateKey(db, request(key), 'events:write').then(
-      () => 'ok',
-      (e: { code?: string }) => e.code,
-    );
-    return { outcome, comparisons: comparisons - before };
+    const before = counter.comparisons;
+    const outcome = await outcomeOf(authenticateKey(db, request(key), 'events:write'));
+    return { outcome, comparisons: counter.comparisons - before };
   };
   const secret = tenant.key.split('_')[2]!;
   t.same(await attempt(tenant.key), { outcome: 'ok', comparisons: 1 });
   t.same(await attempt(`${tenant.key.slice(0, -1)}${tenant.key.endsWith('A') ? 'B' : 'A'}`), { outcome: 'invalid_key', comparisons: 1 });
   t.same(await attempt(`rpk_000000000000_${secret}`), { outcome: 'invalid_key', comparisons: 1 }, 'unknown key id: still one comparison');
+});
+
+t.test('key checks sharing one lookup still compare a secret each, in constant time', async (t) => {
+  const db = await testDatabase();
+  const tenant = await newTenant(db);
+  const { authenticateKey, counter } = await countingAuth(t);
+  let queries = 0;
+  const counting: Queryable = {
+    query: (text, params) => {
+      queries++;
+      return db.query(text, params);
+    },
+  };
+  const wrongSecret = `${tenant.key.slice(0, -1)}${tenant.key.endsWith('A') ? 'B' : 'A'}`;
+  const keys = [tenant.key, tenant.writeKey, wrongSecret, tenant.readKey, tenant.key, 'rpk_000000000000_' + 'x'.repeat(43)];
+  const outcomes = await Promise.all(keys.map((key) => outcomeOf(authenticateKey(counting, request(key), 'events:write'))));
+  t.same(outcomes, ['ok', 'ok', 'invalid_key', 'insufficient_scope', 'ok', 'invalid_key']);
+  t.equal(queries, 1, 'one query for the six checks (coalesced lookups)');
+  t.equal(counter.comparisons, keys.length, 'one secret comparison per request');
 });
