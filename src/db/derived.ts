@@ -40,7 +40,8 @@ const zeroCounts = (): Counts => ({ like: 0, reply: 0, mention: 0, repost: 0 });
 export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** Accounts hold no control characters, so a newline cannot occur inside either part. */
 export const pairKey = (a: string, b: string) => `${a}\n${b}`;
-const isPairEvent = (e: NormalizedEvent): e is NormalizedEvent & { target: string } => e.target !== null && e.target !== e.actor;
+type PairEvent = NormalizedEvent & { target: string };
+const isPairEvent = (e: NormalizedEvent): e is PairEvent => e.target !== null && e.target !== e.actor;
 const isConversation = (type: string) => type === 'reply' || type === 'mention';
 
 /** Folds new events into one delta per (account, other) row, both orders of each pair. */
@@ -213,22 +214,22 @@ type PairEventTypes = readonly ['reply', 'mention'] | readonly ['follow', 'unfol
 
 /**
  * Every event of the given types from actor to target with occurred_at in [lo, hi], for each range.
- * A range whose pair is `fresh` is answered from the batch (`events`, all new), the others from
- * the table. The types are written into the SQL (from this closed list) so the planner can use
- * events_pair_time.
+ * A range whose pair is `fresh` is answered from `batch` (the batch's new events of these types,
+ * all inside the ranges that spans() drew around them), the others from the table. The types are
+ * written into the SQL (from this closed list) so the planner can use events_pair_time.
  */
 async function pairEvents(
   tx: Queryable,
   workspaceId: number,
   types: PairEventTypes,
   ranges: PairRange[],
-  events: readonly NormalizedEvent[],
+  batch: readonly PairEvent[],
   fresh: Set<string>,
 ): Promise<ContextEvent[]> {
   const stored = ranges.filter((r) => !fresh.has(pairKey(r.actor, r.target)));
-  const fromBatch: ContextEvent[] = events
-    .filter((e) => (types as readonly string[]).includes(e.type) && e.target !== null && fresh.has(pairKey(e.actor, e.target)))
-    .map((e) => ({ id: e.id, type: e.type, actor: e.actor, target: e.target!, at: e.occurredAtMicros }));
+  const fromBatch: ContextEvent[] = batch
+    .filter((e) => fresh.has(pairKey(e.actor, e.target)))
+    .map((e) => ({ id: e.id, type: e.type, actor: e.actor, target: e.target, at: e.occurredAtMicros }));
   if (stored.length === 0) return fromBatch;
   const rows = await tx.query<{ event_id: string; type: string; actor: string; target: string; micros: string }>(
     // LATERAL: one index range scan per pair, whatever the planner's statistics say.
@@ -262,7 +263,7 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<stri
 }
 
 /** Spans of new events per key, widened by `margin` on both sides. */
-function spans(events: readonly (NormalizedEvent & { target: string })[], key: (e: NormalizedEvent & { target: string }) => [string, string], margin: bigint) {
+function spans(events: readonly PairEvent[], key: (e: PairEvent) => [string, string], margin: bigint) {
   const byKey = new Map<string, PairRange>();
   for (const e of events) {
     const [actor, target] = key(e);
