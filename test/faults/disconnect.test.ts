@@ -143,15 +143,23 @@ async function resendWhole(t: Test, s: Served, tenant: Tenant, events: TestEvent
   t.ok(events.every((e) => after.ids.has(e.id)), 'the whole stream is stored');
 }
 
+/**
+ * A stream of FULL_CHUNKS whole chunks, EXTRA more lines and half a line, being sent: the test
+ * decides when and how the connection goes.
+ */
+async function streamToBeCut(t: Test, idPrefix: string, requestId: string) {
+  const s = await served(t);
+  const tenant = await newTenant(s.db);
+  const events = makeEvents(idPrefix, FULL_CHUNKS * CHUNK + EXTRA + 1);
+  const sentLines = FULL_CHUNKS * CHUNK + EXTRA;
+  const client = openStream(s, tenant, requestId, events, sentLines);
+  return { s, tenant, events, sentLines, requestId, client };
+}
+
 t.test(
   `the connection drops with ${FULL_CHUNKS} chunks committed, ${EXTRA} more lines read and half a line pending: exactly the ${FULL_CHUNKS} chunks stay`,
   async (t) => {
-    const s = await served(t);
-    const tenant = await newTenant(s.db);
-    const events = makeEvents('cut', FULL_CHUNKS * CHUNK + EXTRA + 1);
-    const sentLines = FULL_CHUNKS * CHUNK + EXTRA;
-    const requestId = 'fault-disconnect-late';
-    const client = openStream(s, tenant, requestId, events, sentLines);
+    const { s, tenant, events, sentLines, requestId, client } = await streamToBeCut(t, 'cut', 'fault-disconnect-late');
     t.ok(await client.written, 'every line and the half line were written');
     const committed = await until(async () => (await storedIds(s.db, tenant)).rows >= FULL_CHUNKS * CHUNK, 150_000, 50);
     t.ok(committed, `${FULL_CHUNKS} chunks were committed while the stream was still open`);
@@ -174,12 +182,7 @@ t.test(
 );
 
 t.test('the connection is reset while the next chunks are being read and stored: a prefix of whole chunks stays, never part of one', async (t) => {
-  const s = await served(t);
-  const tenant = await newTenant(s.db);
-  const events = makeEvents('cut-early', FULL_CHUNKS * CHUNK + EXTRA + 1);
-  const sentLines = FULL_CHUNKS * CHUNK + EXTRA;
-  const requestId = 'fault-disconnect-early';
-  const client = openStream(s, tenant, requestId, events, sentLines);
+  const { s, tenant, events, sentLines, requestId, client } = await streamToBeCut(t, 'cut-early', 'fault-disconnect-early');
   // As soon as the first chunk is in, the next one is being read or stored: cut then, mid-stream.
   t.ok(await until(async () => (await storedIds(s.db, tenant)).rows >= CHUNK, 150_000, 20), 'the first chunk was committed');
   client.reset();

@@ -2,12 +2,12 @@ import type { Test } from 'tap';
 import t from 'tap';
 import { TEST_DATABASE_URL } from '../helpers.js';
 import {
-  accountsOf,
   alive,
   call,
   makeEvents,
   privatePostgres,
   provision,
+  sameScoresAsCleanIngest,
   serve,
   serverEnv,
   sleep,
@@ -177,18 +177,7 @@ t.test(
     t.equal(stored.ids.size, sent.size, 'exactly the distinct events sent are stored: every batch in the end, each event once');
 
     // --- Derived state: the same scores as a workspace that received every batch once, calmly.
-    for (const events of batches.values()) {
-      const a = await call(`${server.url}/v1/events/batch`, { key: control!.key, json: { events } });
-      if (a.status !== 200) t.fail(`control ingest: ${a.status} ${JSON.stringify(a.body)}`);
-    }
-    for (const account of accountsOf().slice(0, 8)) {
-      const [got, want] = await Promise.all([
-        call(`${server.url}/v1/accounts/${account}/scores`, { key: ws!.key }),
-        call(`${server.url}/v1/accounts/${account}/scores`, { key: control!.key }),
-      ]);
-      t.equal(got.status, 200, `${account}: scores answer 200`);
-      t.same(got.body, want.body, `${account}: the same scores as a clean ingest of the same events`);
-    }
+    await sameScoresAsCleanIngest(t, server.url, { faulted: ws!.key, control: control!.key }, batches.values(), { accounts: 8, deadlineMs: 30_000 });
 
     const exit = await stopServer(server);
     t.equal(exit.code, 0, `the service still shuts down cleanly${exit.code === 0 ? '' : logs()}`);

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { exited } from '../cli/run.js';
 import { TEST_DATABASE_URL } from '../helpers.js';
-import { accountsOf, alive, call, makeEvents, provision, serve, serverEnv, stopServer, storedEvents, until, type Answer } from './fixtures/support.js';
+import { alive, call, makeEvents, provision, sameScoresAsCleanIngest, serve, serverEnv, stopServer, storedEvents, until, type Answer } from './fixtures/support.js';
 
 /**
  * `rapport serve` is SIGKILLed (no drain, no shutdown hook) while JSON batches are in flight, and
@@ -80,18 +80,7 @@ t.test('SIGKILL mid-batches, then a restart on the same database: nothing acknow
   t.equal(afterKill.rows + accepted, distinct, 'stored before + accepted by the resend = the distinct events');
 
   // --- Derived state: the same scores as a workspace that received every batch once.
-  for (const events of batches) {
-    const a = await call(`${second.url}/v1/events/batch`, { key: control!.key, json: { events }, deadlineMs: 120_000 });
-    if (a.status !== 200) t.fail(`control ingest: ${a.status} ${JSON.stringify(a.body)}`);
-  }
-  for (const account of accountsOf().slice(0, 6)) {
-    const [got, want] = await Promise.all([
-      call(`${second.url}/v1/accounts/${account}/scores`, { key: ws!.key }),
-      call(`${second.url}/v1/accounts/${account}/scores`, { key: control!.key }),
-    ]);
-    t.equal(got.status, 200, `${account}: scores answer 200`);
-    t.same(got.body, want.body, `${account}: the same scores as a clean ingest of the same events`);
-  }
+  await sameScoresAsCleanIngest(t, second.url, { faulted: ws!.key, control: control!.key }, batches, { accounts: 6, deadlineMs: 120_000 });
 
   const exit = await stopServer(second);
   t.equal(exit.code, 0, 'the restarted server shuts down cleanly');
