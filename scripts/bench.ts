@@ -27,7 +27,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort, percentile } from './loopback.js';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -197,12 +197,6 @@ const log = (line: string) => void process.stderr.write(`[${elapsedS().toFixed(1
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, d = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : NaN);
 
-/** Nearest-rank percentile of ascending values. */
-function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 /** Deterministic 32-bit generator (mulberry32): the same seed gives the same events in every run. */
 function prng(seed: number): () => number {
   let s = seed >>> 0;
@@ -218,16 +212,6 @@ function prng(seed: number): () => number {
 /** 1..n-1, log-uniform: rank r is drawn with probability ∝ 1/r, as audiences concentrate on few accounts. */
 const zipf = (rand: () => number, n: number) => Math.floor(Math.exp(rand() * Math.log(n)));
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const address = srv.address();
-      srv.close(() => (address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Rejects when `signal` aborts, so a phase stuck on anything still ends at its deadline. */
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -579,7 +563,7 @@ async function waitReady(url: string, child: ChildProcess, tail: () => string, s
 }
 
 async function startService(ctx: Context, name: string, signal: AbortSignal): Promise<Service> {
-  const port = await freePort();
+  const port = await freePort(HOST);
   const child = track(spawn(process.execPath, [ctx.cli, 'serve'], { cwd: ROOT, env: serviceEnv(ctx, { PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] }));
   const lines: string[] = [];
   const keep = (d: Buffer) => {
@@ -976,7 +960,7 @@ async function baselineCopy(ctx: Context, results: Results, signal: AbortSignal)
 async function baselineLookup(ctx: Context, results: Results, signal: AbortSignal): Promise<void> {
   const lookup = ctx.lookup;
   if (!lookup) throw new Error('baseline b needs the rows baseline a loads');
-  const port = await freePort();
+  const port = await freePort(HOST);
   const child = track(
     spawn(process.execPath, ['--import', 'tsx', SELF, LOOKUP_SERVER_FLAG], {
       cwd: ROOT,

@@ -22,7 +22,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort, percentile } from './loopback.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,16 +89,6 @@ const opts = {
 // the server, as a child process on loopback
 // ---------------------------------------------------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const address = srv.address();
-      srv.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const databaseUrl = process.env.DATABASE_URL || undefined;
 if (databaseUrl) {
@@ -109,7 +99,7 @@ if (databaseUrl) {
 }
 const dataDir = databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'rapport-soak-'));
 const adminToken = randomBytes(24).toString('hex');
-const port = await freePort();
+const port = await freePort(HOST);
 const base = `http://${HOST}:${port}`;
 const serverLog: string[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -381,12 +371,6 @@ async function send(op: Op, w: Tally) {
   }
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-/** Closed loop: `concurrency` clients back to back for `seconds`; what the service completes is its capacity for this mix. */
 /**
  * Loads `n` events of the mix before anything is measured: reads cost more as history grows, so
  * capacity measured on an empty workspace would overstate what the service sustains ten minutes
@@ -417,6 +401,7 @@ async function seed(n: number) {
   return { accepted, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Closed loop: `concurrency` clients back to back for `seconds`; what the service completes is its capacity for this mix. */
 async function measureCapacity(seconds: number, concurrency: number) {
   const w = newTally();
   const end = performance.now() + seconds * 1000;
