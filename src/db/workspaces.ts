@@ -87,10 +87,6 @@ export async function revokeKey(db: Queryable, keyId: string): Promise<KeyInfo> 
   return rows[0];
 }
 
-export async function findKey(db: Queryable, keyId: string): Promise<StoredKey | null> {
-  return (await findKeys(db, [keyId])).get(keyId) ?? null;
-}
-
 /** Several keys by id in one query (the key lookups of concurrent requests); unknown ids are absent. */
 export async function findKeys(db: Queryable, keyIds: readonly string[]): Promise<Map<string, StoredKey>> {
   const rows = await db.query<StoredKey & { keyId: string }>(
