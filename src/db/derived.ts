@@ -12,7 +12,7 @@ import {
 } from '../scoring/pairs.js';
 import { DEFAULT_CHURN_HOURS } from '../scoring/summary.js';
 import { storeSpamScores } from './stats.js';
-import { iso, type Queryable } from './client.js';
+import { iso, prepared, type Queryable } from './client.js';
 
 /** A follow/unfollow seen for one direction of a pair. */
 interface FollowMark {
@@ -169,7 +169,7 @@ async function applyRelationships(
     const [dir, type] = c.split('_') as ['out' | 'in', InteractionType];
     return rows.map((d) => (dir === 'out' ? d.outCounts : d.inCounts)[type]);
   });
-  const result = await tx.query<RelationshipRow>(UPSERT_RELATIONSHIPS, [
+  const result = await tx.query<RelationshipRow>(prepared(UPSERT_RELATIONSHIPS), [
     workspaceId,
     rows.map((d) => d.account),
     rows.map((d) => d.other),
@@ -232,7 +232,8 @@ async function pairEvents(
     .map((e) => ({ id: e.id, type: e.type, actor: e.actor, target: e.target, at: e.occurredAtMicros }));
   if (stored.length === 0) return fromBatch;
   const rows = await tx.query<{ event_id: string; type: string; actor: string; target: string; micros: string }>(
-    // LATERAL: one index range scan per pair, whatever the planner's statistics say.
+    // LATERAL: one index range scan per pair, whatever the planner's statistics say. Not prepared:
+    // the generic plan PostgreSQL settles on for it is slower than planning each call.
     `SELECT e.event_id, e.type::text AS type, e.actor, e.target, (extract(epoch FROM e.occurred_at) * 1000000)::int8::text AS micros
        FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS p(actor, target, lo, hi)
        CROSS JOIN LATERAL (
@@ -331,10 +332,10 @@ async function applyFollowChurn({ tx, workspaceId, events, newIds, fresh, deltas
   if (days.size > 0) {
     const entries = [...days.entries()].sort(([a], [b]) => compare(a, b)).map(([, d]) => [d.account, d.day, d.n] as const);
     const rows = await tx.query<{ account: string; follows: number }>(
-      `INSERT INTO follow_days AS d (workspace_id, account, day, follows)
+      prepared(`INSERT INTO follow_days AS d (workspace_id, account, day, follows)
        SELECT $1, u.* FROM unnest($2::text[], $3::date[], $4::int[]) AS u
        ON CONFLICT (workspace_id, account, day) DO UPDATE SET follows = d.follows + EXCLUDED.follows
-       RETURNING account, follows`,
+       RETURNING account, follows`),
       [workspaceId, entries.map((e) => e[0]), entries.map((e) => e[1]), entries.map((e) => e[2])],
     );
     for (const r of rows) deltas.peaks.set(r.account, Math.max(deltas.peaks.get(r.account) ?? 0, r.follows));
@@ -362,9 +363,9 @@ async function applyFollowChurn({ tx, workspaceId, events, newIds, fresh, deltas
     .flatMap(([account, h]) => [...h.entries()].sort(([a], [b]) => a - b).filter(([, n]) => n !== 0).map(([hours, n]) => [account, hours, n] as const));
   if (flat.length > 0) {
     await tx.query(
-      `INSERT INTO unfollow_delays AS d (workspace_id, account, hours, follows)
+      prepared(`INSERT INTO unfollow_delays AS d (workspace_id, account, hours, follows)
        SELECT $1, u.* FROM unnest($2::text[], $3::int[], $4::int[]) AS u
-       ON CONFLICT (workspace_id, account, hours) DO UPDATE SET follows = d.follows + EXCLUDED.follows`,
+       ON CONFLICT (workspace_id, account, hours) DO UPDATE SET follows = d.follows + EXCLUDED.follows`),
       [workspaceId, flat.map((f) => f[0]), flat.map((f) => f[1]), flat.map((f) => f[2])],
     );
   }
@@ -385,10 +386,10 @@ async function applyPosts(tx: Queryable, workspaceId: number, events: readonly N
   if (fingerprints.size === 0) return;
   const list = [...fingerprints.entries()].sort(([a], [b]) => compare(a, b)).map(([, f]) => f);
   const rows = await tx.query<{ account: string; fingerprint: Uint8Array; posts: number }>(
-    `INSERT INTO post_fingerprints AS f (workspace_id, account, fingerprint, posts)
+    prepared(`INSERT INTO post_fingerprints AS f (workspace_id, account, fingerprint, posts)
      SELECT $1, u.* FROM unnest($2::text[], $3::bytea[], $4::int[]) AS u
      ON CONFLICT (workspace_id, account, fingerprint) DO UPDATE SET posts = f.posts + EXCLUDED.posts
-     RETURNING account, fingerprint, posts`,
+     RETURNING account, fingerprint, posts`),
     [workspaceId, list.map((f) => f.account), list.map((f) => f.fingerprint), list.map((f) => f.n)],
   );
   for (const r of rows) {
@@ -407,13 +408,13 @@ export async function applyStats(tx: Queryable, workspaceId: number, deltas: Del
   if (accounts.length === 0) return;
   const columns = STATS_COUNTERS.map((k) => accounts.map((a) => deltas.stats.get(a)?.[k] ?? 0));
   const rows = await tx.query<Record<string, number> & { account: string }>(
-    `INSERT INTO account_stats AS s (workspace_id, account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows)
+    prepared(`INSERT INTO account_stats AS s (workspace_id, account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows)
      SELECT $1, u.* FROM unnest($2::text[], ${STATS_COLUMNS.map((_, i) => `$${i + 3}::int8[]`).join(', ')},
                                 $${STATS_COLUMNS.length + 3}::int8[]) AS u
      ON CONFLICT (workspace_id, account) DO UPDATE SET
        ${STATS_COLUMNS.map((c) => `${c} = s.${c} + EXCLUDED.${c}`).join(',\n       ')},
        peak_daily_follows = GREATEST(s.peak_daily_follows, EXCLUDED.peak_daily_follows)
-     RETURNING account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows, spam_score`,
+     RETURNING account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows, spam_score`),
     [workspaceId, accounts, ...columns, accounts.map((a) => deltas.peaks.get(a) ?? 0)],
   );
   await storeSpamScores(tx, workspaceId, rows);

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../domain/events.js';
-import type { Queryable } from './client.js';
+import { prepared, type Queryable } from './client.js';
 import { applyDerivedState } from './derived.js';
 
 export type StoreOutcome = 'accepted' | 'duplicate' | 'id_conflict';
@@ -24,12 +24,12 @@ export async function storeEvents(tx: Queryable, workspaceId: number, batch: Nor
   const insertedIds = new Set(
     (
       await tx.query<{ event_id: string }>(
-        `INSERT INTO events (workspace_id, event_id, type, actor, target, post, occurred_at,
+        prepared(`INSERT INTO events (workspace_id, event_id, type, actor, target, post, occurred_at,
                              has_link, is_question, fingerprint, content_hash)
          SELECT $1, u.* FROM unnest($2::text[], $3::text[]::event_type[], $4::text[], $5::text[], $6::text[],
                                     $7::timestamptz[], $8::bool[], $9::bool[], $10::bytea[], $11::bytea[]) AS u
          ON CONFLICT (workspace_id, event_id) DO NOTHING
-         RETURNING event_id`,
+         RETURNING event_id`),
         [
           workspaceId,
           unique.map((e) => e.id),
@@ -50,7 +50,7 @@ export async function storeEvents(tx: Queryable, workspaceId: number, batch: Nor
   const storedHash = new Map<string, Buffer>();
   if (existing.length > 0) {
     const rows = await tx.query<{ event_id: string; content_hash: Uint8Array }>(
-      'SELECT event_id, content_hash FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])',
+      prepared('SELECT event_id, content_hash FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])'),
       [workspaceId, existing.map((e) => e.id)],
     );
     for (const r of rows) storedHash.set(r.event_id, Buffer.from(r.content_hash));

@@ -1,6 +1,6 @@
 import { spam } from '../scoring/metrics.js';
 import { DEFAULT_CHURN_HOURS, emptySummary, type Summary } from '../scoring/summary.js';
-import type { Queryable } from './client.js';
+import { prepared, type Queryable } from './client.js';
 
 /** account_stats as SQL returns it (bigint counters arrive as numbers). */
 export type StatsRow = Record<string, number>;
@@ -41,22 +41,24 @@ export async function storeSpamScores(tx: Queryable, workspaceId: number, rows: 
     .filter((r) => r.score !== r.stored);
   if (changed.length === 0) return;
   const sorted = changed.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+  // As an upsert of rows that exist: the primary key finds each row whatever the planner's
+  // statistics say, so the plan prepared once stays right however the table grows.
   await tx.query(
-    `UPDATE account_stats s SET spam_score = u.score
-       FROM unnest($2::text[], $3::float8[]) AS u(account, score)
-      WHERE s.workspace_id = $1 AND s.account = u.account`,
+    prepared(`INSERT INTO account_stats AS s (workspace_id, account, spam_score)
+     SELECT $1, u.* FROM unnest($2::text[], $3::float8[]) AS u
+     ON CONFLICT (workspace_id, account) DO UPDATE SET spam_score = EXCLUDED.spam_score`),
     [workspaceId, sorted.map((r) => r.account), sorted.map((r) => r.score)],
   );
 }
 
 /** The all-time summary of an account: one row, plus the delay histogram when churn_hours is not the default. */
 export async function allTimeSummary(db: Queryable, workspaceId: number, account: string, churnHours: number): Promise<Summary> {
-  const rows = await db.query<StatsRow>('SELECT * FROM account_stats WHERE workspace_id = $1 AND account = $2', [workspaceId, account]);
+  const rows = await db.query<StatsRow>(prepared('SELECT * FROM account_stats WHERE workspace_id = $1 AND account = $2'), [workspaceId, account]);
   const summary = summaryFromStats(rows[0]);
   if (rows[0] && churnHours !== DEFAULT_CHURN_HOURS) {
     const quick = await db.query<{ n: number }>(
-      `SELECT COALESCE(sum(follows), 0)::int8 AS n FROM unfollow_delays
-        WHERE workspace_id = $1 AND account = $2 AND hours <= $3`,
+      prepared(`SELECT COALESCE(sum(follows), 0)::int8 AS n FROM unfollow_delays
+        WHERE workspace_id = $1 AND account = $2 AND hours <= $3`),
       [workspaceId, account, churnHours],
     );
     summary.quickUnfollows = Number(quick[0]!.n);
