@@ -39,6 +39,8 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import split2 from 'split2';
 import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/client.js';
+import { insertEvents } from '../src/db/events.js';
 import type { NormalizedEvent } from '../src/domain/events.js';
 import { parseEvent } from '../src/domain/validate.js';
 
@@ -471,16 +473,22 @@ function copyLine(workspace: number, e: NormalizedEvent): string {
   return `${workspace}\t${copyText(e.id)}\t${e.type}\t${copyText(e.actor)}\t${copyNullable(e.target)}\t${copyNullable(e.post)}\t${e.occurredAt}\t${e.hasLink ? 't' : 'f'}\t${e.isQuestion ? 't' : 'f'}\t${copyBytea(e.fingerprint)}\t${copyBytea(e.contentHash)}\n`;
 }
 
-/** Normalises events with the service's parseEvent into COPY text, in ~1 MB pieces. */
-async function copyPayload(events: AsyncIterable<unknown> | Iterable<unknown>, workspace: number): Promise<{ pieces: Buffer[]; rows: number; ids: string[] }> {
+/** Normalises events with the service's parseEvent into COPY text, in ~1 MB pieces (and keeps the events when asked). */
+async function copyPayload(
+  events: AsyncIterable<unknown> | Iterable<unknown>,
+  workspace: number,
+  keep = false,
+): Promise<{ pieces: Buffer[]; rows: number; ids: string[]; events: NormalizedEvent[] }> {
   const now = Date.now();
   const pieces: Buffer[] = [];
   const ids: string[] = [];
+  const kept: NormalizedEvent[] = [];
   let text = '';
   for await (const input of events) {
     const parsed = parseEvent(input, now);
     if (!parsed.ok) throw new Error(`an event the benchmark made is invalid: ${parsed.rejection.message}`);
     ids.push(parsed.event.id);
+    if (keep) kept.push(parsed.event);
     text += copyLine(workspace, parsed.event);
     if (text.length >= 1 << 20) {
       pieces.push(Buffer.from(text));
@@ -488,7 +496,29 @@ async function copyPayload(events: AsyncIterable<unknown> | Iterable<unknown>, w
     }
   }
   if (text) pieces.push(Buffer.from(text));
-  return { pieces, rows: ids.length, ids };
+  return { pieces, rows: ids.length, ids, events: kept };
+}
+
+/** Batches of target 1's average size for the ceiling measurement. */
+const CEILING_BATCH = 3_000;
+
+/**
+ * Ingest's ceiling: the same events through the service's own INSERT into `events` (insertEvents,
+ * one transaction per batch of CEILING_BATCH, one connection), without any derived state. Leaves
+ * the rows stored under `workspace`, where baseline b reads them. Rows/s.
+ */
+async function timedEventsOnly(url: string, workspace: number, events: readonly NormalizedEvent[]): Promise<number> {
+  const db = await openDatabase({ url, poolSize: 1 });
+  try {
+    const started = performance.now();
+    for (let i = 0; i < events.length; i += CEILING_BATCH) {
+      const batch = events.slice(i, i + CEILING_BATCH).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+      await db.transaction((tx) => insertEvents(tx, workspace, batch));
+    }
+    return (performance.now() - started) / 1000;
+  } finally {
+    await db.close();
+  }
 }
 
 /** Times only the COPY of prepared text into a fresh copy of the events table. */
@@ -939,22 +969,29 @@ async function setup(ctx: Context, signal: AbortSignal): Promise<Record<string, 
 
 async function baselineCopy(ctx: Context, results: Results, signal: AbortSignal): Promise<void> {
   const lookupWs = await withClient(ctx.url, async (c) => (await c.query<{ id: number }>("INSERT INTO workspaces (name) VALUES ('bench-lookup') RETURNING id")).rows[0]!.id);
-  const measure = async (label: string, events: AsyncIterable<unknown> | Iterable<unknown>) => {
+  const measure = async (label: string, events: AsyncIterable<unknown> | Iterable<unknown>, keep = false) => {
     const t = performance.now();
-    const payload = await abortable(copyPayload(events, lookupWs), signal);
+    const payload = await abortable(copyPayload(events, lookupWs, keep), signal);
     const prepS = (performance.now() - t) / 1000;
     const seconds = await abortable(timedCopy(ctx.url, payload.pieces), signal);
     const figures = { rows: payload.rows, prepare_seconds: round(prepS), copy_seconds: round(seconds, 3), rows_per_s: Math.round(payload.rows / seconds) };
     log(`a: COPY of ${payload.rows} ${label} events: ${figures.rows_per_s} rows/s (${seconds.toFixed(2)} s; prepared in ${prepS.toFixed(1)} s, untimed)`);
-    return { figures, ids: payload.ids };
+    return { figures, ids: payload.ids, events: payload.events };
   };
-  const synthetic = await measure('synthetic', syntheticEvents(ctx.sizes.synthetic, ctx.sizes.population));
-  // The lookup baseline reads real rows: the synthetic ones, under a workspace of their own.
-  await withClient(ctx.url, (c) => c.query(`INSERT INTO events (${COPY_COLUMNS}) SELECT ${COPY_COLUMNS} FROM bench_copy`));
+  const synthetic = await measure('synthetic', syntheticEvents(ctx.sizes.synthetic, ctx.sizes.population), true);
+  // The ceiling also stores the rows the lookup baseline reads: the synthetic ones, under a workspace of their own.
+  const onlyS = await abortable(timedEventsOnly(ctx.url, lookupWs, synthetic.events), signal);
+  const eventsOnly = { rows_per_s: Math.round(synthetic.events.length / onlyS), batch: CEILING_BATCH, connections: 1 };
+  const ceilingRatio = ratioOf(eventsOnly.rows_per_s, synthetic.figures.rows_per_s);
+  log(`a: the same events through the service's INSERT alone, no derived state: ${eventsOnly.rows_per_s} rows/s = ${ceilingRatio} × COPY`);
   const higgs = await measure('higgs', ndjsonFile(ctx.higgsFile));
   await withClient(ctx.url, (c) => c.query('DROP TABLE bench_copy'));
   ctx.lookup = { workspaceId: lookupWs, ids: synthetic.ids };
-  results.baselines.a = { table: 'bench_copy (LIKE events INCLUDING ALL), fresh for each COPY', synthetic: synthetic.figures, higgs: higgs.figures };
+  results.baselines.a = {
+    table: 'bench_copy (LIKE events INCLUDING ALL), fresh for each COPY',
+    synthetic: { ...synthetic.figures, events_only: { ...eventsOnly, ratio: ceilingRatio } },
+    higgs: higgs.figures,
+  };
 }
 
 async function baselineLookup(ctx: Context, results: Results, signal: AbortSignal): Promise<void> {
@@ -1217,8 +1254,10 @@ function fmt(x: number | null, unit = ''): string {
 
 function table(results: Results): string {
   const rows: string[][] = [['phase', 'measure', 'figure', 'baseline', 'ratio', 'target', 'result']];
-  const a = results.baselines.a as Record<string, { rows_per_s: number }> | undefined;
+  const a = results.baselines.a as Record<string, { rows_per_s: number; events_only?: { rows_per_s: number; ratio: number } }> | undefined;
   if (a) for (const set of ['synthetic', 'higgs'] as const) rows.push(['a', `COPY, ${set} events`, fmt(a[set]?.rows_per_s ?? NaN, 'rows/s'), '', '', 'baseline', '']);
+  const ceiling = a?.synthetic?.events_only;
+  if (ceiling) rows.push(['a', 'ceiling: INSERT of the events alone (1 conn)', fmt(ceiling.rows_per_s, 'rows/s'), `${fmt(a.synthetic!.rows_per_s)} (a synthetic)`, fmt(ceiling.ratio), '—', '']);
   const b = results.baselines.b as LoadFigures | undefined;
   if (b) {
     rows.push(['b', 'PK lookup, bare Fastify (50 conns)', fmt(b.rps, 'req/s'), '', '', 'baseline', '']);

@@ -52,7 +52,7 @@ t.test('the benchmark at scale 0.01 measures every baseline and target, writes t
   t.ok(run.code === 0 || run.code === 1, `exit ${run.code}\n${run.stderr.slice(-3_000)}`);
 
   const results = JSON.parse(readFileSync(out, 'utf8')) as {
-    baselines: { a: Record<string, { rows: number; rows_per_s: number }>; b: Record<string, number> & { all: { non_2xx: number } } };
+    baselines: { a: Record<string, { rows: number; rows_per_s: number; events_only?: { rows_per_s: number; ratio: number } }>; b: Record<string, number> & { all: { non_2xx: number } } };
     targets: Record<string, { checks: Check[]; details: Record<string, unknown> }>;
     errors: Record<string, string>;
   };
@@ -60,6 +60,9 @@ t.test('the benchmark at scale 0.01 measures every baseline and target, writes t
   for (const set of ['synthetic', 'higgs']) {
     t.ok(isNumber(results.baselines.a[set]?.rows_per_s) && results.baselines.a[set]!.rows_per_s > 0, `baseline a, ${set}: rows/s`);
   }
+  const ceiling = results.baselines.a.synthetic?.events_only;
+  t.ok(isNumber(ceiling?.rows_per_s) && ceiling!.rows_per_s > 0 && isNumber(ceiling!.ratio), 'the ceiling: events alone through the service INSERT, rows/s and ratio to COPY');
+  t.match(run.stdout, /ceiling: INSERT of the events alone/, 'the ceiling is in the table');
   for (const figure of ['rps', 'p50_ms', 'p99_ms']) t.ok(isNumber(results.baselines.b[figure]), `baseline b: ${figure}`);
   t.equal(results.baselines.b.all.non_2xx, 0, 'every lookup found its row');
 
