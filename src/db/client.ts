@@ -48,10 +48,13 @@ const parsers: Record<number, (v: string) => unknown> = {
 const preparedNames = new Map<string, string>();
 
 /**
- * Marks a statement that hot paths run over and over (ingest, key lookups): on PostgreSQL it is
- * parsed and planned once per connection instead of on every call, which for a transaction of a
- * few events is a large part of its time. Only for fixed texts: each distinct text stays prepared
- * on every connection for the connection's life.
+ * Marks a statement the ingest path runs over and over: on PostgreSQL it is parsed and planned once
+ * per connection instead of on every call, which for a transaction of a few events is a large part
+ * of its time. Only for fixed texts (each distinct text stays prepared on every connection for the
+ * connection's life), and only for plans with no choice in them: PostgreSQL settles on a generic
+ * plan and keeps it while the table grows, so a plan made on an empty table (a sequential scan)
+ * would outlive it. The ingest upserts (`INSERT … SELECT FROM unnest … ON CONFLICT`) qualify: they
+ * read nothing but their arrays, and the conflict index finds each row.
  */
 export function prepared(text: string): string {
   if (!preparedNames.has(text)) preparedNames.set(text, `rapport_${preparedNames.size + 1}`);

@@ -80,7 +80,7 @@ const wins = (dir: 'out' | 'in') =>
 
 const COUNT_COLUMNS = INTERACTION_TYPES.flatMap((t) => [`out_${t}`, `in_${t}`]);
 
-const UPSERT_RELATIONSHIPS = `
+const UPSERT_RELATIONSHIPS = prepared(`
   INSERT INTO relationships AS r (workspace_id, account, other, out_follow_at, out_follows, in_follow_at, in_follows,
                                   ${COUNT_COLUMNS.join(', ')})
   SELECT $1, u.* FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::bool[], $6::timestamptz[], $7::bool[],
@@ -94,7 +94,7 @@ const UPSERT_RELATIONSHIPS = `
     in_follow_at = CASE WHEN ${wins('in')} THEN EXCLUDED.in_follow_at ELSE r.in_follow_at END,
     ${COUNT_COLUMNS.map((c) => `${c} = r.${c} + EXCLUDED.${c}`).join(',\n    ')}
   RETURNING account, other, (r.xmax = 0) AS fresh, prev_out_follows, prev_in_follows, out_follows, in_follows,
-            ${COUNT_COLUMNS.join(', ')}`;
+            ${COUNT_COLUMNS.join(', ')}`);
 
 type RelationshipRow = { account: string; other: string; fresh: boolean } & Record<string, boolean | number>;
 
@@ -169,7 +169,7 @@ async function applyRelationships(
     const [dir, type] = c.split('_') as ['out' | 'in', InteractionType];
     return rows.map((d) => (dir === 'out' ? d.outCounts : d.inCounts)[type]);
   });
-  const result = await tx.query<RelationshipRow>(prepared(UPSERT_RELATIONSHIPS), [
+  const result = await tx.query<RelationshipRow>(UPSERT_RELATIONSHIPS, [
     workspaceId,
     rows.map((d) => d.account),
     rows.map((d) => d.other),
@@ -402,21 +402,26 @@ async function applyPosts(tx: Queryable, workspaceId: number, events: readonly N
 
 const STATS_COLUMNS = STATS_COUNTERS.map(snake);
 
+const UPSERT_STATS = prepared(`
+  INSERT INTO account_stats AS s (workspace_id, account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows)
+  SELECT $1, u.* FROM unnest($2::text[], ${STATS_COLUMNS.map((_, i) => `$${i + 3}::int8[]`).join(', ')},
+                             $${STATS_COLUMNS.length + 3}::int8[]) AS u
+  ON CONFLICT (workspace_id, account) DO UPDATE SET
+    ${STATS_COLUMNS.map((c) => `${c} = s.${c} + EXCLUDED.${c}`).join(',\n    ')},
+    peak_daily_follows = GREATEST(s.peak_daily_follows, EXCLUDED.peak_daily_follows)
+  RETURNING account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows, spam_score`);
+
 /** Adds the batch's changes to account_stats and refreshes the stored spam score of every account touched. */
 export async function applyStats(tx: Queryable, workspaceId: number, deltas: Deltas) {
   const accounts = [...new Set([...deltas.stats.keys(), ...deltas.peaks.keys()])].sort(compare);
   if (accounts.length === 0) return;
   const columns = STATS_COUNTERS.map((k) => accounts.map((a) => deltas.stats.get(a)?.[k] ?? 0));
-  const rows = await tx.query<Record<string, number> & { account: string }>(
-    prepared(`INSERT INTO account_stats AS s (workspace_id, account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows)
-     SELECT $1, u.* FROM unnest($2::text[], ${STATS_COLUMNS.map((_, i) => `$${i + 3}::int8[]`).join(', ')},
-                                $${STATS_COLUMNS.length + 3}::int8[]) AS u
-     ON CONFLICT (workspace_id, account) DO UPDATE SET
-       ${STATS_COLUMNS.map((c) => `${c} = s.${c} + EXCLUDED.${c}`).join(',\n       ')},
-       peak_daily_follows = GREATEST(s.peak_daily_follows, EXCLUDED.peak_daily_follows)
-     RETURNING account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows, spam_score`),
-    [workspaceId, accounts, ...columns, accounts.map((a) => deltas.peaks.get(a) ?? 0)],
-  );
+  const rows = await tx.query<Record<string, number> & { account: string }>(UPSERT_STATS, [
+    workspaceId,
+    accounts,
+    ...columns,
+    accounts.map((a) => deltas.peaks.get(a) ?? 0),
+  ]);
   await storeSpamScores(tx, workspaceId, rows);
 }
 

@@ -55,7 +55,7 @@ export async function storeEvents(tx: Queryable, workspaceId: number, batch: Nor
   const storedHash = new Map<string, Buffer>();
   if (existing.length > 0) {
     const rows = await tx.query<{ event_id: string; content_hash: Uint8Array }>(
-      prepared('SELECT event_id, content_hash FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])'),
+      'SELECT event_id, content_hash FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])',
       [workspaceId, existing.map((e) => e.id)],
     );
     for (const r of rows) storedHash.set(r.event_id, Buffer.from(r.content_hash));

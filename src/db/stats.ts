@@ -53,12 +53,12 @@ export async function storeSpamScores(tx: Queryable, workspaceId: number, rows: 
 
 /** The all-time summary of an account: one row, plus the delay histogram when churn_hours is not the default. */
 export async function allTimeSummary(db: Queryable, workspaceId: number, account: string, churnHours: number): Promise<Summary> {
-  const rows = await db.query<StatsRow>(prepared('SELECT * FROM account_stats WHERE workspace_id = $1 AND account = $2'), [workspaceId, account]);
+  const rows = await db.query<StatsRow>('SELECT * FROM account_stats WHERE workspace_id = $1 AND account = $2', [workspaceId, account]);
   const summary = summaryFromStats(rows[0]);
   if (rows[0] && churnHours !== DEFAULT_CHURN_HOURS) {
     const quick = await db.query<{ n: number }>(
-      prepared(`SELECT COALESCE(sum(follows), 0)::int8 AS n FROM unfollow_delays
-        WHERE workspace_id = $1 AND account = $2 AND hours <= $3`),
+      `SELECT COALESCE(sum(follows), 0)::int8 AS n FROM unfollow_delays
+        WHERE workspace_id = $1 AND account = $2 AND hours <= $3`,
       [workspaceId, account, churnHours],
     );
     summary.quickUnfollows = Number(quick[0]!.n);
