@@ -232,14 +232,17 @@ async function pairEvents(
     .map((e) => ({ id: e.id, type: e.type, actor: e.actor, target: e.target, at: e.occurredAtMicros }));
   if (stored.length === 0) return fromBatch;
   const rows = await tx.query<{ event_id: string; type: string; actor: string; target: string; micros: string }>(
-    // LATERAL: one index range scan per pair, whatever the planner's statistics say. Not prepared:
-    // the generic plan PostgreSQL settles on for it is slower than planning each call.
+    // One index range scan per pair, whatever the planner's statistics say: without OFFSET 0 the
+    // planner pulls the LATERAL subquery up into a plain join, and with statistics that predate the
+    // rows (a fresh table, an import under way, no autovacuum) it then reads every pair event of
+    // the workspace for each batch.
     `SELECT e.event_id, e.type::text AS type, e.actor, e.target, (extract(epoch FROM e.occurred_at) * 1000000)::int8::text AS micros
        FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS p(actor, target, lo, hi)
        CROSS JOIN LATERAL (
          SELECT * FROM events e
           WHERE e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target
             AND e.occurred_at BETWEEN p.lo AND p.hi AND e.type IN (${types.map((t) => `'${t}'`).join(', ')})
+         OFFSET 0
        ) e`,
     [
       workspaceId,
