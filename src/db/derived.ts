@@ -129,6 +129,9 @@ export type StatsDelta = Record<(typeof STATS_COUNTERS)[number], number>;
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
+// Copied for every account a batch names: a spread of a ready object, not one built key by key.
+const NO_CHANGE = Object.fromEntries(STATS_COUNTERS.map((k) => [k, 0])) as unknown as StatsDelta;
+
 /** Accumulates per-account changes of a batch (or, negated, of an erasure). */
 export class Deltas {
   readonly stats = new Map<string, StatsDelta>();
@@ -138,7 +141,7 @@ export class Deltas {
   of(account: string): StatsDelta {
     let d = this.stats.get(account);
     if (!d) {
-      d = Object.fromEntries(STATS_COUNTERS.map((k) => [k, 0])) as unknown as StatsDelta;
+      d = { ...NO_CHANGE };
       this.stats.set(account, d);
     }
     return d;
