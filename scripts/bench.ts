@@ -40,6 +40,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import split2 from 'split2';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
+import { compare } from '../src/db/derived.js';
 import { insertEvents } from '../src/db/events.js';
 import type { NormalizedEvent } from '../src/domain/events.js';
 import { parseEvent } from '../src/domain/validate.js';
@@ -512,7 +513,7 @@ async function timedEventsOnly(url: string, workspace: number, events: readonly 
   try {
     const started = performance.now();
     for (let i = 0; i < events.length; i += CEILING_BATCH) {
-      const batch = events.slice(i, i + CEILING_BATCH).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+      const batch = events.slice(i, i + CEILING_BATCH).sort((x, y) => compare(x.id, y.id));
       await db.transaction((tx) => insertEvents(tx, workspace, batch));
     }
     return (performance.now() - started) / 1000;

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import t from 'tap';
+import { runNode } from './cli/run.js';
 import { TEST_DATABASE_URL } from './helpers.js';
 
 /**
@@ -25,20 +25,8 @@ interface Check {
   pass: boolean;
 }
 
-function runBench(out: string): Promise<{ code: number | null; pid: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench.ts'), '--scale', '0.01', '--out', out], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: ADMIN_URL },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, pid: child.pid!, stdout, stderr }));
-  });
+function runBench(out: string) {
+  return runNode(['--import', 'tsx', join(ROOT, 'scripts/bench.ts'), '--scale', '0.01', '--out', out], { ...process.env, DATABASE_URL: ADMIN_URL });
 }
 
 const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);

@@ -29,21 +29,27 @@ export function cliEnv(t: Test, extra: Record<string, string> = {}): Record<stri
 
 export interface CliResult {
   code: number | null;
+  pid: number;
   stdout: string;
   stderr: string;
 }
 
-export function runCli(env: Record<string, string>, args: string[], stdin?: string): Promise<CliResult> {
+/** Runs Node with `args` (from the repository's root) to its end: exit code, pid and all it printed. */
+export function runNode(args: string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { env, cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { env, cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
+    child.on('close', (code) => resolve({ code, pid: child.pid!, stdout, stderr }));
+    child.stdin.end(stdin);
   });
+}
+
+export function runCli(env: Record<string, string>, args: string[], stdin?: string): Promise<CliResult> {
+  return runNode([...CLI, ...args], env, stdin);
 }
 
 /** Starts `rapport serve` on a free port and resolves once it listens. */
