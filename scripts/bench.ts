@@ -27,7 +27,6 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { freePort, percentile } from './loopback.js';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -44,6 +43,7 @@ import { compare } from '../src/db/derived.js';
 import { insertEvents } from '../src/db/events.js';
 import type { NormalizedEvent } from '../src/domain/events.js';
 import { parseEvent } from '../src/domain/validate.js';
+import { freePort, percentile } from './loopback.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOST = '127.0.0.1';

@@ -22,11 +22,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { freePort, percentile } from './loopback.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, percentile } from './loopback.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOST = '127.0.0.1';
@@ -88,7 +88,6 @@ const opts = {
 // ---------------------------------------------------------------------------------------------
 // the server, as a child process on loopback
 // ---------------------------------------------------------------------------------------------
-
 
 const databaseUrl = process.env.DATABASE_URL || undefined;
 if (databaseUrl) {
