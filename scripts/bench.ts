@@ -562,12 +562,16 @@ interface Context {
   lookup?: { workspaceId: number; ids: string[] };
 }
 
+/** The bearer for the service's /metrics, which the benchmark reads to follow a stream's progress. */
+const METRICS_TOKEN = randomBytes(24).toString('hex');
+
 function serviceEnv(ctx: Context, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
     DATABASE_URL: ctx.url,
     DATABASE_POOL_SIZE: String(ctx.poolSize),
     ADMIN_TOKEN: ctx.adminToken,
+    METRICS_TOKEN,
     // Rate limiting is not what is measured; request logs would only measure pino.
     RATE_LIMIT_PER_MINUTE: '0',
     LOG_LEVEL: 'warn',
@@ -714,7 +718,9 @@ async function sendBatches(
 
 /** Events the service has stored so far, from its own counters (a fresh process: only this phase's). */
 async function storedByService(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const text = await (
+    await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(5_000) })
+  ).text();
   let stored = 0;
   for (const m of text.matchAll(/^rapport_events_total\{([^}]*)\} ([0-9.e+-]+)$/gm)) {
     if (/outcome="(accepted|duplicate)"/.test(m[1]!)) stored += Number(m[2]);

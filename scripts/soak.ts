@@ -98,6 +98,7 @@ if (databaseUrl) {
 }
 const dataDir = databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'rapport-soak-'));
 const adminToken = randomBytes(24).toString('hex');
+const metricsToken = randomBytes(24).toString('hex');
 const port = await freePort(HOST);
 const base = `http://${HOST}:${port}`;
 const serverLog: string[] = [];
@@ -113,6 +114,7 @@ const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROO
     HOST,
     PORT: String(port),
     ADMIN_TOKEN: adminToken,
+    METRICS_TOKEN: metricsToken,
     LOG_LEVEL: 'warn',
     // The limiter stays on (its per-key store is part of what is soaked) but far above the load.
     RATE_LIMIT_PER_MINUTE: '10000000',
@@ -194,7 +196,9 @@ interface Memory {
 
 /** The server's own view: process memory and event counters from /metrics. */
 async function serverMetrics(): Promise<Memory> {
-  const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).text();
+  const text = await (
+    await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+  ).text();
   const gauge = (name: string) => {
     const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
     return m ? Number(m[1]) : NaN;

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import Fastify from 'fastify';
+import Fastify, { type FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import { LIMITS } from './domain/events.js';
 import { authenticateAdmin, authenticateKey } from './http/auth.js';
+import { clientErrorHandler, writeProblemAndClose } from './http/connections.js';
+import { InFlight } from './http/in-flight.js';
+import { registerJsonParser } from './http/json.js';
 import { documentRoute, registerOpenApi } from './http/openapi.js';
 import { registerMetrics } from './http/metrics.js';
 import { installProblemHandlers, sendProblem } from './http/problems.js';
@@ -27,15 +31,30 @@ const MAX_ACCOUNT_PATH_LENGTH = 256 * 12;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+const isStream = (request: FastifyRequest) => request.headers['content-type']?.startsWith('application/x-ndjson') === true;
+
 /** Builds the API without listening: server.ts listens, tests inject. */
 export async function buildApp({ config, db, logStream }: AppOptions) {
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+      serializers: {
+        // The route's pattern, never the path or the query: paths name accounts (personal data that
+        // erasure cannot reach in logs) and a query string may carry a key pasted by mistake.
+        req: (request: FastifyRequest) => ({ method: request.method, route: request.routeOptions?.url ?? null, remoteAddress: request.ip }),
+      },
       ...(logStream ? { stream: logStream } : {}),
     },
-    bodyLimit: config.MAX_BODY_BYTES,
+    // Bodies are small but for the JSON batch of events, whose route allows MAX_BODY_BYTES.
+    bodyLimit: LIMITS.smallBodyMaxBytes,
+    // A silent connection (no bytes either way) is closed; idle keep-alive connections sooner.
+    connectionTimeout: config.IDLE_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    // Headers must arrive in time. Node's requestTimeout stays off because it would cut NDJSON
+    // streams of any length; bodies other than streams get their own deadline below.
+    http: { headersTimeout: config.HEADERS_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1_000, config.HEADERS_TIMEOUT_MS) },
+    clientErrorHandler,
     // An account is up to 256 characters, each up to 4 UTF-8 bytes written %XX in a path.
     routerOptions: { maxParamLength: MAX_ACCOUNT_PATH_LENGTH },
     // Errors the router raises before any route runs are problems too.
@@ -53,6 +72,7 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   }).withTypeProvider<ZodTypeProvider>();
+  app.server.maxConnections = config.MAX_CONNECTIONS;
 
   installProblemHandlers(app);
   app.decorateRequest('workspaceId', 0);
@@ -64,18 +84,45 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (closing) reply.header('connection', 'close');
+    // A body never read (a request refused before it, or one still arriving) is not drained to
+    // keep the connection: the connection is closed instead.
+    if (closing || !request.raw.complete) reply.header('connection', 'close');
   });
+
+  // Order matters: onRequest hooks run as added. Rate-limit stores first (the hooks below use
+  // them), then the answer to unknown routes, before anything reads a body or the database.
+  const limits = await registerRateLimit(app, config);
+  app.addHook('onRequest', async (request) => {
+    if (!request.is404) return;
+    await limits.anonymous(request);
+    throw new Problem('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+  });
+  // Security headers and load shedding come before authentication, so 401s carry the headers and
+  // a shed request costs no key lookup.
+  await registerProtection(app, config, db);
   // Authentication runs before the body is read, so an unauthenticated client cannot make the server parse anything.
   app.addHook('onRequest', async (request) => {
     const { scope, admin } = request.routeOptions.config;
-    if (scope) await authenticateKey(db, request, scope);
-    else if (admin && config.ADMIN_TOKEN) authenticateAdmin(config.ADMIN_TOKEN, request);
+    if (scope) await limits.authenticating(request, () => authenticateKey(db, request, scope));
+    else if (admin && config.ADMIN_TOKEN) {
+      const token = config.ADMIN_TOKEN;
+      await limits.authenticating(request, async () => authenticateAdmin(token, request));
+    }
+  });
+  // A body (other than a stream, which only the idle timeout bounds) must arrive within REQUEST_TIMEOUT_MS.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.complete || isStream(request)) return;
+    const timer = setTimeout(() => {
+      if (request.raw.complete || reply.sent) return;
+      request.log.info('request body not received in time; connection closed');
+      writeProblemAndClose(request.raw.socket, new Problem('request_timeout', `the request body was not received within ${config.REQUEST_TIMEOUT_MS} ms`));
+    }, config.REQUEST_TIMEOUT_MS);
+    timer.unref();
+    reply.raw.once('close', () => clearTimeout(timer));
   });
 
-  await registerProtection(app, config, db);
-  if (config.RATE_LIMIT_PER_MINUTE > 0) await registerRateLimit(app, config.RATE_LIMIT_PER_MINUTE);
-  const observer = await registerMetrics(app, db);
+  const inFlight = new InFlight({ stream: config.MAX_STREAMS_PER_KEY, heavy_read: config.MAX_HEAVY_READS_PER_KEY });
+  const observer = await registerMetrics(app, db, config.METRICS_TOKEN);
   await registerOpenApi(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -85,10 +132,11 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     api.setSerializerCompiler(serializerCompiler);
     // The API speaks JSON (and NDJSON where a route says so); Fastify's default text/plain parser would let text through.
     api.removeContentTypeParser('text/plain');
+    registerJsonParser(api);
     api.addHook('onRoute', documentRoute);
     await api.register(healthRoutes, { db });
-    await api.register(eventRoutes, { db, observer });
-    await api.register(accountRoutes, { db });
+    await api.register(eventRoutes, { db, observer, inFlight, maxBodyBytes: config.MAX_BODY_BYTES });
+    await api.register(accountRoutes, { db, inFlight });
     if (config.ADMIN_TOKEN) await api.register(adminRoutes, { db });
   });
   return app;

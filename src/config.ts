@@ -3,15 +3,29 @@ import { z } from 'zod';
 // The only place that reads the environment: everything else takes a Config.
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
+/** Words that mark a token copied from documentation rather than generated. */
+const PLACEHOLDER = /change|example|placeholder|password|secret|token|admin|default/i;
+
+/**
+ * A bearer token from the environment: long and varied enough that it was generated, not typed.
+ * Its strength is estimated as length × log2(distinct characters): `openssl rand -hex 24` gives 192 bits.
+ */
+const secretToken = (name: string) =>
+  z
+    .string()
+    .min(24, `${name} must be at least 24 characters (generate one: openssl rand -hex 24)`)
+    .refine(
+      (s) => !PLACEHOLDER.test(s) && s.length * Math.log2(new Set(s).size) >= 110,
+      `${name} looks typed or copied from an example, not generated: use openssl rand -hex 24`,
+    );
+
 const configSchema = z.object({
   DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data')),
   PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
   HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
-  ADMIN_TOKEN: z.preprocess(
-    emptyAsUndefined,
-    z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
-  ),
+  ADMIN_TOKEN: z.preprocess(emptyAsUndefined, secretToken('ADMIN_TOKEN').optional()),
+  METRICS_TOKEN: z.preprocess(emptyAsUndefined, secretToken('METRICS_TOKEN').optional()),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -29,6 +43,14 @@ const configSchema = z.object({
   ),
   LOAD_SHED_EVENT_LOOP_DELAY_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(60_000).default(1_000)),
   LOAD_SHED_POOL_QUEUE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(100_000).default(100)),
+  MAX_CONNECTIONS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000_000).default(1_000)),
+  HEADERS_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(600_000).default(10_000)),
+  REQUEST_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(3_600_000).default(30_000)),
+  IDLE_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(3_600_000).default(90_000)),
+  KEEP_ALIVE_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(3_600_000).default(72_000)),
+  MAX_STREAMS_PER_KEY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000).default(2)),
+  MAX_HEAVY_READS_PER_KEY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000).default(4)),
+  AUTH_FAILURES_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000_000).default(30)),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(10_000)),
 });
 

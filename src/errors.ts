@@ -5,6 +5,10 @@
 export const PROBLEMS = {
   not_found: { status: 404, title: 'Not found' },
   malformed_json: { status: 400, title: 'The body is not valid JSON' },
+  malformed_request: { status: 400, title: 'The request is not valid HTTP' },
+  too_complex: { status: 400, title: 'The body holds too many JSON values or is nested too deeply' },
+  request_timeout: { status: 408, title: 'The request was not received in time' },
+  headers_too_large: { status: 431, title: 'The request headers are too large' },
   validation_failed: { status: 400, title: 'The request is not valid' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
@@ -19,6 +23,7 @@ export const PROBLEMS = {
   workspace_not_found: { status: 404, title: 'No such workspace' },
   key_not_found: { status: 404, title: 'No such key' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  too_many_in_flight: { status: 429, title: 'Too many concurrent requests of this kind for this key' },
   database_unavailable: { status: 503, title: 'The database is unavailable' },
   overloaded: { status: 503, title: 'The service is overloaded' },
   internal_error: { status: 500, title: 'Internal error' },

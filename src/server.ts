@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApp } from './app.js';
+import { connectionCap, openFileLimit } from './http/connections.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/client.js';
 import { autovacuumRuns, maintainTables } from './db/maintenance.js';
@@ -29,6 +31,14 @@ function keepTablesMaintained(db: Database, log: FastifyBaseLogger): () => Promi
   };
 }
 
+function readOpenFileLimit(): number | null {
+  try {
+    return openFileLimit(readFileSync('/proc/self/limits', 'utf8'));
+  } catch {
+    return null; // not Linux: the configured cap stands
+  }
+}
+
 /**
  * Runs the API until SIGTERM or SIGINT: then it stops accepting connections, lets in-flight
  * requests finish (every acknowledged event is committed before its answer is sent), and closes
@@ -42,7 +52,15 @@ export async function serve(config: Config) {
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
   });
   await migrate(db);
-  const app = await buildApp({ config, db });
+  const fileLimit = readOpenFileLimit();
+  const maxConnections = connectionCap(config.MAX_CONNECTIONS, fileLimit);
+  const app = await buildApp({ config: { ...config, MAX_CONNECTIONS: maxConnections }, db });
+  if (maxConnections < config.MAX_CONNECTIONS) {
+    app.log.warn(
+      { fileLimit, maxConnections },
+      `MAX_CONNECTIONS lowered to ${maxConnections}: the process may open only ${fileLimit} files (raise ulimit -n to allow more)`,
+    );
+  }
   let stopMaintenance = async () => {};
   if (!(await autovacuumRuns(db))) {
     app.log.warn(`PostgreSQL's autovacuum is off: Rapport analyzes and vacuums its own tables every ${MAINTENANCE_INTERVAL_MS / 1000} s`);

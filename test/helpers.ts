@@ -68,9 +68,16 @@ export async function testApp(t: Test, overrides: Partial<Config> = {}): Promise
       cb();
     },
   });
-  // Rate limiting and load shedding are off unless a test turns them on: property tests send
-  // thousands of requests with one key, and a loaded CI machine lags the event loop.
-  const config = defaultConfig({ LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: 0, LOAD_SHED_EVENT_LOOP_DELAY_MS: 0, ...overrides });
+  // Rate limiting, failed-authentication throttling and load shedding are off unless a test turns
+  // them on: property tests send thousands of requests (bad credentials among them) from one
+  // address, and a loaded CI machine lags the event loop.
+  const config = defaultConfig({
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_PER_MINUTE: 0,
+    AUTH_FAILURES_PER_MINUTE: 1_000_000,
+    LOAD_SHED_EVENT_LOOP_DELAY_MS: 0,
+    ...overrides,
+  });
   const app = await buildApp({ config, db, logStream: stream });
   t.teardown(() => app.close());
   return { app, db, logs };

@@ -22,6 +22,16 @@ export const LIMITS = {
   ndjsonMaxLineBytes: 1024 * 1024,
   /** A stream's chunk is stored once it holds this many bytes, even short of its event count: memory stays bounded. */
   ndjsonChunkMaxBytes: 8 * 1024 * 1024,
+  /**
+   * Parsing is bounded by work as well as bytes: a megabyte of `[{},{},…]` is hundreds of thousands
+   * of objects. A JSON text may hold at most this many structural tokens (`{ [ , :`) and nesting.
+   * A flat event has about 25; a full batch about 130,000.
+   */
+  eventMaxJsonTokens: 200,
+  bodyMaxJsonTokens: 250_000,
+  jsonMaxDepth: 16,
+  /** Bytes of any request body but a JSON batch of events (which MAX_BODY_BYTES bounds) or a stream. */
+  smallBodyMaxBytes: 1024 * 1024,
 } as const;
 
 /** A validated event, as stored: `text` has been turned into features and dropped. */

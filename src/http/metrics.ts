@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyPluginCallback, FastifyRequest } from 'fastify';
 import metricsModule from 'fastify-metrics';
 import client from 'prom-client';
 import type { Database } from '../db/client.js';
+import { Problem } from '../errors.js';
 import type { IngestObserver } from '../ingest/batch.js';
 
 // fastify-metrics is CommonJS: under NodeNext its plugin is the module's `default`.
@@ -9,14 +11,36 @@ const metricsPlugin = ((metricsModule as unknown as { default?: unknown }).defau
   Record<string, unknown>
 >;
 
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/** The metrics token, compared in constant time; the same answer for a missing and a wrong one. */
+function requireToken(token: string) {
+  const expected = digest(`Bearer ${token}`);
+  return async (request: FastifyRequest) => {
+    if (!timingSafeEqual(digest(request.headers.authorization ?? ''), expected)) {
+      throw new Problem('invalid_key', 'send Authorization: Bearer <METRICS_TOKEN>');
+    }
+  };
+}
+
 /**
- * Prometheus metrics at /metrics: request rate and latency by route and status (fastify-metrics),
+ * Prometheus metrics at /metrics, only when METRICS_TOKEN is set and only for its bearer: they
+ * show every tenant's activity. Request rate and latency by route and status (fastify-metrics),
  * events by type and outcome, rejections by reason, and the database pool. One registry per
  * process: building a second app in the same process (tests) starts it afresh.
  */
-export async function registerMetrics(app: FastifyInstance, db: Database): Promise<IngestObserver> {
+export async function registerMetrics(app: FastifyInstance, db: Database, token: string | undefined): Promise<IngestObserver> {
   await app.register(metricsPlugin, {
-    endpoint: { url: '/metrics', method: 'GET', schema: { hide: true }, config: { rateLimit: false }, handler: () => undefined },
+    endpoint: token
+      ? {
+          url: '/metrics',
+          method: 'GET',
+          schema: { hide: true },
+          config: { rateLimit: false },
+          onRequest: requireToken(token),
+          handler: () => undefined,
+        }
+      : null,
     clearRegisterOnInit: true,
     routeMetrics: { enabled: true, registeredRoutesOnly: true, groupStatusCodes: false },
   });

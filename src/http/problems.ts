@@ -10,6 +10,8 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 export function sendProblem(reply: FastifyReply, problem: Problem) {
   const retryAfter = problem.extra.retryAfterSeconds ?? (problem.status === 503 ? RETRY_AFTER_SECONDS : undefined);
   if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+  // RFC 6750 §3: a 401 names the scheme it wants, and why a token it got was refused.
+  if (problem.status === 401) reply.header('www-authenticate', problem.code === 'invalid_key' ? 'Bearer realm="rapport", error="invalid_token"' : 'Bearer realm="rapport"');
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problemBody(problem, reply.request.url));
 }
 
@@ -69,7 +71,10 @@ export function installProblemHandlers(app: FastifyInstance) {
       return sendProblem(reply, new Problem('validation_failed', 'the request body ended early'));
     }
     const problem = toProblem(err);
-    if (problem.status >= 500) request.log.error({ err }, 'request failed');
+    // A fault of ours is logged with its stack, once; a 503 (shed load, database away) is an
+    // expected state, logged without one.
+    if (problem.code === 'internal_error') request.log.error({ err }, 'request failed');
+    else if (problem.status >= 500) request.log.warn({ code: problem.code, cause: err instanceof Problem ? undefined : err.code }, problem.detail);
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>

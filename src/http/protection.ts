@@ -7,6 +7,31 @@ import type { Database } from '../db/client.js';
 import { Problem } from '../errors.js';
 import { RETRY_AFTER_SECONDS } from './problems.js';
 
+/**
+ * process.memoryUsage() reads /proc and throws EMFILE when the process has no file descriptor left.
+ * under-pressure calls it from a timer, where a throw would end the process (and, caught, would
+ * stop the sampling for good): past the limit, the last reading stands in. The connection cap keeps
+ * the process below the limit; this covers whatever else might reach it.
+ */
+function keepMemoryReadingsThroughResourceErrors() {
+  const read = process.memoryUsage;
+  if ((read as { resilient?: boolean }).resilient) return;
+  let last = read();
+  const resilient = Object.assign(
+    () => {
+      try {
+        last = read();
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EMFILE' && code !== 'ENFILE') throw err;
+      }
+      return last;
+    },
+    { rss: () => resilient().rss, resilient: true },
+  );
+  process.memoryUsage = resilient;
+}
+
 /** Routes that must answer even under load: probes and metrics say how loaded the process is. */
 const NEVER_SHED = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -23,6 +48,7 @@ export async function registerProtection(app: FastifyInstance, config: Config, d
   // Embedded PGlite runs every query on the event loop, so there its lag measures database work,
   // not overload: event-loop shedding is for PostgreSQL deployments.
   if (config.LOAD_SHED_EVENT_LOOP_DELAY_MS > 0 && db.kind === 'postgres') {
+    keepMemoryReadingsThroughResourceErrors();
     await app.register(underPressure, {
       maxEventLoopDelay: config.LOAD_SHED_EVENT_LOOP_DELAY_MS,
       sampleInterval: 100,

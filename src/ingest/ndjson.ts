@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.js';
 import { LIMITS } from '../domain/events.js';
+import { jsonWorkExceeded } from '../domain/json.js';
 import { ingestBatch, type BatchResult, type IngestObserver, type Rejected } from './batch.js';
 
 /** At most this many rejections are listed in an answer; `rejected_total` counts them all. */
@@ -80,12 +81,16 @@ export async function ingestNdjson(
   const chunkEvents = opts.chunkEvents ?? STREAM_CHUNK_EVENTS;
   const total: StreamResult = { accepted: 0, duplicates: 0, rejected: [], rejected_total: 0 };
   let lines = 0;
+  // Rejections of the chunks were observed by ingestBatch; the stream's own ones are observed here.
   const reject = (r: Rejected) => {
     total.rejected_total++;
-    if (r.code === 'invalid_json' || r.code === 'line_too_long') opts.observer?.rejected(r.code);
     total.rejected.push(r);
     // Chunks finish in any order: keep the lowest line numbers, whatever order they arrive in.
     if (total.rejected.length >= 2 * MAX_LISTED_REJECTIONS) keepFirstRejections();
+  };
+  const refuse = (r: Rejected) => {
+    opts.observer?.rejected(r.code);
+    reject(r);
   };
   const keepFirstRejections = () => {
     total.rejected.sort((a, b) => a.index - b.index);
@@ -129,16 +134,25 @@ export async function ingestNdjson(
     for await (const line of ndjsonLines(stream, opts.maxLineBytes ?? LIMITS.ndjsonMaxLineBytes)) {
       lines = line.index + 1;
       if ('tooLong' in line) {
-        reject({ index: line.index, code: 'line_too_long', message: `a line may hold at most ${LIMITS.ndjsonMaxLineBytes} bytes` });
+        refuse({ index: line.index, code: 'line_too_long', message: `a line may hold at most ${LIMITS.ndjsonMaxLineBytes} bytes` });
         continue;
       }
       if (line.text.trim() === '') continue;
+      // An event is a flat object: a line that would parse into thousands of values is refused unparsed.
+      if (jsonWorkExceeded(line.text, LIMITS.eventMaxJsonTokens, LIMITS.jsonMaxDepth)) {
+        refuse({
+          index: line.index,
+          code: 'invalid_event',
+          message: `an event is a flat JSON object; this line holds more than ${LIMITS.eventMaxJsonTokens} JSON values or nests too deeply`,
+        });
+        continue;
+      }
       try {
         values.push(JSON.parse(line.text));
         indexes.push(line.index);
         bytes += line.text.length;
       } catch {
-        reject({ index: line.index, code: 'invalid_json', message: 'the line is not valid JSON' });
+        refuse({ index: line.index, code: 'invalid_json', message: 'the line is not valid JSON' });
       }
       if (values.length >= chunkEvents || bytes >= LIMITS.ndjsonChunkMaxBytes) await flush();
     }

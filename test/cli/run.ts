@@ -52,10 +52,19 @@ export function runCli(env: Record<string, string>, args: string[], stdin?: stri
   return runNode([...CLI, ...args], env, stdin);
 }
 
-/** Starts `rapport serve` on a free port and resolves once it listens. */
-export function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; logs: () => string }> {
+/**
+ * Starts `rapport serve` on a free port and resolves once it listens; with `fileLimit`, under that
+ * `ulimit -n`, as a small container or a default systemd unit would run it.
+ */
+export function startServer(
+  env: Record<string, string>,
+  opts: { fileLimit?: number } = {},
+): Promise<{ child: ChildProcess; url: string; logs: () => string }> {
+  const [command, args] = opts.fileLimit
+    ? ['bash', ['-c', `ulimit -n ${opts.fileLimit} && exec "$0" "$@"`, process.execPath, ...CLI, 'serve']]
+    : [process.execPath, [...CLI, 'serve']];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, 'serve'], {
+    const child = spawn(command, args, {
       env: { ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

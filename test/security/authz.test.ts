@@ -41,7 +41,7 @@ const DOCUMENT = JSON.parse(readFileSync(new URL('../../openapi/openapi.json', i
 /** Operations that need no credentials at all; any other operation without a security requirement fails. */
 const PUBLIC_OPERATIONS = new Set(['getHealth', 'getReadiness']);
 /** Routes served but hidden from the document; each answers without credentials. */
-const UNDOCUMENTED_PUBLIC = ['/openapi.json', '/docs/', '/metrics'];
+const UNDOCUMENTED_PUBLIC = ['/openapi.json', '/docs/'];
 const HIDDEN = (url: string) => url === '/openapi.json' || url === '/metrics' || url === '/docs' || url.startsWith('/docs/');
 
 interface Op {
@@ -253,7 +253,7 @@ t.test('every operation × every credential gives the documented answer', async 
   }
 });
 
-t.test('health, readiness, the document, Swagger UI and metrics need no credentials', async (t) => {
+t.test('health, readiness, the document and Swagger UI need no credentials', async (t) => {
   const { app } = await testApp(t, CONFIG);
   const publicUrls = [...OPERATIONS.filter((o) => o.kind === 'public').map((o) => o.path), ...UNDOCUMENTED_PUBLIC];
   t.ok(publicUrls.includes('/healthz') && publicUrls.includes('/readyz'), 'health and readiness are public operations');
@@ -264,8 +264,22 @@ t.test('health, readiness, the document, Swagger UI and metrics need no credenti
     }
   }
   t.match((await app.inject({ method: 'GET', url: '/docs/' })).headers['content-type'], /text\/html/, 'Swagger UI is HTML');
-  t.match((await app.inject({ method: 'GET', url: '/metrics' })).headers['content-type'], /text\/plain/, 'metrics are Prometheus text');
   t.equal((await app.inject({ method: 'GET', url: '/openapi.json' })).json().openapi, '3.1.0', 'the OpenAPI document');
+});
+
+t.test('metrics exist only with METRICS_TOKEN, and answer only its bearer', async (t) => {
+  const without = await testApp(t, CONFIG);
+  assertProblem(t, await without.app.inject({ method: 'GET', url: '/metrics' }), 404, 'not_found', 'no METRICS_TOKEN: no /metrics');
+  const METRICS_TOKEN = 'm3tr1cs-9f8e7d6c5b4a39281706';
+  const { app } = await testApp(t, { ...CONFIG, METRICS_TOKEN });
+  for (const authorization of [undefined, 'Bearer', `Bearer ${WRONG_ADMIN_TOKEN}`, `Bearer ${ADMIN_TOKEN}`, `Basic ${METRICS_TOKEN}`]) {
+    const res = await app.inject({ method: 'GET', url: '/metrics', headers: authorization === undefined ? {} : { authorization } });
+    assertProblem(t, res, 401, 'invalid_key', `GET /metrics with ${authorization ?? 'no Authorization header'}`);
+  }
+  const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  t.equal(res.statusCode, 200, 'the metrics token reads them');
+  t.match(res.headers['content-type'], /text\/plain/, 'metrics are Prometheus text');
+  t.match(res.body, /rapport_events_total/, 'with the service’s own counters');
 });
 
 t.test('admin routes exist only when ADMIN_TOKEN is configured', async (t) => {

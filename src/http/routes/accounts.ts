@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
@@ -31,6 +32,7 @@ import {
   spamSchema,
 } from '../../scoring/metrics.js';
 import { DEFAULT_CHURN_HOURS, MAX_CHURN_HOURS, type Summary } from '../../scoring/summary.js';
+import type { InFlight } from '../in-flight.js';
 
 const instant = z
   .string()
@@ -104,8 +106,13 @@ const isText = (v: unknown): v is string => typeof v === 'string' && !v.includes
 const isTimeCursor = (v: unknown[]): v is [string, string] =>
   v.length === 2 && isText(v[0]) && parseRfc3339(v[0]) !== null && isText(v[1]);
 
-export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
+export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFlight }> = async (app, { db, inFlight }) => {
   const summaryOf = (workspaceId: number, account: string, w: Window) => accountSummary(db, workspaceId, account, w);
+  /** A window's reads aggregate the events in it: limited per key while they run. An all-time read is one row. */
+  const windowed = (request: FastifyRequest, reply: FastifyReply, w: Window) => {
+    if (w.since !== null || w.until !== null) inFlight.hold(request, reply, 'heavy_read');
+    return w;
+  };
 
   app.get(
     '/v1/accounts/:account/scores',
@@ -122,8 +129,8 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
         response: { 200: sectionsSchema },
       },
     },
-    async (request) => {
-      return accountScores(db, request.workspaceId, request.params.account, windowOf(request.query));
+    async (request, reply) => {
+      return accountScores(db, request.workspaceId, request.params.account, windowed(request, reply, windowOf(request.query)));
     },
   );
 
@@ -143,8 +150,8 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
           response: { 200: z.object({ account: accountOut, window: windowSchema, [name]: schema }) },
         },
       },
-      async (request) => {
-        const w = windowOf(request.query);
+      async (request, reply) => {
+        const w = windowed(request, reply, windowOf(request.query));
         const summary = await summaryOf(request.workspaceId, request.params.account, w);
         const section = (compute as (s: Summary) => unknown)(summary);
         // The response schema (built from the same table) checks the shape at run time.
@@ -171,7 +178,8 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
         response: { 200: z.object({ window: windowSchema, results: z.array(sectionsSchema.omit({ window: true })).max(100) }) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      inFlight.hold(request, reply, 'heavy_read');
       const w = windowOf(request.body);
       const accounts = [...new Set(request.body.accounts)];
       const results = [];
@@ -357,7 +365,8 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      inFlight.hold(request, reply, 'heavy_read');
       const w = windowOf({ ...request.query, churn_hours: DEFAULT_CHURN_HOURS });
       const grid = await interactionsByHour(db, request.workspaceId, request.params.account, request.query.tz, w);
       const hours = grid.map((interactions, i) => ({ weekday: WEEKDAYS[Math.floor(i / 24)]!, hour: i % 24, interactions }));

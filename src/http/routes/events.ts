@@ -7,6 +7,7 @@ import { eventInputSchema } from '../../domain/validate.js';
 import { Problem } from '../../errors.js';
 import { ingestBatch, ingestOne, type IngestObserver } from '../../ingest/batch.js';
 import { GroupCommit } from '../../ingest/coalesce.js';
+import type { InFlight } from '../in-flight.js';
 import { ingestNdjson, STREAM_CHUNK_EVENTS } from '../../ingest/ndjson.js';
 import { batchResultSchema, problemResponse } from '../schemas.js';
 
@@ -40,7 +41,10 @@ export const BATCH_REQUEST_BODY = {
   },
 };
 
-export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: IngestObserver }> = async (app, { db, observer }) => {
+export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: IngestObserver; inFlight: InFlight; maxBodyBytes: number }> = async (
+  app,
+  { db, observer, inFlight, maxBodyBytes },
+) => {
   // Concurrent single events of a workspace share transactions. On close, nothing waits for a slot
   // any more, and the transactions still running (a caller may have hung up) are waited for.
   const commits = new GroupCommit(db);
@@ -85,6 +89,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: Ingest
     '/v1/events/batch',
     {
       config: { scope: 'events:write' },
+      bodyLimit: maxBodyBytes,
       schema: {
         operationId: 'ingestEvents',
         tags: ['events'],
@@ -93,9 +98,10 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: Ingest
         response: { 200: batchResultSchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body as unknown;
       if (request.headers['content-type']?.startsWith('application/x-ndjson')) {
+        inFlight.hold(request, reply, 'stream');
         return ingestNdjson(db, request.workspaceId, body as IncomingMessage, { observer });
       }
       const parsed = batchBodySchema.safeParse(body);
