@@ -1,11 +1,9 @@
-import type { EventType } from '../domain/events.js';
-import { clampMicros, formatMicros, parseRfc3339 } from '../domain/time.js';
+import { formatMicros, parseRfc3339 } from '../domain/time.js';
 import { Problem } from '../errors.js';
-import { HOUR_MICROS, RESPONSE_WINDOW_HOURS, type Summary } from '../scoring/summary.js';
-import { windowSummary, type WindowEvent } from '../scoring/window.js';
+import { RESPONSE_WINDOW_HOURS, type Summary } from '../scoring/summary.js';
 import { engagement, RANKING_SQL, reciprocity, spam, type RankingMetric } from '../scoring/metrics.js';
 import { iso, type Queryable } from './client.js';
-import { allTimeSummary } from './stats.js';
+import { allTimeSummary, summaryFromStats, type StatsRow } from './stats.js';
 
 export interface Window {
   /** Microseconds; null for an open end. */
@@ -14,75 +12,91 @@ export interface Window {
   churnHours: number;
 }
 
-const micros = (column: string) => `(extract(epoch FROM ${column}) * 1000000)::int8::text`;
-
-interface LoadedEvent {
-  type: EventType;
-  other: string | null;
-  micros: string;
-  has_link: boolean;
-  is_question: boolean;
-  fingerprint: Uint8Array | null;
-}
-
-const toWindowEvent = (r: LoadedEvent): WindowEvent => ({
-  type: r.type,
-  other: r.other,
-  at: BigInt(r.micros),
-  hasLink: r.has_link,
-  isQuestion: r.is_question,
-  fingerprint: r.fingerprint ? Buffer.from(r.fingerprint).toString('hex') : null,
-});
+const INTERACTIONS = `('like', 'reply', 'mention', 'repost')`;
 
 /**
- * An account's summary: the stored all-time counters, or, for a window, one computed from the
- * account's events in it (its cost grows with the events inside the window, not with history).
+ * SPEC §3's activity metrics over [since, until), aggregated by PostgreSQL in one statement that
+ * answers one row: a read's memory does not grow with the events in its window. Answers
+ * (response_rate) and unfollows (quick_unfollows) may lie past `until`; each is one index probe of
+ * the pair's events (events_pair_time).
+ */
+const WINDOW_SUMMARY = `
+  WITH mine AS (
+    SELECT type, target, occurred_at, has_link, is_question, fingerprint FROM events
+     WHERE workspace_id = $1 AND actor = $2 AND target IS DISTINCT FROM $2 AND type IN ('post', 'follow')
+       AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
+  ), partner AS (
+    SELECT other, sum(sent)::int8 AS sent, sum(got)::int8 AS got, sum(out_like)::int8 AS out_like, sum(in_like)::int8 AS in_like,
+           sum(talk)::int8 AS talk, sum(in_reply)::int8 AS in_reply, sum(in_mention)::int8 AS in_mention, sum(in_repost)::int8 AS in_repost
+      FROM (
+        SELECT target AS other, 1 AS sent, 0 AS got, (type = 'like')::int AS out_like, 0 AS in_like,
+               (type IN ('reply', 'mention'))::int AS talk, 0 AS in_reply, 0 AS in_mention, 0 AS in_repost
+          FROM events
+         WHERE workspace_id = $1 AND actor = $2 AND target <> $2 AND type IN ${INTERACTIONS}
+           AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
+        UNION ALL
+        SELECT actor, 0, 1, 0, (type = 'like')::int, (type IN ('reply', 'mention'))::int,
+               (type = 'reply')::int, (type = 'mention')::int, (type = 'repost')::int
+          FROM events
+         WHERE workspace_id = $1 AND target = $2 AND actor <> $2 AND type IN ${INTERACTIONS}
+           AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
+      ) e
+     GROUP BY other
+  )
+  SELECT * FROM
+    (SELECT count(*) FILTER (WHERE sent > 0) AS partners_engaged,
+            count(*) FILTER (WHERE got > 0) AS partners_engaging,
+            count(*) FILTER (WHERE sent > 0 AND got > 0) AS partners_mutual,
+            COALESCE(sum(LEAST(sent, got)), 0)::int8 AS exchange_min,
+            COALESCE(sum(sent), 0)::int8 AS interactions_sent,
+            COALESCE(sum(in_like), 0)::int8 AS received_like,
+            COALESCE(sum(in_reply), 0)::int8 AS received_reply,
+            COALESCE(sum(in_mention), 0)::int8 AS received_mention,
+            COALESCE(sum(in_repost), 0)::int8 AS received_repost,
+            count(*) FILTER (WHERE got > 0 AND EXISTS (
+              SELECT 1 FROM relationships r
+               WHERE r.workspace_id = $1 AND r.account = $2 AND r.other = p.other AND r.in_follows)) AS engaged_followers,
+            count(*) FILTER (WHERE out_like > 0) AS liked_accounts,
+            count(*) FILTER (WHERE out_like > 0 AND in_like > 0 AND talk = 0) AS like_for_like_accounts
+       FROM partner p) pairs,
+    (SELECT count(*) AS conversations_received,
+            count(*) FILTER (WHERE EXISTS (
+              SELECT 1 FROM events a
+               WHERE a.workspace_id = $1 AND a.actor = $2 AND a.target = m.actor AND a.type IN ('reply', 'mention')
+                 AND a.occurred_at > m.occurred_at AND a.occurred_at <= m.occurred_at + make_interval(hours => $6))) AS conversations_answered
+       FROM events m
+      WHERE m.workspace_id = $1 AND m.target = $2 AND m.actor <> $2 AND m.type IN ('reply', 'mention')
+        AND ($3::timestamptz IS NULL OR m.occurred_at >= $3) AND ($4::timestamptz IS NULL OR m.occurred_at < $4)) talk,
+    (SELECT count(*) FILTER (WHERE type = 'post') AS posts,
+            count(*) FILTER (WHERE type = 'post' AND has_link) AS link_posts,
+            count(*) FILTER (WHERE type = 'post' AND is_question) AS question_posts,
+            -- k equal posts make k − 1 duplicates: Σ (k − 1) = posts with a fingerprint − distinct fingerprints.
+            count(fingerprint) FILTER (WHERE type = 'post') - count(DISTINCT fingerprint) FILTER (WHERE type = 'post') AS duplicate_posts,
+            count(*) FILTER (WHERE type = 'follow') AS follows,
+            count(*) FILTER (WHERE type = 'follow' AND EXISTS (
+              SELECT 1 FROM events u
+               WHERE u.workspace_id = $1 AND u.actor = $2 AND u.target = f.target AND u.type = 'unfollow'
+                 AND u.occurred_at > f.occurred_at AND u.occurred_at <= f.occurred_at + make_interval(hours => $5))) AS quick_unfollows,
+            (SELECT COALESCE(max(n), 0) FROM (
+               SELECT count(*) AS n FROM mine WHERE type = 'follow' GROUP BY (occurred_at AT TIME ZONE 'UTC')::date) d) AS peak_daily_follows
+       FROM mine f) own`;
+
+/**
+ * An account's summary: the stored all-time counters, or, for a window, SPEC §3's activity
+ * metrics aggregated over the window's events (the follow graph is the current state either way).
  */
 export async function accountSummary(db: Queryable, workspaceId: number, account: string, w: Window): Promise<Summary> {
   const allTime = await allTimeSummary(db, workspaceId, account, w.churnHours);
   if (w.since === null && w.until === null) return allTime;
-  const since = w.since === null ? null : formatMicros(w.since);
-  const until = w.until === null ? null : formatMicros(w.until);
-  // A's own answers and unfollows count past `until`, up to the longer of the two horizons.
-  const horizon = BigInt(Math.max(RESPONSE_WINDOW_HOURS, w.churnHours)) * HOUR_MICROS;
-  const outUntil = w.until === null ? null : formatMicros(clampMicros(w.until + horizon));
-  const [outgoing, incoming] = await Promise.all([
-    db.query<LoadedEvent>(
-      `SELECT type::text AS type, target AS other, ${micros('occurred_at')} AS micros, has_link, is_question, fingerprint
-         FROM events
-        WHERE workspace_id = $1 AND actor = $2 AND target IS DISTINCT FROM $2
-          AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)`,
-      [workspaceId, account, since, outUntil],
-    ),
-    db.query<LoadedEvent>(
-      `SELECT type::text AS type, actor AS other, ${micros('occurred_at')} AS micros, has_link, is_question, fingerprint
-         FROM events
-        WHERE workspace_id = $1 AND target = $2 AND actor <> $2
-          AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)`,
-      [workspaceId, account, since, until],
-    ),
+  const [row] = await db.query<StatsRow>(WINDOW_SUMMARY, [
+    workspaceId,
+    account,
+    w.since === null ? null : formatMicros(w.since),
+    w.until === null ? null : formatMicros(w.until),
+    w.churnHours,
+    RESPONSE_WINDOW_HOURS,
   ]);
-  const actors = [...new Set(incoming.map((e) => e.other!))];
-  const followers = new Set(
-    actors.length === 0
-      ? []
-      : (
-          await db.query<{ other: string }>(
-            `SELECT other FROM relationships
-              WHERE workspace_id = $1 AND account = $2 AND in_follows AND other = ANY($3::text[])`,
-            [workspaceId, account, actors],
-          )
-        ).map((r) => r.other),
-  );
-  return windowSummary({
-    since: w.since,
-    until: w.until,
-    churnHours: w.churnHours,
-    outgoing: outgoing.map(toWindowEvent),
-    incoming: incoming.map(toWindowEvent),
-    graph: { followers: allTime.followers, following: allTime.following, mutual: allTime.mutual },
-    isFollower: (x) => followers.has(x),
-  });
+  return { ...summaryFromStats(row), followers: allTime.followers, following: allTime.following, mutual: allTime.mutual };
 }
 
 /** A window from query strings (already checked to be RFC 3339). */
