@@ -203,6 +203,8 @@ async function applyRelationships(
   return fresh;
 }
 
+const micros = (column: string) => `(extract(epoch FROM ${column}) * 1000000)::int8::text`;
+
 interface ContextEvent {
   id: string;
   type: string;
@@ -213,18 +215,16 @@ interface ContextEvent {
 
 type PairRange = { actor: string; target: string; lo: bigint; hi: bigint };
 
-type PairEventTypes = readonly ['reply', 'mention'] | readonly ['follow', 'unfollow'];
-
 /**
- * Every event of the given types from actor to target with occurred_at in [lo, hi], for each range.
- * A range whose pair is `fresh` is answered from `batch` (the batch's new events of these types,
- * all inside the ranges that spans() drew around them), the others from the table. The types are
- * written into the SQL (from this closed list) so the planner can use events_pair_time.
+ * Every reply and mention from actor to target with occurred_at in [lo, hi], for each range: the
+ * 72 hours around new conversation events, so the cost is bounded by a pair's traffic in that
+ * window, not by its history. A range whose pair is `fresh` is answered from `batch` (the batch's
+ * new conversation events, all inside the ranges that spans() drew around them), the others from
+ * the table.
  */
-async function pairEvents(
+async function conversationEvents(
   tx: Queryable,
   workspaceId: number,
-  types: PairEventTypes,
   ranges: PairRange[],
   batch: readonly PairEvent[],
   fresh: Set<string>,
@@ -239,12 +239,12 @@ async function pairEvents(
     // planner pulls the LATERAL subquery up into a plain join, and with statistics that predate the
     // rows (a fresh table, an import under way, no autovacuum) it then reads every pair event of
     // the workspace for each batch.
-    `SELECT e.event_id, e.type::text AS type, e.actor, e.target, (extract(epoch FROM e.occurred_at) * 1000000)::int8::text AS micros
+    `SELECT e.event_id, e.type::text AS type, e.actor, e.target, ${micros('e.occurred_at')} AS micros
        FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS p(actor, target, lo, hi)
        CROSS JOIN LATERAL (
          SELECT * FROM events e
           WHERE e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target
-            AND e.occurred_at BETWEEN p.lo AND p.hi AND e.type IN (${types.map((t) => `'${t}'`).join(', ')})
+            AND e.occurred_at BETWEEN p.lo AND p.hi AND e.type IN ('reply', 'mention')
          OFFSET 0
        ) e`,
     [
@@ -269,20 +269,24 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<stri
   return groups;
 }
 
-/** Spans of new events per key, widened by `margin` on both sides. */
-function spans(events: readonly PairEvent[], key: (e: PairEvent) => [string, string], margin: bigint) {
-  const byKey = new Map<string, PairRange>();
-  for (const e of events) {
-    const [actor, target] = key(e);
-    const k = pairKey(actor, target);
-    const s = byKey.get(k);
-    if (!s) byKey.set(k, { actor, target, lo: e.occurredAtMicros - margin, hi: e.occurredAtMicros + margin });
-    else {
-      if (e.occurredAtMicros - margin < s.lo) s.lo = e.occurredAtMicros - margin;
-      if (e.occurredAtMicros + margin > s.hi) s.hi = e.occurredAtMicros + margin;
+/**
+ * The time ranges around new events per key, each event widened by `margin` on both sides and
+ * overlapping ranges merged: events of one pair far apart in time give ranges of their own, so what
+ * is read is bounded by the pair's traffic near the new events, never by its history in between.
+ */
+function spans(events: readonly PairEvent[], key: (e: PairEvent) => [string, string], margin: bigint): PairRange[] {
+  const byKey = groupBy(events, (e) => pairKey(...key(e)));
+  const ranges: PairRange[] = [];
+  for (const group of byKey.values()) {
+    const [actor, target] = key(group[0]!);
+    const times = group.map((e) => e.occurredAtMicros).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    let current: PairRange | null = null;
+    for (const t of times) {
+      if (current && t - margin <= current.hi) current.hi = t + margin;
+      else ranges.push((current = { actor, target, lo: t - margin, hi: t + margin }));
     }
   }
-  return [...byKey.values()];
+  return ranges;
 }
 
 /** What the recounts work on: the new events, which pairs had no history, and the changes so far. */
@@ -302,16 +306,16 @@ async function applyConversations({ tx, workspaceId, events, newIds, fresh, delt
   const ordered = (e: { actor: string; target: string }): [string, string] =>
     e.actor < e.target ? [e.actor, e.target] : [e.target, e.actor];
   const pairs = spans(talk, ordered, CONTEXT.responseWindow);
-  const context = await pairEvents(
+  const context = await conversationEvents(
     tx,
     workspaceId,
-    ['reply', 'mention'] as const,
     pairs.flatMap((p) => [p, { ...p, actor: p.target, target: p.actor }]),
     talk,
     fresh,
   );
   const byPair = groupBy(context, (c) => pairKey(...ordered(c)));
-  for (const p of pairs) {
+  // A pair may have several ranges; its delta is computed once, over all of them.
+  for (const p of new Map(pairs.map((r) => [pairKey(r.actor, r.target), r])).values()) {
     const all = byPair.get(pairKey(p.actor, p.target)) ?? [];
     const timed = (from: string): Timed[] =>
       all.filter((c) => c.actor === from).map((c) => ({ at: c.at, isNew: newIds.has(c.id) }));
@@ -320,6 +324,106 @@ async function applyConversations({ tx, workspaceId, events, newIds, fresh, delt
     deltas.add(p.actor, { conversationsAnswered: answeredDelta(fromB, fromA) });
     deltas.add(p.target, { conversationsAnswered: answeredDelta(fromA, fromB) });
   }
+}
+
+/**
+ * For each probe, the first `limit` unfollows of actor→target after `at` (or, `before`, the last
+ * ones at or before it): an index seek on events_pair_type_time each, however long the pair's history.
+ */
+async function unfollowNeighbours(
+  tx: Queryable,
+  workspaceId: number,
+  probes: { actor: string; target: string; at: bigint; limit: number }[],
+  before: boolean,
+): Promise<{ i: number; id: string; micros: bigint }[]> {
+  if (probes.length === 0) return [];
+  const rows = await tx.query<{ i: string; event_id: string; micros: string }>(
+    `SELECT p.i::text AS i, e.event_id, ${micros('e.occurred_at')} AS micros
+       FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int[]) WITH ORDINALITY AS p(actor, target, at, n, i)
+       CROSS JOIN LATERAL (
+         SELECT event_id, occurred_at FROM events e
+          WHERE e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target AND e.type = 'unfollow'
+            AND ${before ? 'e.occurred_at <= p.at' : 'e.occurred_at > p.at'}
+          ORDER BY e.occurred_at ${before ? 'DESC' : ''} LIMIT p.n
+       ) e`,
+    [
+      workspaceId,
+      probes.map((p) => p.actor),
+      probes.map((p) => p.target),
+      probes.map((p) => formatMicros(clampMicros(p.at))),
+      probes.map((p) => p.limit),
+    ],
+  );
+  return rows.map((r) => ({ i: Number(r.i) - 1, id: r.event_id, micros: BigInt(r.micros) }));
+}
+
+/**
+ * What a batch's follows and unfollows of pairs with history need to know of the stored ones, per
+ * pair: the stored unfollows next to each new event, and the stored follows whose first later
+ * unfollow a new unfollow u replaces, those in [max(the last stored unfollow ≤ u, u − MAX_CHURN), u).
+ * Given those, churnDelta's answer equals a recount of the pair's whole history, and the cost is
+ * bounded by the follows whose delay changes, not by the pair's history.
+ */
+async function churnContext(tx: Queryable, workspaceId: number, marks: readonly PairEvent[], newIds: Set<string>) {
+  const unfollows = new Map<string, bigint[]>();
+  const follows = new Map<string, bigint[]>();
+  if (marks.length === 0) return { unfollows, follows };
+  // New unfollows are in the table already: a probe asks for one more than the pair's new ones, and the new are skipped.
+  const newUnfollows = new Map<string, number>();
+  for (const e of marks) if (e.type === 'unfollow') newUnfollows.set(pairKey(e.actor, e.target), (newUnfollows.get(pairKey(e.actor, e.target)) ?? 0) + 1);
+  const probe = (e: PairEvent) => ({ actor: e.actor, target: e.target, at: e.occurredAtMicros, limit: 1 + (newUnfollows.get(pairKey(e.actor, e.target)) ?? 0) });
+  const firstStored = (found: { i: number; id: string; micros: bigint }[], n: number) => {
+    const first = new Array<bigint | null>(n).fill(null);
+    for (const f of found) if (first[f.i] === null && !newIds.has(f.id)) first[f.i] = f.micros;
+    return first;
+  };
+  const add = (map: Map<string, bigint[]>, key: string, at: bigint) => {
+    const list = map.get(key);
+    if (list) {
+      if (!list.includes(at)) list.push(at);
+    } else map.set(key, [at]);
+  };
+  const after = firstStored(await unfollowNeighbours(tx, workspaceId, marks.map(probe), false), marks.length);
+  marks.forEach((e, i) => {
+    const next = after[i];
+    if (next != null) add(unfollows, pairKey(e.actor, e.target), next);
+  });
+  const newUnfollowMarks = marks.filter((e) => e.type === 'unfollow');
+  const before = firstStored(await unfollowNeighbours(tx, workspaceId, newUnfollowMarks.map(probe), true), newUnfollowMarks.length);
+  const ranges = newUnfollowMarks.map((e, i) => {
+    const floor = e.occurredAtMicros - CONTEXT.maxChurn;
+    const last = before[i];
+    if (last == null) return { actor: e.actor, target: e.target, lo: floor, hi: e.occurredAtMicros };
+    add(unfollows, pairKey(e.actor, e.target), last);
+    return { actor: e.actor, target: e.target, lo: last > floor ? last : floor, hi: e.occurredAtMicros };
+  });
+  if (ranges.length > 0) {
+    const rows = await tx.query<{ event_id: string; actor: string; target: string; micros: string }>(
+      `SELECT DISTINCT e.event_id, e.actor, e.target, ${micros('e.occurred_at')} AS micros
+         FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS p(actor, target, lo, hi)
+         CROSS JOIN LATERAL (
+           SELECT event_id, actor, target, occurred_at FROM events e
+            WHERE e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target AND e.type = 'follow'
+              AND e.occurred_at >= p.lo AND e.occurred_at < p.hi
+           OFFSET 0
+         ) e`,
+      [
+        workspaceId,
+        ranges.map((r) => r.actor),
+        ranges.map((r) => r.target),
+        ranges.map((r) => formatMicros(clampMicros(r.lo))),
+        ranges.map((r) => formatMicros(clampMicros(r.hi))),
+      ],
+    );
+    for (const r of rows) {
+      if (newIds.has(r.event_id)) continue;
+      const key = pairKey(r.actor, r.target);
+      const list = follows.get(key);
+      if (list) list.push(BigInt(r.micros));
+      else follows.set(key, [BigInt(r.micros)]);
+    }
+  }
+  return { unfollows, follows };
 }
 
 /** follows, follow_days and the unfollow-delay histogram (quick_unfollows for any churn_hours). */
@@ -346,23 +450,24 @@ async function applyFollowChurn({ tx, workspaceId, events, newIds, fresh, deltas
     );
     for (const r of rows) deltas.peaks.set(r.account, Math.max(deltas.peaks.get(r.account) ?? 0, r.follows));
   }
-  const pairs = spans(marks, (e) => [e.actor, e.target], CONTEXT.maxChurn);
-  const context = await pairEvents(tx, workspaceId, ['follow', 'unfollow'] as const, pairs, marks, fresh);
-  const byPair = groupBy(context, (c) => pairKey(c.actor, c.target));
-  for (const p of pairs) {
-    const all = byPair.get(pairKey(p.actor, p.target)) ?? [];
-    const timed = (type: string): Timed[] =>
-      all.filter((c) => c.type === type).map((c) => ({ at: c.at, isNew: newIds.has(c.id) }));
+  const byPair = groupBy(marks, (e) => pairKey(e.actor, e.target));
+  const context = await churnContext(tx, workspaceId, marks.filter((e) => !fresh.has(pairKey(e.actor, e.target))), newIds);
+  for (const [key, pairMarks] of byPair) {
+    const { actor } = pairMarks[0]!;
+    const timed = (type: string): Timed[] => [
+      ...pairMarks.filter((e) => e.type === type).map((e) => ({ at: e.occurredAtMicros, isNew: true })),
+      ...((type === 'follow' ? context.follows : context.unfollows).get(key) ?? []).map((at) => ({ at, isNew: false })),
+    ];
     const change = churnDelta(timed('follow'), timed('unfollow'));
     if (change.size === 0) continue;
-    let histogram = deltas.delays.get(p.actor);
-    if (!histogram) deltas.delays.set(p.actor, (histogram = new Map()));
+    let histogram = deltas.delays.get(actor);
+    if (!histogram) deltas.delays.set(actor, (histogram = new Map()));
     let quick = 0;
     for (const [hours, n] of change) {
       histogram.set(hours, (histogram.get(hours) ?? 0) + n);
       if (hours <= DEFAULT_CHURN_HOURS) quick += n;
     }
-    deltas.add(p.actor, { quickUnfollows: quick });
+    deltas.add(actor, { quickUnfollows: quick });
   }
   const flat = [...deltas.delays.entries()]
     .sort(([a], [b]) => compare(a, b))

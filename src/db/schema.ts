@@ -68,10 +68,11 @@ export const events = pgTable(
     primaryKey({ columns: [t.workspaceId, t.eventId] }),
     index('events_actor_time').on(t.workspaceId, t.actor, t.occurredAt),
     index('events_target_time').on(t.workspaceId, t.target, t.occurredAt).where(sql`${t.target} IS NOT NULL`),
-    // Ingest recounts answers and quick unfollows pair by pair: this finds one pair's events without
-    // scanning everything a busy account sent.
-    index('events_pair_time')
-      .on(t.workspaceId, t.actor, t.target, t.occurredAt)
+    // Ingest recounts answers and quick unfollows pair by pair, and windowed reads probe for an
+    // answer or an unfollow: with the type in the key, "the first unfollow of this pair after t" is
+    // one index seek however many follows the pair has.
+    index('events_pair_type_time')
+      .on(t.workspaceId, t.actor, t.target, t.type, t.occurredAt)
       .where(sql`${t.type} IN ('reply', 'mention', 'follow', 'unfollow')`),
   ],
 );

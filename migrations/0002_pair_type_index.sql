@@ -1,0 +1,2 @@
+DROP INDEX "events_pair_time";--> statement-breakpoint
+CREATE INDEX "events_pair_type_time" ON "events" USING btree ("workspace_id","actor","target","type","occurred_at") WHERE "events"."type" IN ('reply', 'mention', 'follow', 'unfollow');
