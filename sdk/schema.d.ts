@@ -450,7 +450,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -474,7 +474,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -485,7 +485,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -511,7 +511,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -546,7 +546,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -583,7 +583,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -625,7 +625,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -649,7 +649,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -660,7 +660,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -686,7 +686,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -721,7 +721,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -758,7 +758,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -826,7 +826,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -850,7 +850,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -885,7 +885,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -920,7 +920,42 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
+                        detail: string;
+                        instance?: string;
+                        /** @description Each offending field, for validation errors. */
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The body was not received within REQUEST_TIMEOUT_MS; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        /**
+                         * @description Stable, machine-readable.
+                         * @enum {string}
+                         */
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -955,7 +990,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -990,7 +1025,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1025,7 +1060,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1060,7 +1095,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1071,7 +1106,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -1097,7 +1132,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1132,7 +1167,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1169,7 +1204,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1266,7 +1301,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -1290,7 +1325,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1325,7 +1360,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1360,7 +1395,42 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
+                        detail: string;
+                        instance?: string;
+                        /** @description Each offending field, for validation errors. */
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The body was not received within REQUEST_TIMEOUT_MS; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        /**
+                         * @description Stable, machine-readable.
+                         * @enum {string}
+                         */
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1395,7 +1465,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1430,7 +1500,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1441,7 +1511,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -1467,7 +1537,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1502,7 +1572,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1539,7 +1609,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1841,7 +1911,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -1865,7 +1935,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1900,7 +1970,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1935,7 +2005,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -1946,7 +2016,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -1972,7 +2042,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2007,7 +2077,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2044,7 +2114,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2197,7 +2267,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -2221,7 +2291,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2256,7 +2326,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2291,7 +2361,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2302,7 +2372,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -2328,7 +2398,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2363,7 +2433,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2400,7 +2470,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2511,7 +2581,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -2535,7 +2605,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2570,7 +2640,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2605,7 +2675,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2616,7 +2686,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -2642,7 +2712,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2677,7 +2747,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2714,7 +2784,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2868,7 +2938,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -2892,7 +2962,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2927,7 +2997,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2962,7 +3032,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -2973,7 +3043,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -2999,7 +3069,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3034,7 +3104,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3071,7 +3141,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3391,7 +3461,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -3415,7 +3485,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3450,7 +3520,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3485,7 +3555,42 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
+                        detail: string;
+                        instance?: string;
+                        /** @description Each offending field, for validation errors. */
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The body was not received within REQUEST_TIMEOUT_MS; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        /**
+                         * @description Stable, machine-readable.
+                         * @enum {string}
+                         */
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3520,7 +3625,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3555,7 +3660,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3566,7 +3671,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -3592,7 +3697,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3627,7 +3732,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3664,7 +3769,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3728,7 +3833,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -3752,7 +3857,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3787,7 +3892,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3822,7 +3927,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3833,7 +3938,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -3859,7 +3964,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3894,7 +3999,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3931,7 +4036,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -3986,7 +4091,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4010,7 +4115,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4045,7 +4150,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4080,7 +4185,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4091,7 +4196,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4117,7 +4222,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4152,7 +4257,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4189,7 +4294,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4244,7 +4349,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4268,7 +4373,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4303,7 +4408,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4338,7 +4443,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4349,7 +4454,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4375,7 +4480,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4410,7 +4515,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4447,7 +4552,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4535,7 +4640,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4559,7 +4664,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4594,7 +4699,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4629,7 +4734,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4640,7 +4745,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4666,7 +4771,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4701,7 +4806,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4738,7 +4843,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4812,7 +4917,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4836,7 +4941,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4871,7 +4976,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4906,7 +5011,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4917,7 +5022,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4943,7 +5048,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -4978,7 +5083,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5015,7 +5120,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5064,7 +5169,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -5088,7 +5193,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5123,7 +5228,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5158,7 +5263,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5169,7 +5274,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -5195,7 +5300,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5230,7 +5335,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5267,7 +5372,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5343,7 +5448,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -5367,7 +5472,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5402,7 +5507,42 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
+                        detail: string;
+                        instance?: string;
+                        /** @description Each offending field, for validation errors. */
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The body was not received within REQUEST_TIMEOUT_MS; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        /**
+                         * @description Stable, machine-readable.
+                         * @enum {string}
+                         */
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5437,7 +5577,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5472,7 +5612,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5483,7 +5623,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -5509,7 +5649,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5544,7 +5684,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5581,7 +5721,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5632,7 +5772,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -5656,7 +5796,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5691,7 +5831,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5702,7 +5842,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -5728,7 +5868,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5763,7 +5903,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5800,7 +5940,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5871,7 +6011,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -5895,7 +6035,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5930,7 +6070,42 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
+                        detail: string;
+                        instance?: string;
+                        /** @description Each offending field, for validation errors. */
+                        errors?: {
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The body was not received within REQUEST_TIMEOUT_MS; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
+                        type: string;
+                        title: string;
+                        /** Format: int32 */
+                        status: number;
+                        /**
+                         * @description Stable, machine-readable.
+                         * @enum {string}
+                         */
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -5965,7 +6140,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -6000,7 +6175,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -6011,7 +6186,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -6037,7 +6212,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -6072,7 +6247,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -6109,7 +6284,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -6157,7 +6332,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -6181,7 +6356,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -6216,7 +6391,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -6227,7 +6402,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
             429: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -6253,7 +6428,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -6288,7 +6463,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */
@@ -6325,7 +6500,7 @@ export interface operations {
                          * @description Stable, machine-readable.
                          * @enum {string}
                          */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+                        code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
                         detail: string;
                         instance?: string;
                         /** @description Each offending field, for validation errors. */

@@ -38,10 +38,14 @@ export function documentRoute(route: RouteOptions) {
   }
   if (schema.body || schema.querystring || schema.params || route.method !== 'GET') add(400, 'The request is not valid');
   if (route.method === 'POST') {
+    add(408, 'The body was not received within REQUEST_TIMEOUT_MS; the connection is closed');
     add(413, 'The body is too large');
     add(415, 'The body is not application/json');
   }
-  add(429, 'Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds');
+  add(
+    429,
+    'Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds',
+  );
   add(500, 'Unexpected error; nothing about it is disclosed');
   add(503, 'The database is unreachable or the service is overloaded; retry after Retry-After seconds');
 }
