@@ -76,6 +76,8 @@ export interface paths {
         /**
          * Ingest a batch or a stream of events
          * @description Either `application/json` `{"events": [...]}` with at most 5000 events (413 `batch_too_large` beyond), or an `application/x-ndjson` stream of any length, one event per line, stored in chunks of 2000 as it arrives (each chunk committed on its own; lines over 1 MiB are rejected). Each event is validated on its own: valid ones are stored, invalid ones are reported with their index (array index, or 0-based line number) and a reason, in request order. Resending is always safe.
+         *
+         *     Generated clients often keep only the JSON form of this body. The stream form needs no hand-written HTTP: the Rapport SDK's `ingestStream(events)` takes any (async) iterable of events and streams them as NDJSON; elsewhere, send the lines with `Content-Type: application/x-ndjson`.
          */
         post: operations["ingestEvents"];
         delete?: never;
@@ -373,6 +375,215 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * @description What an erasure deleted.
+         * @example {
+         *       "account": "tw:carol",
+         *       "events_deleted": 57
+         *     }
+         */
+        AccountErasure: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            /**
+             * Format: int64
+             * @description Events that named the account, as actor or target.
+             */
+            events_deleted: number;
+        };
+        /** @description Every score of one account; the window is the batch’s. */
+        AccountScores: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            reciprocity: components["schemas"]["Reciprocity"];
+            engagement: components["schemas"]["Engagement"];
+            spam: components["schemas"]["Spam"];
+        };
+        /** @description When the account receives interactions. */
+        ActivityHours: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            /** @example Europe/Paris */
+            tz: string;
+            window: components["schemas"]["Interval"];
+            /** @description Interactions received, per local weekday and hour, Monday 00 first. */
+            hours: components["schemas"]["HourCount"][];
+            /** @description The three hours of the week with the most interactions received (earlier first on ties); empty without data. */
+            best_hours: components["schemas"]["HourCount"][];
+        };
+        /**
+         * @description What became of each event of a batch or stream.
+         * @example {
+         *       "accepted": 4980,
+         *       "duplicates": 19,
+         *       "rejected": [
+         *         {
+         *           "index": 3,
+         *           "code": "invalid_event",
+         *           "message": "target: required for type follow"
+         *         }
+         *       ],
+         *       "rejected_total": 1
+         *     }
+         */
+        BatchResult: {
+            /**
+             * Format: int64
+             * @description Events stored by this request.
+             */
+            accepted: number;
+            /**
+             * Format: int64
+             * @description Events already stored with the same id and content: nothing changed.
+             */
+            duplicates: number;
+            /** @description Events not stored, with their index and reason, in request order; an NDJSON stream lists at most the first 1,000. */
+            rejected: components["schemas"]["Rejection"][];
+            /**
+             * Format: int64
+             * @description All rejections: the length of `rejected` for a JSON batch, possibly more for an NDJSON stream.
+             */
+            rejected_total: number;
+        };
+        /**
+         * @description What the new key may do.
+         * @example {
+         *       "scopes": [
+         *         "events:write"
+         *       ]
+         *     }
+         */
+        CreateKeyRequest: {
+            /**
+             * @description What the key may do; both scopes when omitted.
+             * @default [
+             *       "events:write",
+             *       "scores:read"
+             *     ]
+             */
+            scopes?: ("events:write" | "scores:read")[];
+        };
+        /**
+         * @description The workspace to create.
+         * @example {
+         *       "name": "acme"
+         *     }
+         */
+        CreateWorkspaceRequest: {
+            /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
+            name: string;
+        };
+        /**
+         * @description A new API key, with its secret: the only time it is shown.
+         * @example {
+         *       "key_id": "k3y1d0abc123",
+         *       "workspace": "acme",
+         *       "scopes": [
+         *         "events:write"
+         *       ],
+         *       "created_at": "2026-11-20T10:00:00.000000Z",
+         *       "revoked_at": null,
+         *       "key": "rpk_k3y1d0abc123_c2VjcmV0IHNlY3JldCBzZWNyZXQgc2Vj"
+         *     }
+         */
+        CreatedKey: {
+            /** @description The key’s id: the part of the key between `rpk_` and the second `_`. */
+            key_id: string;
+            /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
+            workspace: string;
+            scopes: ("events:write" | "scores:read")[];
+            /**
+             * Format: date-time
+             * @example 2026-11-20T10:00:00.000000Z
+             */
+            created_at: string;
+            /** @description When the key was revoked; null while it is valid. */
+            revoked_at: string | null;
+            /** @description The key: shown this once, never again. */
+            key: string;
+        };
+        /**
+         * @description How much the account is interacted with, and by whom.
+         * @example {
+         *       "interactions_received": {
+         *         "like": 180,
+         *         "reply": 22,
+         *         "mention": 9,
+         *         "repost": 14,
+         *         "total": 225
+         *       },
+         *       "engaged_followers": 37,
+         *       "engaged_follower_ratio": {
+         *         "value": 0.0925,
+         *         "numerator": 37,
+         *         "denominator": 400
+         *       },
+         *       "interactions_per_follower": {
+         *         "value": 0.5625,
+         *         "numerator": 225,
+         *         "denominator": 400
+         *       }
+         *     }
+         */
+        Engagement: {
+            /** @description Interactions from accounts X ≠ A directed at A, by type, and their total. */
+            interactions_received: components["schemas"]["InteractionCounts"];
+            /**
+             * Format: int64
+             * @description Current followers that directed at least one interaction at A.
+             * @example 37
+             */
+            engaged_followers: number;
+            /** @description engaged_followers / followers. */
+            engaged_follower_ratio: components["schemas"]["Ratio"];
+            /** @description interactions_received.total / followers. */
+            interactions_per_follower: components["schemas"]["Quotient"];
+        };
+        /** @description The engagement section of an account's scores. */
+        EngagementScores: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            window: components["schemas"]["Window"];
+            engagement: components["schemas"]["Engagement"];
+        };
+        /**
+         * @description The event is stored (committed).
+         * @example {
+         *       "id": "evt-42",
+         *       "status": "accepted"
+         *     }
+         */
+        EventAccepted: {
+            /** @description The event’s id: the one given, or the hash of its content. */
+            id: string;
+            /** @constant */
+            status: "accepted";
+        };
+        /**
+         * @description The event was stored before with the same content: nothing changed.
+         * @example {
+         *       "id": "evt-42",
+         *       "status": "duplicate"
+         *     }
+         */
+        EventDuplicate: {
+            /** @description The event’s id: the one given, or the hash of its content. */
+            id: string;
+            /** @constant */
+            status: "duplicate";
+        };
+        /**
          * @example {
          *       "id": "evt-42",
          *       "type": "reply",
@@ -412,6 +623,812 @@ export interface components {
             /** @description Overrides what `text` would derive; default false. */
             is_question?: boolean;
         };
+        /**
+         * @description One offending field.
+         * @example {
+         *       "field": "querystring.churn_hours",
+         *       "message": "Too small: expected number to be >=1"
+         *     }
+         */
+        FieldError: {
+            /** @description Where: `body` fields by path (`events.0.actor`), others prefixed `querystring.`, `params.`. */
+            field: string;
+            message: string;
+        };
+        /**
+         * @description A named finding, with the thresholds that raised it.
+         * @example {
+         *       "flag": "link_spam",
+         *       "description": "Most posts are links and almost none ask a question.",
+         *       "thresholds": [
+         *         {
+         *           "metric": "posts",
+         *           "op": ">=",
+         *           "threshold": 5,
+         *           "actual": 40
+         *         },
+         *         {
+         *           "metric": "link_post_ratio",
+         *           "op": ">=",
+         *           "threshold": 0.8,
+         *           "actual": 0.9
+         *         },
+         *         {
+         *           "metric": "question_ratio",
+         *           "op": "<=",
+         *           "threshold": 0.1,
+         *           "actual": 0.05
+         *         }
+         *       ]
+         *     }
+         */
+        Flag: {
+            /**
+             * @description link_spam: Most posts are links and almost none ask a question. (posts >= 5 and link_post_ratio >= 0.8 and question_ratio <= 0.1); duplicate_posts: At least half of the posts repeat an earlier post word for word. (posts >= 5 and duplicate_post_ratio >= 0.5); follow_churn: At least half of the follows are undone within churn_hours. (follows >= 10 and follow_churn_ratio >= 0.5); follow_burst: At least 100 follows in a single UTC day. (peak_daily_follows >= 100); like_for_like: Most liked accounts like back without any conversation. (liked_accounts >= 10 and like_for_like_ratio >= 0.8); low_engagement: A following of 1,000 or more of whom fewer than 1 % ever interact. (followers >= 1000 and engaged_follower_ratio < 0.01)
+             * @enum {string}
+             */
+            flag: "link_spam" | "duplicate_posts" | "follow_churn" | "follow_burst" | "like_for_like" | "low_engagement";
+            description: string;
+            /** @description Every condition of the flag, each of which held. */
+            thresholds: components["schemas"]["FlagThreshold"][];
+        };
+        /**
+         * @description One condition of a flag, which held.
+         * @example {
+         *       "metric": "link_post_ratio",
+         *       "op": ">=",
+         *       "threshold": 0.8,
+         *       "actual": 0.9
+         *     }
+         */
+        FlagThreshold: {
+            /** @description The metric the condition is on, as the API names it (liked_accounts: distinct accounts A liked). */
+            metric: string;
+            /** @enum {string} */
+            op: ">=" | "<=" | "<";
+            threshold: number;
+            /** @description The account’s value (6 decimal places). */
+            actual: number;
+        };
+        /**
+         * @description A one-way follow and when it began.
+         * @example {
+         *       "account": "tw:bob",
+         *       "followed_at": "2026-11-20T10:00:00.000000Z"
+         *     }
+         */
+        FollowEdge: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-20T10:00:00.000000Z
+             */
+            followed_at: string;
+        };
+        /** @description A page of one-way follows, oldest first. */
+        FollowEdgePage: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            items: components["schemas"]["FollowEdge"][];
+            /**
+             * @description Pass as `cursor` for the next page of the same query; null on the last page.
+             * @example eyJrIjpbMC41LCJ0dzphbGljZSJdfQ.q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * @description Interactions received in one local hour of the week.
+         * @example {
+         *       "weekday": "friday",
+         *       "hour": 11,
+         *       "interactions": 42
+         *     }
+         */
+        HourCount: {
+            /** @enum {string} */
+            weekday: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+            /** Format: int32 */
+            hour: number;
+            /** Format: int64 */
+            interactions: number;
+        };
+        /**
+         * @description Interactions by type, and their total.
+         * @example {
+         *       "like": 180,
+         *       "reply": 22,
+         *       "mention": 9,
+         *       "repost": 14,
+         *       "total": 225
+         *     }
+         */
+        InteractionCounts: {
+            /**
+             * Format: int64
+             * @description Likes.
+             * @example 180
+             */
+            like: number;
+            /**
+             * Format: int64
+             * @description Replies.
+             * @example 22
+             */
+            reply: number;
+            /**
+             * Format: int64
+             * @description Mentions.
+             * @example 9
+             */
+            mention: number;
+            /**
+             * Format: int64
+             * @description Reposts.
+             * @example 14
+             */
+            repost: number;
+            /**
+             * Format: int64
+             * @description All four.
+             * @example 225
+             */
+            total: number;
+        };
+        /**
+         * @description The [since, until) the counts cover (null: open).
+         * @example {
+         *       "since": "2026-11-01T00:00:00.000000Z",
+         *       "until": "2026-12-01T00:00:00.000000Z"
+         *     }
+         */
+        Interval: {
+            /** @description Start (inclusive); null: from the first event. */
+            since: string | null;
+            /** @description End (exclusive); null: up to now. */
+            until: string | null;
+        };
+        /**
+         * @description An API key, never its secret.
+         * @example {
+         *       "key_id": "k3y1d0abc123",
+         *       "workspace": "acme",
+         *       "scopes": [
+         *         "events:write",
+         *         "scores:read"
+         *       ],
+         *       "created_at": "2026-11-20T10:00:00.000000Z",
+         *       "revoked_at": null
+         *     }
+         */
+        Key: {
+            /** @description The key’s id: the part of the key between `rpk_` and the second `_`. */
+            key_id: string;
+            /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
+            workspace: string;
+            scopes: ("events:write" | "scores:read")[];
+            /**
+             * Format: date-time
+             * @example 2026-11-20T10:00:00.000000Z
+             */
+            created_at: string;
+            /** @description When the key was revoked; null while it is valid. */
+            revoked_at: string | null;
+        };
+        /** @description The keys of a workspace, oldest first. */
+        KeyList: {
+            keys: components["schemas"]["Key"][];
+        };
+        /**
+         * @description An account the account exchanges interactions with.
+         * @example {
+         *       "account": "tw:bob",
+         *       "sent": {
+         *         "like": 12,
+         *         "reply": 3,
+         *         "mention": 1,
+         *         "repost": 0,
+         *         "total": 16
+         *       },
+         *       "received": {
+         *         "like": 9,
+         *         "reply": 4,
+         *         "mention": 0,
+         *         "repost": 1,
+         *         "total": 14
+         *       },
+         *       "exchange": 14,
+         *       "follows": true,
+         *       "followed_by": true
+         *     }
+         */
+        Partner: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            /** @description Interactions the account directed at this partner (all time). */
+            sent: components["schemas"]["InteractionCounts"];
+            /** @description Interactions this partner directed at the account (all time). */
+            received: components["schemas"]["InteractionCounts"];
+            /**
+             * Format: int64
+             * @description min(sent.total, received.total): the sort key.
+             */
+            exchange: number;
+            /** @description The account follows this partner. */
+            follows: boolean;
+            /** @description This partner follows the account. */
+            followed_by: boolean;
+        };
+        /** @description A page of partners, most exchange first. */
+        PartnerPage: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            items: components["schemas"]["Partner"][];
+            /**
+             * @description Pass as `cursor` for the next page of the same query; null on the last page.
+             * @example eyJrIjpbMC41LCJ0dzphbGljZSJdfQ.q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * @description RFC 9457 problem details (application/problem+json).
+         * @example {
+         *       "type": "urn:rapport:problem:validation_failed",
+         *       "title": "The request is not valid",
+         *       "status": 400,
+         *       "code": "validation_failed",
+         *       "detail": "querystring.churn_hours: Too small: expected number to be >=1",
+         *       "instance": "/v1/accounts/tw%3Aalice/spam?churn_hours=0",
+         *       "errors": [
+         *         {
+         *           "field": "querystring.churn_hours",
+         *           "message": "Too small: expected number to be >=1"
+         *         }
+         *       ]
+         *     }
+         */
+        Problem: {
+            /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
+            type: string;
+            title: string;
+            /** Format: int32 */
+            status: number;
+            /**
+             * @description Stable, machine-readable; the status of each code is fixed.
+             * @enum {string}
+             */
+            code: "not_found" | "malformed_json" | "validation_failed" | "invalid_cursor" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
+            detail: string;
+            /** @description The request path and query. */
+            instance?: string;
+            /** @description Each offending field, for validation errors. */
+            errors?: components["schemas"]["FieldError"][];
+        };
+        /**
+         * @description A quotient of two counts, at least 0 and possibly above 1; `value` is null when the denominator is 0.
+         * @example {
+         *       "value": 3,
+         *       "numerator": 1200,
+         *       "denominator": 400
+         *     }
+         * @example {
+         *       "value": null,
+         *       "numerator": 35,
+         *       "denominator": 0
+         *     }
+         */
+        Quotient: {
+            /** @description numerator / denominator rounded to 6 decimal places; null when the denominator is 0. */
+            value: number | null;
+            /** Format: int64 */
+            numerator: number;
+            /** Format: int64 */
+            denominator: number;
+        };
+        /**
+         * @description An account in a ranking.
+         * @example {
+         *       "account": "tw:alice",
+         *       "value": 0.812345,
+         *       "followers": 400,
+         *       "following": 1200,
+         *       "spam_score": 0.812345
+         *     }
+         */
+        RankedAccount: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            /** @description The account’s value of `sort` (6 decimal places; a ratio may be null). */
+            value: number | null;
+            /** Format: int64 */
+            followers: number;
+            /** Format: int64 */
+            following: number;
+            spam_score: number;
+        };
+        /** @description A page of a ranking. */
+        RankingPage: {
+            /** @enum {string} */
+            sort: "spam_score" | "followers" | "following" | "mutual" | "follow_back_rate" | "followers_followed_back" | "graph_reciprocity" | "following_to_followers" | "partners_engaged" | "partners_engaging" | "partners_mutual" | "engagement_reciprocity" | "exchange_balance" | "response_rate" | "interactions_received" | "engaged_followers" | "engaged_follower_ratio" | "interactions_per_follower" | "posts" | "link_post_ratio" | "question_ratio" | "duplicate_post_ratio" | "follows" | "quick_unfollows" | "follow_churn_ratio" | "peak_daily_follows" | "like_for_like_ratio";
+            /** @enum {string} */
+            order: "asc" | "desc";
+            items: components["schemas"]["RankedAccount"][];
+            /**
+             * @description Pass as `cursor` for the next page of the same query; null on the last page.
+             * @example eyJrIjpbMC41LCJ0dzphbGljZSJdfQ.q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * @description A share in [0, 1], with what it is made of; `value` is null when the denominator is 0.
+         * @example {
+         *       "value": 0.375,
+         *       "numerator": 150,
+         *       "denominator": 400
+         *     }
+         * @example {
+         *       "value": null,
+         *       "numerator": 0,
+         *       "denominator": 0
+         *     }
+         */
+        Ratio: {
+            /** @description numerator / denominator rounded to 6 decimal places; null when the denominator is 0. */
+            value: number | null;
+            /** Format: int64 */
+            numerator: number;
+            /** Format: int64 */
+            denominator: number;
+        };
+        /**
+         * @description Who follows and interacts back.
+         * @example {
+         *       "followers": 400,
+         *       "following": 1200,
+         *       "mutual": 150,
+         *       "follow_back_rate": {
+         *         "value": 0.125,
+         *         "numerator": 150,
+         *         "denominator": 1200
+         *       },
+         *       "followers_followed_back": {
+         *         "value": 0.375,
+         *         "numerator": 150,
+         *         "denominator": 400
+         *       },
+         *       "graph_reciprocity": {
+         *         "value": 0.1875,
+         *         "numerator": 300,
+         *         "denominator": 1600
+         *       },
+         *       "following_to_followers": {
+         *         "value": 3,
+         *         "numerator": 1200,
+         *         "denominator": 400
+         *       },
+         *       "partners_engaged": 24,
+         *       "partners_engaging": 31,
+         *       "partners_mutual": 12,
+         *       "engagement_reciprocity": {
+         *         "value": 0.5,
+         *         "numerator": 12,
+         *         "denominator": 24
+         *       },
+         *       "exchange_balance": {
+         *         "value": 0.421053,
+         *         "numerator": 40,
+         *         "denominator": 95
+         *       },
+         *       "response_rate": {
+         *         "value": 0.354839,
+         *         "numerator": 11,
+         *         "denominator": 31
+         *       }
+         *     }
+         */
+        Reciprocity: {
+            /**
+             * Format: int64
+             * @description Accounts X with an active follow X→A (current state, whatever the window).
+             * @example 400
+             */
+            followers: number;
+            /**
+             * Format: int64
+             * @description Accounts Y with an active follow A→Y (current state).
+             * @example 1200
+             */
+            following: number;
+            /**
+             * Format: int64
+             * @description Accounts that A follows and that follow A (current state).
+             * @example 150
+             */
+            mutual: number;
+            /** @description mutual / following: of the accounts A follows, the share that follow A back. */
+            follow_back_rate: components["schemas"]["Ratio"];
+            /** @description mutual / followers: of the accounts following A, the share A follows back. */
+            followers_followed_back: components["schemas"]["Ratio"];
+            /** @description 2·mutual / (followers + following); equals networkx reciprocity(G, A) on the follow graph. */
+            graph_reciprocity: components["schemas"]["Ratio"];
+            /** @description following / followers. */
+            following_to_followers: components["schemas"]["Quotient"];
+            /**
+             * Format: int64
+             * @description Distinct accounts X ≠ A that A directed an interaction (like, reply, mention, repost) at.
+             * @example 24
+             */
+            partners_engaged: number;
+            /**
+             * Format: int64
+             * @description Distinct accounts X ≠ A that directed an interaction at A.
+             * @example 31
+             */
+            partners_engaging: number;
+            /**
+             * Format: int64
+             * @description Accounts that are both engaged and engaging.
+             * @example 12
+             */
+            partners_mutual: number;
+            /** @description partners_mutual / partners_engaged: of those A interacts with, the share who interact back. */
+            engagement_reciprocity: components["schemas"]["Ratio"];
+            /** @description Σ_X min(out(A,X), in(X,A)) / Σ_X out(A,X), where out and in count interactions between the pair: how much of what A gives comes back. */
+            exchange_balance: components["schemas"]["Ratio"];
+            /** @description Of the replies and mentions A received from others, the share A answered with a reply or mention to the same account within 72 hours after (the answer may lie past `until`). */
+            response_rate: components["schemas"]["Ratio"];
+        };
+        /** @description The reciprocity section of an account's scores. */
+        ReciprocityScores: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            window: components["schemas"]["Window"];
+            reciprocity: components["schemas"]["Reciprocity"];
+        };
+        /**
+         * @description An event that was not stored, and why.
+         * @example {
+         *       "index": 3,
+         *       "code": "invalid_event",
+         *       "message": "target: required for type follow"
+         *     }
+         */
+        Rejection: {
+            /**
+             * Format: int64
+             * @description Position of the event in the request: array index, or 0-based line number of an NDJSON stream.
+             */
+            index: number;
+            /** @enum {string} */
+            code: "invalid_event" | "occurred_at_in_future" | "id_conflict" | "invalid_json" | "line_too_long";
+            message: string;
+        };
+        /** @description Every score of an account over one window. */
+        Scores: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            window: components["schemas"]["Window"];
+            reciprocity: components["schemas"]["Reciprocity"];
+            engagement: components["schemas"]["Engagement"];
+            spam: components["schemas"]["Spam"];
+        };
+        /** @description Scores of several accounts over one window. */
+        ScoresBatch: {
+            window: components["schemas"]["Window"];
+            /** @description One per distinct account, in request order. */
+            results: components["schemas"]["AccountScores"][];
+        };
+        /**
+         * @description The accounts to score and the one window to score them over.
+         * @example {
+         *       "accounts": [
+         *         "tw:alice",
+         *         "tw:bob"
+         *       ],
+         *       "since": "2026-11-01T00:00:00Z",
+         *       "churn_hours": 48
+         *     }
+         */
+        ScoresBatchRequest: {
+            /** @description Up to 100 accounts. */
+            accounts: string[];
+            /**
+             * Format: date-time
+             * @description Start of the window (inclusive), RFC 3339.
+             * @example 2026-11-01T00:00:00Z
+             */
+            since?: string;
+            /**
+             * Format: date-time
+             * @description End of the window (exclusive), RFC 3339.
+             * @example 2026-11-01T00:00:00Z
+             */
+            until?: string;
+            /**
+             * Format: int32
+             * @description As in getScores; a JSON number here.
+             * @default 72
+             */
+            churn_hours?: number;
+        };
+        /**
+         * @description One signal behind spam_score.
+         * @example {
+         *       "signal": "link_spam",
+         *       "strength": 0.8775,
+         *       "weight": 0.8,
+         *       "contribution": 0.702
+         *     }
+         * @example {
+         *       "signal": "duplicate_posts",
+         *       "strength": 0.3,
+         *       "weight": 0.7,
+         *       "contribution": 0.21
+         *     }
+         */
+        Signal: {
+            /**
+             * @description link_spam: link_post_ratio × (1 − question_ratio / 2) × min(1, posts / 5): posts that are links and ask nothing; duplicate_posts: duplicate_post_ratio × min(1, posts / 5): the same text posted again and again; follow_churn: follow_churn_ratio × min(1, follows / 10): follows undone within churn_hours; follow_burst: clamp((peak_daily_follows − 50) / 150, 0, 1): many follows in one UTC day; like_for_like: like_for_like_ratio × min(1, liked accounts / 10): likes traded with no conversation; low_engagement: (1 − engaged_follower_ratio) × min(1, followers / 1000): a large following that never interacts
+             * @enum {string}
+             */
+            signal: "link_spam" | "duplicate_posts" | "follow_churn" | "follow_burst" | "like_for_like" | "low_engagement";
+            /** @description How strongly the signal is present, in [0, 1] (6 decimal places). */
+            strength: number;
+            /** @description The weight of the signal in spam_score. */
+            weight: number;
+            /** @description weight × strength (6 decimal places). */
+            contribution: number;
+        };
+        /**
+         * @description Spam signals, the score they make and the findings they raise.
+         * @example {
+         *       "posts": 40,
+         *       "link_post_ratio": {
+         *         "value": 0.9,
+         *         "numerator": 36,
+         *         "denominator": 40
+         *       },
+         *       "question_ratio": {
+         *         "value": 0.05,
+         *         "numerator": 2,
+         *         "denominator": 40
+         *       },
+         *       "duplicate_post_ratio": {
+         *         "value": 0.3,
+         *         "numerator": 12,
+         *         "denominator": 40
+         *       },
+         *       "follows": 900,
+         *       "quick_unfollows": 610,
+         *       "follow_churn_ratio": {
+         *         "value": 0.677778,
+         *         "numerator": 610,
+         *         "denominator": 900
+         *       },
+         *       "peak_daily_follows": 140,
+         *       "like_for_like_ratio": {
+         *         "value": 0.15,
+         *         "numerator": 9,
+         *         "denominator": 60
+         *       },
+         *       "spam_score": 0.949473,
+         *       "signals": [
+         *         {
+         *           "signal": "link_spam",
+         *           "strength": 0.8775,
+         *           "weight": 0.8,
+         *           "contribution": 0.702
+         *         },
+         *         {
+         *           "signal": "duplicate_posts",
+         *           "strength": 0.3,
+         *           "weight": 0.7,
+         *           "contribution": 0.21
+         *         },
+         *         {
+         *           "signal": "follow_churn",
+         *           "strength": 0.677778,
+         *           "weight": 0.8,
+         *           "contribution": 0.542222
+         *         },
+         *         {
+         *           "signal": "follow_burst",
+         *           "strength": 0.6,
+         *           "weight": 0.6,
+         *           "contribution": 0.36
+         *         },
+         *         {
+         *           "signal": "like_for_like",
+         *           "strength": 0.15,
+         *           "weight": 0.7,
+         *           "contribution": 0.105
+         *         },
+         *         {
+         *           "signal": "low_engagement",
+         *           "strength": 0.363,
+         *           "weight": 0.5,
+         *           "contribution": 0.1815
+         *         }
+         *       ],
+         *       "flags": [
+         *         {
+         *           "flag": "link_spam",
+         *           "description": "Most posts are links and almost none ask a question.",
+         *           "thresholds": [
+         *             {
+         *               "metric": "posts",
+         *               "op": ">=",
+         *               "threshold": 5,
+         *               "actual": 40
+         *             },
+         *             {
+         *               "metric": "link_post_ratio",
+         *               "op": ">=",
+         *               "threshold": 0.8,
+         *               "actual": 0.9
+         *             },
+         *             {
+         *               "metric": "question_ratio",
+         *               "op": "<=",
+         *               "threshold": 0.1,
+         *               "actual": 0.05
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "flag": "follow_churn",
+         *           "description": "At least half of the follows are undone within churn_hours.",
+         *           "thresholds": [
+         *             {
+         *               "metric": "follows",
+         *               "op": ">=",
+         *               "threshold": 10,
+         *               "actual": 900
+         *             },
+         *             {
+         *               "metric": "follow_churn_ratio",
+         *               "op": ">=",
+         *               "threshold": 0.5,
+         *               "actual": 0.677778
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "flag": "follow_burst",
+         *           "description": "At least 100 follows in a single UTC day.",
+         *           "thresholds": [
+         *             {
+         *               "metric": "peak_daily_follows",
+         *               "op": ">=",
+         *               "threshold": 100,
+         *               "actual": 140
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        Spam: {
+            /**
+             * Format: int64
+             * @description `post` events by A.
+             * @example 40
+             */
+            posts: number;
+            /** @description Share of A’s posts with has_link. */
+            link_post_ratio: components["schemas"]["Ratio"];
+            /** @description Share of A’s posts with is_question. */
+            question_ratio: components["schemas"]["Ratio"];
+            /** @description Share of A’s posts whose fingerprint equals that of an earlier post of A’s: k equal posts make k − 1 duplicates; a post whose normalised text is empty (or that has no text) has no fingerprint. */
+            duplicate_post_ratio: components["schemas"]["Ratio"];
+            /**
+             * Format: int64
+             * @description `follow` events by A (to accounts other than A).
+             * @example 900
+             */
+            follows: number;
+            /**
+             * Format: int64
+             * @description Follows by A followed by an unfollow of the same target within churn_hours after (the unfollow may lie past `until`).
+             * @example 610
+             */
+            quick_unfollows: number;
+            /** @description quick_unfollows / follows. */
+            follow_churn_ratio: components["schemas"]["Ratio"];
+            /**
+             * Format: int64
+             * @description Most `follow` events by A in one UTC calendar day.
+             * @example 140
+             */
+            peak_daily_follows: number;
+            /** @description Of the distinct accounts X that A liked, the share that also liked A and had no reply or mention with A in either direction. */
+            like_for_like_ratio: components["schemas"]["Ratio"];
+            /**
+             * @description In [0, 1]: 1 − Π(1 − weight × strength) over the signals link_spam, duplicate_posts, follow_churn, follow_burst, like_for_like, low_engagement; monotone in each signal; each signal's strength, weight and contribution are returned.
+             * @example 0.734512
+             */
+            spam_score: number;
+            /** @description Each signal behind spam_score. */
+            signals: components["schemas"]["Signal"][];
+            /** @description Named findings, each with the thresholds that raised it and the actual values. */
+            flags: components["schemas"]["Flag"][];
+        };
+        /** @description The spam section of an account's scores. */
+        SpamScores: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            window: components["schemas"]["Window"];
+            spam: components["schemas"]["Spam"];
+        };
+        /**
+         * @description The process is live, or ready.
+         * @example {
+         *       "status": "ok"
+         *     }
+         */
+        Status: {
+            /** @constant */
+            status: "ok";
+        };
+        /**
+         * @description The window the activity metrics cover (null: open); follow-graph metrics are always the current state.
+         * @example {
+         *       "since": "2026-11-01T00:00:00.000000Z",
+         *       "until": null,
+         *       "churn_hours": 72
+         *     }
+         */
+        Window: {
+            /** @description Start (inclusive); null: from the first event. */
+            since: string | null;
+            /** @description End (exclusive); null: up to now. */
+            until: string | null;
+            /**
+             * Format: int32
+             * @description The churn_hours the quick unfollows were counted with.
+             */
+            churn_hours: number;
+        };
+        /**
+         * @description A workspace: the unit of isolation.
+         * @example {
+         *       "name": "acme",
+         *       "created_at": "2026-11-20T10:00:00.000000Z"
+         *     }
+         */
+        Workspace: {
+            /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
+            name: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-20T10:00:00.000000Z
+             */
+            created_at: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -430,7 +1447,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The process runs. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -444,13 +1461,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ok";
-                    };
+                    "application/json": components["schemas"]["Status"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -464,29 +1478,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
-            429: {
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
                     "RateLimit-Limit"?: number;
@@ -496,30 +1492,27 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -536,25 +1529,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -573,25 +1548,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -605,7 +1562,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The database is reachable. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -619,13 +1576,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ok";
-                    };
+                    "application/json": components["schemas"]["Status"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -639,29 +1593,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
-            429: {
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
                     "RateLimit-Limit"?: number;
@@ -671,30 +1607,27 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
                     "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -711,25 +1644,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -748,25 +1663,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -798,11 +1695,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        /** @enum {string} */
-                        status: "duplicate";
-                    };
+                    "application/json": components["schemas"]["EventDuplicate"];
                 };
             };
             /** @description Stored now (committed). */
@@ -819,14 +1712,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        id: string;
-                        /** @enum {string} */
-                        status: "accepted";
-                    };
+                    "application/json": components["schemas"]["EventAccepted"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -840,25 +1729,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -875,25 +1746,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope events:write (`insufficient_scope`) */
@@ -910,25 +1763,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The id is already used by an event with other content; the first event stands (`id_conflict`) */
@@ -945,25 +1780,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
@@ -980,25 +1797,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The body is not application/json (`unsupported_media_type`) */
@@ -1015,25 +1814,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description occurred_at lies more than 5 minutes in the future (`invalid_event`, `occurred_at_in_future`) */
@@ -1050,25 +1831,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -1087,25 +1850,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -1122,25 +1867,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -1159,25 +1886,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1222,7 +1931,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description Every event accounted for: accepted, duplicate or rejected. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -1236,37 +1945,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: int64
-                         * @description Events stored by this request.
-                         */
-                        accepted: number;
-                        /**
-                         * Format: int64
-                         * @description Events already stored with the same id and content: nothing changed.
-                         */
-                        duplicates: number;
-                        /** @description Events not stored, with their index and reason, in request order. */
-                        rejected: {
-                            /**
-                             * Format: int64
-                             * @description Position of the event in the request: array index, or 0-based line number of an NDJSON stream.
-                             */
-                            index: number;
-                            /** @enum {string} */
-                            code: "invalid_event" | "occurred_at_in_future" | "id_conflict" | "invalid_json" | "line_too_long";
-                            message: string;
-                        }[];
-                        /**
-                         * Format: int64
-                         * @description NDJSON streams only: all rejections; `rejected` lists at most the first 1,000.
-                         */
-                        rejected_total?: number;
-                    };
+                    "application/json": components["schemas"]["BatchResult"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -1280,25 +1962,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -1315,25 +1979,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope events:write (`insufficient_scope`) */
@@ -1350,25 +1996,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
@@ -1385,25 +2013,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The body is not application/json (`unsupported_media_type`) */
@@ -1420,25 +2030,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -1457,25 +2049,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -1492,25 +2066,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -1529,25 +2085,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1555,11 +2093,20 @@ export interface operations {
     getScores: {
         parameters: {
             query?: {
-                /** @description Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until). */
+                /**
+                 * @description Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until).
+                 * @example 2026-11-01T00:00:00Z
+                 */
                 since?: string;
-                /** @description End of the window (exclusive), RFC 3339. */
+                /**
+                 * @description End of the window (exclusive), RFC 3339.
+                 * @example 2026-11-01T00:00:00Z
+                 */
                 until?: string;
-                /** @description How soon an unfollow must follow a follow to count as a quick unfollow. */
+                /**
+                 * @description How soon an unfollow must follow a follow to count as a quick unfollow.
+                 * @example 48
+                 */
                 churn_hours?: number;
             };
             header?: never;
@@ -1571,7 +2118,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The scores, over the window they cover. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -1585,263 +2132,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        account: string;
-                        /** @description The window the activity metrics cover (null: open); follow-graph metrics are always the current state. */
-                        window: {
-                            since: string | null;
-                            until: string | null;
-                            /** Format: int32 */
-                            churn_hours: number;
-                        };
-                        reciprocity: {
-                            /**
-                             * Format: int64
-                             * @description Accounts X with an active follow X→A (current state, whatever the window).
-                             */
-                            followers: number;
-                            /**
-                             * Format: int64
-                             * @description Accounts Y with an active follow A→Y (current state).
-                             */
-                            following: number;
-                            /**
-                             * Format: int64
-                             * @description Accounts that A follows and that follow A (current state).
-                             */
-                            mutual: number;
-                            /** @description mutual / following: of the accounts A follows, the share that follow A back. */
-                            follow_back_rate: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description mutual / followers: of the accounts following A, the share A follows back. */
-                            followers_followed_back: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description 2·mutual / (followers + following); equals networkx reciprocity(G, A) on the follow graph. */
-                            graph_reciprocity: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description following / followers. */
-                            following_to_followers: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /**
-                             * Format: int64
-                             * @description Distinct accounts X ≠ A that A directed an interaction (like, reply, mention, repost) at.
-                             */
-                            partners_engaged: number;
-                            /**
-                             * Format: int64
-                             * @description Distinct accounts X ≠ A that directed an interaction at A.
-                             */
-                            partners_engaging: number;
-                            /**
-                             * Format: int64
-                             * @description Accounts that are both engaged and engaging.
-                             */
-                            partners_mutual: number;
-                            /** @description partners_mutual / partners_engaged: of those A interacts with, the share who interact back. */
-                            engagement_reciprocity: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description Σ_X min(out(A,X), in(X,A)) / Σ_X out(A,X), where out and in count interactions between the pair: how much of what A gives comes back. */
-                            exchange_balance: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description Of the replies and mentions A received from others, the share A answered with a reply or mention to the same account within 72 hours after (the answer may lie past `until`). */
-                            response_rate: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                        };
-                        engagement: {
-                            /** @description Interactions from accounts X ≠ A directed at A, by type, and their total. */
-                            interactions_received: {
-                                /**
-                                 * Format: int64
-                                 * @description likes
-                                 */
-                                like: number;
-                                /**
-                                 * Format: int64
-                                 * @description replies
-                                 */
-                                reply: number;
-                                /**
-                                 * Format: int64
-                                 * @description mentions
-                                 */
-                                mention: number;
-                                /**
-                                 * Format: int64
-                                 * @description reposts
-                                 */
-                                repost: number;
-                                /**
-                                 * Format: int64
-                                 * @description all four
-                                 */
-                                total: number;
-                            };
-                            /**
-                             * Format: int64
-                             * @description Current followers that directed at least one interaction at A.
-                             */
-                            engaged_followers: number;
-                            /** @description engaged_followers / followers. */
-                            engaged_follower_ratio: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description interactions_received.total / followers. */
-                            interactions_per_follower: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                        };
-                        spam: {
-                            /**
-                             * Format: int64
-                             * @description `post` events by A.
-                             */
-                            posts: number;
-                            /** @description Share of A’s posts with has_link. */
-                            link_post_ratio: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description Share of A’s posts with is_question. */
-                            question_ratio: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description Share of A’s posts whose fingerprint equals that of an earlier post of A’s: k equal posts make k − 1 duplicates; a post whose normalised text is empty (or that has no text) has no fingerprint. */
-                            duplicate_post_ratio: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /**
-                             * Format: int64
-                             * @description `follow` events by A (to accounts other than A).
-                             */
-                            follows: number;
-                            /**
-                             * Format: int64
-                             * @description Follows by A followed by an unfollow of the same target within churn_hours after (the unfollow may lie past `until`).
-                             */
-                            quick_unfollows: number;
-                            /** @description quick_unfollows / follows. */
-                            follow_churn_ratio: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /**
-                             * Format: int64
-                             * @description Most `follow` events by A in one UTC calendar day.
-                             */
-                            peak_daily_follows: number;
-                            /** @description Of the distinct accounts X that A liked, the share that also liked A and had no reply or mention with A in either direction. */
-                            like_for_like_ratio: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description In [0, 1]: 1 − Π(1 − weight × strength) over the signals link_spam, duplicate_posts, follow_churn, follow_burst, like_for_like, low_engagement; monotone in each signal; each signal's strength, weight and contribution are returned. */
-                            spam_score: number;
-                            /** @description Each signal behind spam_score. */
-                            signals: {
-                                /**
-                                 * @description link_spam: link_post_ratio × (1 − question_ratio / 2) × min(1, posts / 5): posts that are links and ask nothing; duplicate_posts: duplicate_post_ratio × min(1, posts / 5): the same text posted again and again; follow_churn: follow_churn_ratio × min(1, follows / 10): follows undone within churn_hours; follow_burst: clamp((peak_daily_follows − 50) / 150, 0, 1): many follows in one UTC day; like_for_like: like_for_like_ratio × min(1, liked accounts / 10): likes traded with no conversation; low_engagement: (1 − engaged_follower_ratio) × min(1, followers / 1000): a large following that never interacts
-                                 * @enum {string}
-                                 */
-                                signal: "link_spam" | "duplicate_posts" | "follow_churn" | "follow_burst" | "like_for_like" | "low_engagement";
-                                strength: number;
-                                weight: number;
-                                /** @description weight × strength */
-                                contribution: number;
-                            }[];
-                            /** @description Named findings, each with the thresholds that raised it and the actual values. */
-                            flags: {
-                                /**
-                                 * @description link_spam: Most posts are links and almost none ask a question. (posts >= 5 and link_post_ratio >= 0.8 and question_ratio <= 0.1); duplicate_posts: At least half of the posts repeat an earlier post word for word. (posts >= 5 and duplicate_post_ratio >= 0.5); follow_churn: At least half of the follows are undone within churn_hours. (follows >= 10 and follow_churn_ratio >= 0.5); follow_burst: At least 100 follows in a single UTC day. (peak_daily_follows >= 100); like_for_like: Most liked accounts like back without any conversation. (liked_accounts >= 10 and like_for_like_ratio >= 0.8); low_engagement: A following of 1,000 or more of whom fewer than 1 % ever interact. (followers >= 1000 and engaged_follower_ratio < 0.01)
-                                 * @enum {string}
-                                 */
-                                flag: "link_spam" | "duplicate_posts" | "follow_churn" | "follow_burst" | "like_for_like" | "low_engagement";
-                                description: string;
-                                thresholds: {
-                                    metric: string;
-                                    op: string;
-                                    threshold: number;
-                                    actual: number;
-                                }[];
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["Scores"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -1855,25 +2149,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -1890,25 +2166,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
@@ -1925,25 +2183,58 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -1962,25 +2253,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -1997,25 +2270,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -2034,25 +2289,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2060,11 +2297,20 @@ export interface operations {
     getReciprocity: {
         parameters: {
             query?: {
-                /** @description Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until). */
+                /**
+                 * @description Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until).
+                 * @example 2026-11-01T00:00:00Z
+                 */
                 since?: string;
-                /** @description End of the window (exclusive), RFC 3339. */
+                /**
+                 * @description End of the window (exclusive), RFC 3339.
+                 * @example 2026-11-01T00:00:00Z
+                 */
                 until?: string;
-                /** @description How soon an unfollow must follow a follow to count as a quick unfollow. */
+                /**
+                 * @description How soon an unfollow must follow a follow to count as a quick unfollow.
+                 * @example 48
+                 */
                 churn_hours?: number;
             };
             header?: never;
@@ -2076,7 +2322,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The reciprocity section, over the window it covers. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -2090,114 +2336,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        account: string;
-                        /** @description The window the activity metrics cover (null: open); follow-graph metrics are always the current state. */
-                        window: {
-                            since: string | null;
-                            until: string | null;
-                            /** Format: int32 */
-                            churn_hours: number;
-                        };
-                        reciprocity: {
-                            /**
-                             * Format: int64
-                             * @description Accounts X with an active follow X→A (current state, whatever the window).
-                             */
-                            followers: number;
-                            /**
-                             * Format: int64
-                             * @description Accounts Y with an active follow A→Y (current state).
-                             */
-                            following: number;
-                            /**
-                             * Format: int64
-                             * @description Accounts that A follows and that follow A (current state).
-                             */
-                            mutual: number;
-                            /** @description mutual / following: of the accounts A follows, the share that follow A back. */
-                            follow_back_rate: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description mutual / followers: of the accounts following A, the share A follows back. */
-                            followers_followed_back: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description 2·mutual / (followers + following); equals networkx reciprocity(G, A) on the follow graph. */
-                            graph_reciprocity: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description following / followers. */
-                            following_to_followers: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /**
-                             * Format: int64
-                             * @description Distinct accounts X ≠ A that A directed an interaction (like, reply, mention, repost) at.
-                             */
-                            partners_engaged: number;
-                            /**
-                             * Format: int64
-                             * @description Distinct accounts X ≠ A that directed an interaction at A.
-                             */
-                            partners_engaging: number;
-                            /**
-                             * Format: int64
-                             * @description Accounts that are both engaged and engaging.
-                             */
-                            partners_mutual: number;
-                            /** @description partners_mutual / partners_engaged: of those A interacts with, the share who interact back. */
-                            engagement_reciprocity: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description Σ_X min(out(A,X), in(X,A)) / Σ_X out(A,X), where out and in count interactions between the pair: how much of what A gives comes back. */
-                            exchange_balance: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description Of the replies and mentions A received from others, the share A answered with a reply or mention to the same account within 72 hours after (the answer may lie past `until`). */
-                            response_rate: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                        };
-                    };
+                    "application/json": components["schemas"]["ReciprocityScores"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -2211,25 +2353,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -2246,25 +2370,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
@@ -2281,25 +2387,58 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -2318,25 +2457,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -2353,25 +2474,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -2390,25 +2493,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2416,11 +2501,20 @@ export interface operations {
     getEngagement: {
         parameters: {
             query?: {
-                /** @description Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until). */
+                /**
+                 * @description Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until).
+                 * @example 2026-11-01T00:00:00Z
+                 */
                 since?: string;
-                /** @description End of the window (exclusive), RFC 3339. */
+                /**
+                 * @description End of the window (exclusive), RFC 3339.
+                 * @example 2026-11-01T00:00:00Z
+                 */
                 until?: string;
-                /** @description How soon an unfollow must follow a follow to count as a quick unfollow. */
+                /**
+                 * @description How soon an unfollow must follow a follow to count as a quick unfollow.
+                 * @example 48
+                 */
                 churn_hours?: number;
             };
             header?: never;
@@ -2432,7 +2526,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The engagement section, over the window it covers. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -2446,72 +2540,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        account: string;
-                        /** @description The window the activity metrics cover (null: open); follow-graph metrics are always the current state. */
-                        window: {
-                            since: string | null;
-                            until: string | null;
-                            /** Format: int32 */
-                            churn_hours: number;
-                        };
-                        engagement: {
-                            /** @description Interactions from accounts X ≠ A directed at A, by type, and their total. */
-                            interactions_received: {
-                                /**
-                                 * Format: int64
-                                 * @description likes
-                                 */
-                                like: number;
-                                /**
-                                 * Format: int64
-                                 * @description replies
-                                 */
-                                reply: number;
-                                /**
-                                 * Format: int64
-                                 * @description mentions
-                                 */
-                                mention: number;
-                                /**
-                                 * Format: int64
-                                 * @description reposts
-                                 */
-                                repost: number;
-                                /**
-                                 * Format: int64
-                                 * @description all four
-                                 */
-                                total: number;
-                            };
-                            /**
-                             * Format: int64
-                             * @description Current followers that directed at least one interaction at A.
-                             */
-                            engaged_followers: number;
-                            /** @description engaged_followers / followers. */
-                            engaged_follower_ratio: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description interactions_received.total / followers. */
-                            interactions_per_follower: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                        };
-                    };
+                    "application/json": components["schemas"]["EngagementScores"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -2525,25 +2557,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -2560,25 +2574,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
@@ -2595,25 +2591,58 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -2632,25 +2661,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -2667,25 +2678,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -2704,25 +2697,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2730,11 +2705,20 @@ export interface operations {
     getSpam: {
         parameters: {
             query?: {
-                /** @description Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until). */
+                /**
+                 * @description Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until).
+                 * @example 2026-11-01T00:00:00Z
+                 */
                 since?: string;
-                /** @description End of the window (exclusive), RFC 3339. */
+                /**
+                 * @description End of the window (exclusive), RFC 3339.
+                 * @example 2026-11-01T00:00:00Z
+                 */
                 until?: string;
-                /** @description How soon an unfollow must follow a follow to count as a quick unfollow. */
+                /**
+                 * @description How soon an unfollow must follow a follow to count as a quick unfollow.
+                 * @example 48
+                 */
                 churn_hours?: number;
             };
             header?: never;
@@ -2746,7 +2730,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The spam section, over the window it covers. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -2760,115 +2744,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        account: string;
-                        /** @description The window the activity metrics cover (null: open); follow-graph metrics are always the current state. */
-                        window: {
-                            since: string | null;
-                            until: string | null;
-                            /** Format: int32 */
-                            churn_hours: number;
-                        };
-                        spam: {
-                            /**
-                             * Format: int64
-                             * @description `post` events by A.
-                             */
-                            posts: number;
-                            /** @description Share of A’s posts with has_link. */
-                            link_post_ratio: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description Share of A’s posts with is_question. */
-                            question_ratio: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description Share of A’s posts whose fingerprint equals that of an earlier post of A’s: k equal posts make k − 1 duplicates; a post whose normalised text is empty (or that has no text) has no fingerprint. */
-                            duplicate_post_ratio: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /**
-                             * Format: int64
-                             * @description `follow` events by A (to accounts other than A).
-                             */
-                            follows: number;
-                            /**
-                             * Format: int64
-                             * @description Follows by A followed by an unfollow of the same target within churn_hours after (the unfollow may lie past `until`).
-                             */
-                            quick_unfollows: number;
-                            /** @description quick_unfollows / follows. */
-                            follow_churn_ratio: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /**
-                             * Format: int64
-                             * @description Most `follow` events by A in one UTC calendar day.
-                             */
-                            peak_daily_follows: number;
-                            /** @description Of the distinct accounts X that A liked, the share that also liked A and had no reply or mention with A in either direction. */
-                            like_for_like_ratio: {
-                                /** @description numerator / denominator; null when the denominator is 0 */
-                                value: number | null;
-                                /** Format: int64 */
-                                numerator: number;
-                                /** Format: int64 */
-                                denominator: number;
-                            };
-                            /** @description In [0, 1]: 1 − Π(1 − weight × strength) over the signals link_spam, duplicate_posts, follow_churn, follow_burst, like_for_like, low_engagement; monotone in each signal; each signal's strength, weight and contribution are returned. */
-                            spam_score: number;
-                            /** @description Each signal behind spam_score. */
-                            signals: {
-                                /**
-                                 * @description link_spam: link_post_ratio × (1 − question_ratio / 2) × min(1, posts / 5): posts that are links and ask nothing; duplicate_posts: duplicate_post_ratio × min(1, posts / 5): the same text posted again and again; follow_churn: follow_churn_ratio × min(1, follows / 10): follows undone within churn_hours; follow_burst: clamp((peak_daily_follows − 50) / 150, 0, 1): many follows in one UTC day; like_for_like: like_for_like_ratio × min(1, liked accounts / 10): likes traded with no conversation; low_engagement: (1 − engaged_follower_ratio) × min(1, followers / 1000): a large following that never interacts
-                                 * @enum {string}
-                                 */
-                                signal: "link_spam" | "duplicate_posts" | "follow_churn" | "follow_burst" | "like_for_like" | "low_engagement";
-                                strength: number;
-                                weight: number;
-                                /** @description weight × strength */
-                                contribution: number;
-                            }[];
-                            /** @description Named findings, each with the thresholds that raised it and the actual values. */
-                            flags: {
-                                /**
-                                 * @description link_spam: Most posts are links and almost none ask a question. (posts >= 5 and link_post_ratio >= 0.8 and question_ratio <= 0.1); duplicate_posts: At least half of the posts repeat an earlier post word for word. (posts >= 5 and duplicate_post_ratio >= 0.5); follow_churn: At least half of the follows are undone within churn_hours. (follows >= 10 and follow_churn_ratio >= 0.5); follow_burst: At least 100 follows in a single UTC day. (peak_daily_follows >= 100); like_for_like: Most liked accounts like back without any conversation. (liked_accounts >= 10 and like_for_like_ratio >= 0.8); low_engagement: A following of 1,000 or more of whom fewer than 1 % ever interact. (followers >= 1000 and engaged_follower_ratio < 0.01)
-                                 * @enum {string}
-                                 */
-                                flag: "link_spam" | "duplicate_posts" | "follow_churn" | "follow_burst" | "like_for_like" | "low_engagement";
-                                description: string;
-                                thresholds: {
-                                    metric: string;
-                                    op: string;
-                                    threshold: number;
-                                    actual: number;
-                                }[];
-                            }[];
-                        };
-                    };
+                    "application/json": components["schemas"]["SpamScores"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -2882,25 +2761,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -2917,25 +2778,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
@@ -2952,25 +2795,58 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -2989,25 +2865,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -3024,25 +2882,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -3061,25 +2901,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3093,33 +2915,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "accounts": [
-                 *         "tw:alice",
-                 *         "tw:bob"
-                 *       ],
-                 *       "since": "2026-11-01T00:00:00Z",
-                 *       "churn_hours": 48
-                 *     }
-                 */
-                "application/json": {
-                    /** @description Up to 100 accounts. */
-                    accounts: string[];
-                    /** @description Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until). */
-                    since?: string;
-                    /** @description End of the window (exclusive), RFC 3339. */
-                    until?: string;
-                    /**
-                     * Format: int32
-                     * @default 72
-                     */
-                    churn_hours?: number;
-                };
+                "application/json": components["schemas"]["ScoresBatchRequest"];
             };
         };
         responses: {
-            /** @description Default Response */
+            /** @description One result per distinct account, over the one window. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -3133,265 +2933,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description The window the activity metrics cover (null: open); follow-graph metrics are always the current state. */
-                        window: {
-                            since: string | null;
-                            until: string | null;
-                            /** Format: int32 */
-                            churn_hours: number;
-                        };
-                        results: {
-                            account: string;
-                            reciprocity: {
-                                /**
-                                 * Format: int64
-                                 * @description Accounts X with an active follow X→A (current state, whatever the window).
-                                 */
-                                followers: number;
-                                /**
-                                 * Format: int64
-                                 * @description Accounts Y with an active follow A→Y (current state).
-                                 */
-                                following: number;
-                                /**
-                                 * Format: int64
-                                 * @description Accounts that A follows and that follow A (current state).
-                                 */
-                                mutual: number;
-                                /** @description mutual / following: of the accounts A follows, the share that follow A back. */
-                                follow_back_rate: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                                /** @description mutual / followers: of the accounts following A, the share A follows back. */
-                                followers_followed_back: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                                /** @description 2·mutual / (followers + following); equals networkx reciprocity(G, A) on the follow graph. */
-                                graph_reciprocity: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                                /** @description following / followers. */
-                                following_to_followers: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                                /**
-                                 * Format: int64
-                                 * @description Distinct accounts X ≠ A that A directed an interaction (like, reply, mention, repost) at.
-                                 */
-                                partners_engaged: number;
-                                /**
-                                 * Format: int64
-                                 * @description Distinct accounts X ≠ A that directed an interaction at A.
-                                 */
-                                partners_engaging: number;
-                                /**
-                                 * Format: int64
-                                 * @description Accounts that are both engaged and engaging.
-                                 */
-                                partners_mutual: number;
-                                /** @description partners_mutual / partners_engaged: of those A interacts with, the share who interact back. */
-                                engagement_reciprocity: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                                /** @description Σ_X min(out(A,X), in(X,A)) / Σ_X out(A,X), where out and in count interactions between the pair: how much of what A gives comes back. */
-                                exchange_balance: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                                /** @description Of the replies and mentions A received from others, the share A answered with a reply or mention to the same account within 72 hours after (the answer may lie past `until`). */
-                                response_rate: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                            };
-                            engagement: {
-                                /** @description Interactions from accounts X ≠ A directed at A, by type, and their total. */
-                                interactions_received: {
-                                    /**
-                                     * Format: int64
-                                     * @description likes
-                                     */
-                                    like: number;
-                                    /**
-                                     * Format: int64
-                                     * @description replies
-                                     */
-                                    reply: number;
-                                    /**
-                                     * Format: int64
-                                     * @description mentions
-                                     */
-                                    mention: number;
-                                    /**
-                                     * Format: int64
-                                     * @description reposts
-                                     */
-                                    repost: number;
-                                    /**
-                                     * Format: int64
-                                     * @description all four
-                                     */
-                                    total: number;
-                                };
-                                /**
-                                 * Format: int64
-                                 * @description Current followers that directed at least one interaction at A.
-                                 */
-                                engaged_followers: number;
-                                /** @description engaged_followers / followers. */
-                                engaged_follower_ratio: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                                /** @description interactions_received.total / followers. */
-                                interactions_per_follower: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                            };
-                            spam: {
-                                /**
-                                 * Format: int64
-                                 * @description `post` events by A.
-                                 */
-                                posts: number;
-                                /** @description Share of A’s posts with has_link. */
-                                link_post_ratio: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                                /** @description Share of A’s posts with is_question. */
-                                question_ratio: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                                /** @description Share of A’s posts whose fingerprint equals that of an earlier post of A’s: k equal posts make k − 1 duplicates; a post whose normalised text is empty (or that has no text) has no fingerprint. */
-                                duplicate_post_ratio: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                                /**
-                                 * Format: int64
-                                 * @description `follow` events by A (to accounts other than A).
-                                 */
-                                follows: number;
-                                /**
-                                 * Format: int64
-                                 * @description Follows by A followed by an unfollow of the same target within churn_hours after (the unfollow may lie past `until`).
-                                 */
-                                quick_unfollows: number;
-                                /** @description quick_unfollows / follows. */
-                                follow_churn_ratio: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                                /**
-                                 * Format: int64
-                                 * @description Most `follow` events by A in one UTC calendar day.
-                                 */
-                                peak_daily_follows: number;
-                                /** @description Of the distinct accounts X that A liked, the share that also liked A and had no reply or mention with A in either direction. */
-                                like_for_like_ratio: {
-                                    /** @description numerator / denominator; null when the denominator is 0 */
-                                    value: number | null;
-                                    /** Format: int64 */
-                                    numerator: number;
-                                    /** Format: int64 */
-                                    denominator: number;
-                                };
-                                /** @description In [0, 1]: 1 − Π(1 − weight × strength) over the signals link_spam, duplicate_posts, follow_churn, follow_burst, like_for_like, low_engagement; monotone in each signal; each signal's strength, weight and contribution are returned. */
-                                spam_score: number;
-                                /** @description Each signal behind spam_score. */
-                                signals: {
-                                    /**
-                                     * @description link_spam: link_post_ratio × (1 − question_ratio / 2) × min(1, posts / 5): posts that are links and ask nothing; duplicate_posts: duplicate_post_ratio × min(1, posts / 5): the same text posted again and again; follow_churn: follow_churn_ratio × min(1, follows / 10): follows undone within churn_hours; follow_burst: clamp((peak_daily_follows − 50) / 150, 0, 1): many follows in one UTC day; like_for_like: like_for_like_ratio × min(1, liked accounts / 10): likes traded with no conversation; low_engagement: (1 − engaged_follower_ratio) × min(1, followers / 1000): a large following that never interacts
-                                     * @enum {string}
-                                     */
-                                    signal: "link_spam" | "duplicate_posts" | "follow_churn" | "follow_burst" | "like_for_like" | "low_engagement";
-                                    strength: number;
-                                    weight: number;
-                                    /** @description weight × strength */
-                                    contribution: number;
-                                }[];
-                                /** @description Named findings, each with the thresholds that raised it and the actual values. */
-                                flags: {
-                                    /**
-                                     * @description link_spam: Most posts are links and almost none ask a question. (posts >= 5 and link_post_ratio >= 0.8 and question_ratio <= 0.1); duplicate_posts: At least half of the posts repeat an earlier post word for word. (posts >= 5 and duplicate_post_ratio >= 0.5); follow_churn: At least half of the follows are undone within churn_hours. (follows >= 10 and follow_churn_ratio >= 0.5); follow_burst: At least 100 follows in a single UTC day. (peak_daily_follows >= 100); like_for_like: Most liked accounts like back without any conversation. (liked_accounts >= 10 and like_for_like_ratio >= 0.8); low_engagement: A following of 1,000 or more of whom fewer than 1 % ever interact. (followers >= 1000 and engaged_follower_ratio < 0.01)
-                                     * @enum {string}
-                                     */
-                                    flag: "link_spam" | "duplicate_posts" | "follow_churn" | "follow_burst" | "like_for_like" | "low_engagement";
-                                    description: string;
-                                    thresholds: {
-                                        metric: string;
-                                        op: string;
-                                        threshold: number;
-                                        actual: number;
-                                    }[];
-                                }[];
-                            };
-                        }[];
-                    };
+                    "application/json": components["schemas"]["ScoresBatch"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -3405,25 +2950,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -3440,25 +2967,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
@@ -3475,25 +2984,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
@@ -3510,25 +3001,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The body is not application/json (`unsupported_media_type`) */
@@ -3545,25 +3018,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -3582,25 +3037,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -3617,25 +3054,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -3654,25 +3073,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3683,10 +3084,14 @@ export interface operations {
                 /** @description The all-time metric to rank by (default churn_hours). */
                 sort?: "spam_score" | "followers" | "following" | "mutual" | "follow_back_rate" | "followers_followed_back" | "graph_reciprocity" | "following_to_followers" | "partners_engaged" | "partners_engaging" | "partners_mutual" | "engagement_reciprocity" | "exchange_balance" | "response_rate" | "interactions_received" | "engaged_followers" | "engaged_follower_ratio" | "interactions_per_follower" | "posts" | "link_post_ratio" | "question_ratio" | "duplicate_post_ratio" | "follows" | "quick_unfollows" | "follow_churn_ratio" | "peak_daily_follows" | "like_for_like_ratio";
                 order?: "asc" | "desc";
+                /** @example 100 */
                 min_followers?: number;
-                /** @description Items per page. */
+                /**
+                 * @description Items per page.
+                 * @example 100
+                 */
                 limit?: number;
-                /** @description `next_cursor` of the previous page. */
+                /** @description `next_cursor` of the previous page, with the same other parameters. */
                 cursor?: string;
             };
             header?: never;
@@ -3695,7 +3100,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of the ranking. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -3709,26 +3114,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        sort: "spam_score" | "followers" | "following" | "mutual" | "follow_back_rate" | "followers_followed_back" | "graph_reciprocity" | "following_to_followers" | "partners_engaged" | "partners_engaging" | "partners_mutual" | "engagement_reciprocity" | "exchange_balance" | "response_rate" | "interactions_received" | "engaged_followers" | "engaged_follower_ratio" | "interactions_per_follower" | "posts" | "link_post_ratio" | "question_ratio" | "duplicate_post_ratio" | "follows" | "quick_unfollows" | "follow_churn_ratio" | "peak_daily_follows" | "like_for_like_ratio";
-                        /** @enum {string} */
-                        order: "asc" | "desc";
-                        items: {
-                            account: string;
-                            /** @description The account’s value of `sort` (a ratio may be null). */
-                            value: number | null;
-                            /** Format: int64 */
-                            followers: number;
-                            /** Format: int64 */
-                            following: number;
-                            spam_score: number;
-                        }[];
-                        next_cursor: string | null;
-                    };
+                    "application/json": components["schemas"]["RankingPage"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -3742,25 +3131,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -3777,25 +3148,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
@@ -3812,25 +3165,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -3849,25 +3218,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -3884,25 +3235,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -3921,25 +3254,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3947,9 +3262,12 @@ export interface operations {
     listNonFollowers: {
         parameters: {
             query?: {
-                /** @description Items per page. */
+                /**
+                 * @description Items per page.
+                 * @example 100
+                 */
                 limit?: number;
-                /** @description `next_cursor` of the previous page. */
+                /** @description `next_cursor` of the previous page, with the same other parameters. */
                 cursor?: string;
             };
             header?: never;
@@ -3961,7 +3279,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of one-way follows. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -3975,18 +3293,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        account: string;
-                        items: {
-                            account: string;
-                            followed_at: string;
-                        }[];
-                        /** @description Pass as `cursor` for the next page; null on the last page. */
-                        next_cursor: string | null;
-                    };
+                    "application/json": components["schemas"]["FollowEdgePage"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4000,25 +3310,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -4035,25 +3327,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
@@ -4070,25 +3344,58 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -4107,25 +3414,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -4142,25 +3431,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -4179,25 +3450,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4205,9 +3458,12 @@ export interface operations {
     listFans: {
         parameters: {
             query?: {
-                /** @description Items per page. */
+                /**
+                 * @description Items per page.
+                 * @example 100
+                 */
                 limit?: number;
-                /** @description `next_cursor` of the previous page. */
+                /** @description `next_cursor` of the previous page, with the same other parameters. */
                 cursor?: string;
             };
             header?: never;
@@ -4219,7 +3475,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of one-way follows. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4233,18 +3489,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        account: string;
-                        items: {
-                            account: string;
-                            followed_at: string;
-                        }[];
-                        /** @description Pass as `cursor` for the next page; null on the last page. */
-                        next_cursor: string | null;
-                    };
+                    "application/json": components["schemas"]["FollowEdgePage"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4258,25 +3506,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -4293,25 +3523,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
@@ -4328,25 +3540,58 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -4365,25 +3610,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -4400,25 +3627,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -4437,25 +3646,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4463,9 +3654,12 @@ export interface operations {
     listPartners: {
         parameters: {
             query?: {
-                /** @description Items per page. */
+                /**
+                 * @description Items per page.
+                 * @example 100
+                 */
                 limit?: number;
-                /** @description `next_cursor` of the previous page. */
+                /** @description `next_cursor` of the previous page, with the same other parameters. */
                 cursor?: string;
             };
             header?: never;
@@ -4477,7 +3671,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description A page of partners. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4491,51 +3685,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        account: string;
-                        items: {
-                            account: string;
-                            /** @description Interactions the account directed at this partner (all time). */
-                            sent: {
-                                /** Format: int64 */
-                                like: number;
-                                /** Format: int64 */
-                                reply: number;
-                                /** Format: int64 */
-                                mention: number;
-                                /** Format: int64 */
-                                repost: number;
-                                /** Format: int64 */
-                                total: number;
-                            };
-                            /** @description Interactions this partner directed at the account (all time). */
-                            received: {
-                                /** Format: int64 */
-                                like: number;
-                                /** Format: int64 */
-                                reply: number;
-                                /** Format: int64 */
-                                mention: number;
-                                /** Format: int64 */
-                                repost: number;
-                                /** Format: int64 */
-                                total: number;
-                            };
-                            /**
-                             * Format: int64
-                             * @description min(sent.total, received.total): the sort key.
-                             */
-                            exchange: number;
-                            /** @description The account follows this partner. */
-                            follows: boolean;
-                            /** @description This partner follows the account. */
-                            followed_by: boolean;
-                        }[];
-                        next_cursor: string | null;
-                    };
+                    "application/json": components["schemas"]["PartnerPage"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4549,25 +3702,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -4584,25 +3719,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
@@ -4619,25 +3736,58 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -4656,25 +3806,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -4691,25 +3823,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -4728,25 +3842,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4754,11 +3850,20 @@ export interface operations {
     getActivityHours: {
         parameters: {
             query?: {
-                /** @description IANA time zone the hours are counted in. */
+                /**
+                 * @description IANA time zone the hours are counted in.
+                 * @example Europe/Paris
+                 */
                 tz?: string;
-                /** @description Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until). */
+                /**
+                 * @description Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until).
+                 * @example 2026-11-01T00:00:00Z
+                 */
                 since?: string;
-                /** @description End of the window (exclusive), RFC 3339. */
+                /**
+                 * @description End of the window (exclusive), RFC 3339.
+                 * @example 2026-11-01T00:00:00Z
+                 */
                 until?: string;
             };
             header?: never;
@@ -4770,7 +3875,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Interactions received by local hour of the week. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4784,35 +3889,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        account: string;
-                        tz: string;
-                        window: {
-                            since: string | null;
-                            until: string | null;
-                        };
-                        /** @description Interactions received, per local weekday and hour, Monday 00 first. */
-                        hours: {
-                            /** @enum {string} */
-                            weekday: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
-                            /** Format: int32 */
-                            hour: number;
-                            /** Format: int64 */
-                            interactions: number;
-                        }[];
-                        /** @description The three hours of the week with the most interactions received (earlier first on ties); empty without data. */
-                        best_hours: {
-                            /** @enum {string} */
-                            weekday: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
-                            /** Format: int32 */
-                            hour: number;
-                            /** Format: int64 */
-                            interactions: number;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["ActivityHours"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -4826,25 +3906,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -4861,25 +3923,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
@@ -4896,25 +3940,58 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -4933,25 +4010,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -4968,25 +4027,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -5005,25 +4046,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5040,7 +4063,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description Erased; also when there was nothing to erase. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -5054,17 +4077,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        account: string;
-                        /**
-                         * Format: int64
-                         * @description Events that named the account, as actor or target.
-                         */
-                        events_deleted: number;
-                    };
+                    "application/json": components["schemas"]["AccountErasure"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -5078,25 +4094,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
@@ -5113,25 +4111,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The key lacks the scope events:write (`insufficient_scope`) */
@@ -5148,269 +4128,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
-            429: {
-                headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
-            500: {
-                headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
-            503: {
-                headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    createWorkspace: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "name": "acme"
-                 *     }
-                 */
-                "application/json": {
-                    /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
-                    name: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
-                        name: string;
-                        created_at: string;
-                    };
-                };
-            };
-            /** @description Default Response */
-            201: {
-                headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
-                        name: string;
-                        created_at: string;
-                    };
-                };
-            };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
-            400: {
-                headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing or wrong admin token (`missing_credentials`, `invalid_key`) */
-            401: {
-                headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
@@ -5427,25 +4145,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The body is not application/json (`unsupported_media_type`) */
@@ -5462,25 +4179,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -5499,25 +4198,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -5534,25 +4215,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -5571,25 +4234,179 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWorkspaceRequest"];
+            };
+        };
+        responses: {
+            /** @description It already existed: nothing changed. */
+            200: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Workspace"];
+                };
+            };
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Workspace"];
+                };
+            };
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
+            400: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong admin token (`missing_credentials`, `invalid_key`) */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            429: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
+            500: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -5606,7 +4423,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The keys, without their secrets. */
             200: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -5620,19 +4437,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        keys: {
-                            key_id: string;
-                            /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
-                            workspace: string;
-                            scopes: ("events:write" | "scores:read")[];
-                            created_at: string;
-                            revoked_at: string | null;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["KeyList"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -5646,25 +4454,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or wrong admin token (`missing_credentials`, `invalid_key`) */
@@ -5681,66 +4471,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
-            429: {
-                headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
-            500: {
+            /** @description No workspace has this name (`not_found`, `workspace_not_found`, `key_not_found`) */
+            404: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
                     "RateLimit-Limit"?: number;
@@ -5753,192 +4488,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
-            503: {
-                headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    createKey: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "scopes": [
-                 *         "events:write"
-                 *       ]
-                 *     }
-                 */
-                "application/json": {
-                    /**
-                     * @description What the key may do; both scopes when omitted.
-                     * @default [
-                     *       "events:write",
-                     *       "scores:read"
-                     *     ]
-                     */
-                    scopes?: ("events:write" | "scores:read")[];
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            201: {
-                headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        key_id: string;
-                        /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
-                        workspace: string;
-                        scopes: ("events:write" | "scores:read")[];
-                        created_at: string;
-                        revoked_at: string | null;
-                        /** @description The key: shown this once, never again. */
-                        key: string;
-                    };
-                };
-            };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
-            400: {
-                headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing or wrong admin token (`missing_credentials`, `invalid_key`) */
-            401: {
-                headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
@@ -5955,25 +4505,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The body is not application/json (`unsupported_media_type`) */
@@ -5990,25 +4539,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -6027,25 +4558,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -6062,25 +4575,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -6099,42 +4594,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    revokeKey: {
+    createKey: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                key_id: string;
+                /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
+                name: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateKeyRequest"];
+            };
+        };
         responses: {
-            /** @description Default Response */
-            200: {
+            /** @description Issued; the key is in the answer, this once. */
+            201: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
                     "RateLimit-Limit"?: number;
@@ -6147,17 +4629,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        key_id: string;
-                        /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
-                        workspace: string;
-                        scopes: ("events:write" | "scores:read")[];
-                        created_at: string;
-                        revoked_at: string | null;
-                    };
+                    "application/json": components["schemas"]["CreatedKey"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `validation_failed`) */
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
                     /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
@@ -6171,25 +4646,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or wrong admin token (`missing_credentials`, `invalid_key`) */
@@ -6206,25 +4663,75 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No workspace has this name (`not_found`, `workspace_not_found`, `key_not_found`) */
+            404: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
@@ -6243,25 +4750,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
@@ -6278,25 +4767,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
@@ -6315,25 +4786,194 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** @description A URN naming the problem: `urn:rapport:problem:<code>`. */
-                        type: string;
-                        title: string;
-                        /** Format: int32 */
-                        status: number;
-                        /**
-                         * @description Stable, machine-readable.
-                         * @enum {string}
-                         */
-                        code: "not_found" | "malformed_json" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "database_unavailable" | "overloaded" | "internal_error";
-                        detail: string;
-                        instance?: string;
-                        /** @description Each offending field, for validation errors. */
-                        errors?: {
-                            field: string;
-                            message: string;
-                        }[];
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked (or already revoked). */
+            200: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Key"];
+                };
+            };
+            /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
+            400: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong admin token (`missing_credentials`, `invalid_key`) */
+            401: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key has this id (`not_found`, `workspace_not_found`, `key_not_found`) */
+            404: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
+            429: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
+            500: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            503: {
+                headers: {
+                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the current minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute resets. */
+                    "RateLimit-Reset"?: number;
+                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+                    "Access-Control-Allow-Origin"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
