@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client.js';
 import { createKey, createWorkspace, listKeys, requireWorkspace, revokeKey } from '../../db/workspaces.js';
-import { KEY_ID_PATTERN, SCOPES } from '../../domain/keys.js';
+import { KEY_ID_PATTERN, keyJson, SCOPES } from '../../domain/keys.js';
 import { workspaceNameSchema } from '../../domain/workspaces.js';
 import { createdKeySchema, keySchema, problemResponse, workspaceSchema } from '../schemas.js';
 
@@ -16,14 +16,6 @@ const scopesSchema = z
   .max(SCOPES.length)
   .default([...SCOPES])
   .describe('What the key may do; both scopes when omitted.');
-
-const toKeyInfo = (k: { keyId: string; workspace: string; scopes: string[]; createdAt: string; revokedAt: string | null }) => ({
-  key_id: k.keyId,
-  workspace: k.workspace,
-  scopes: k.scopes as (typeof SCOPES)[number][],
-  created_at: k.createdAt,
-  revoked_at: k.revokedAt,
-});
 
 /** Workspace and key administration, behind ADMIN_TOKEN; not registered at all without one. */
 export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
@@ -70,7 +62,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
     async (request, reply) => {
       const workspace = await requireWorkspace(db, request.params.name);
       const created = await createKey(db, workspace, request.body.scopes);
-      return reply.code(201).send({ ...toKeyInfo(created), key: created.key });
+      return reply.code(201).send({ ...keyJson(created), key: created.key });
     },
   );
 
@@ -89,7 +81,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
     },
     async (request) => {
       const workspace = await requireWorkspace(db, request.params.name);
-      return { keys: (await listKeys(db, workspace)).map(toKeyInfo) };
+      return { keys: (await listKeys(db, workspace)).map(keyJson) };
     },
   );
 
@@ -106,6 +98,6 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
         response: { 200: keySchema.describe('Revoked (or already revoked).'), 404: problemResponse(404, 'No key has this id') },
       },
     },
-    async (request) => toKeyInfo(await revokeKey(db, request.params.key_id)),
+    async (request) => keyJson(await revokeKey(db, request.params.key_id)),
   );
 };
