@@ -9,7 +9,7 @@ export type Scope = (typeof SCOPES)[number];
  */
 const KEY_PREFIX = 'rpk_';
 const KEY_ID_LENGTH = 12;
-const KEY_PATTERN = /^rpk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+export const KEY_PATTERN = /^rpk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 export const KEY_ID_PATTERN = /^[a-z0-9]{12}$/;
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../domain/events.js';
-import { SCOPES } from '../domain/keys.js';
+import { KEY_ID_PATTERN, KEY_PATTERN, SCOPES } from '../domain/keys.js';
 import { workspaceNameSchema } from '../domain/workspaces.js';
 import { PROBLEMS, type ProblemCode } from '../errors.js';
 import { MAX_CHURN_HOURS } from '../scoring/summary.js';
@@ -23,7 +23,7 @@ export const fieldErrorSchema = z
 /** RFC 9457 problem details, as every error response carries them. */
 export const problemSchema = z
   .object({
-    type: z.string().max(200).describe('A URN naming the problem: `urn:rapport:problem:<code>`.'),
+    type: z.string().max(200).regex(/^urn:rapport:problem:[a-z_]+$/).describe('A URN naming the problem: `urn:rapport:problem:<code>`.'),
     title: z.string().max(200),
     status: z.number().int().min(400).max(599),
     code: z.enum(problemCodes).describe('Stable, machine-readable; the status of each code is fixed.'),
@@ -100,6 +100,7 @@ export const accountOut = z
 export const nextCursorSchema = z
   .string()
   .max(2000)
+  .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
   .nullable()
   .describe('Pass as `cursor` for the next page of the same query; null on the last page.')
   .meta({ examples: ['eyJrIjpbMC41LCJ0dzphbGljZSJdfQ.q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6'] });
@@ -112,7 +113,7 @@ export const workspaceSchema = z
 
 export const keySchema = z
   .object({
-    key_id: z.string().max(12).describe('The key’s id: the part of the key between `rpk_` and the second `_`.'),
+    key_id: z.string().max(12).regex(KEY_ID_PATTERN).describe('The key’s id: the part of the key between `rpk_` and the second `_`.'),
     workspace: workspaceNameSchema,
     scopes: z.array(z.enum(SCOPES)).max(SCOPES.length),
     created_at: instantOut,
@@ -124,7 +125,7 @@ export const keySchema = z
     examples: [{ key_id: 'k3y1d0abc123', workspace: 'acme', scopes: ['events:write', 'scores:read'], created_at: '2026-11-20T10:00:00.000000Z', revoked_at: null }],
   });
 
-export const createdKeySchema = keySchema.extend({ key: z.string().max(100).describe('The key: shown this once, never again.') }).meta({
+export const createdKeySchema = keySchema.extend({ key: z.string().max(100).regex(KEY_PATTERN).describe('The key: shown this once, never again.') }).meta({
   id: 'CreatedKey',
   description: 'A new API key, with its secret: the only time it is shown.',
   examples: [
@@ -134,7 +135,7 @@ export const createdKeySchema = keySchema.extend({ key: z.string().max(100).desc
       scopes: ['events:write'],
       created_at: '2026-11-20T10:00:00.000000Z',
       revoked_at: null,
-      key: 'rpk_k3y1d0abc123_c2VjcmV0IHNlY3JldCBzZWNyZXQgc2Vj',
+      key: 'rpk_k3y1d0abc123_Xq3vTn8hR2kLw9ZpB4sYc7JmD1fGu6EaH0iOtNvQbWr',
     },
   ],
 });

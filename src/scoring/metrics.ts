@@ -182,7 +182,9 @@ export const signalSchema = z
 
 export const flagThresholdSchema = z
   .object({
-    metric: z.string().max(100).describe('The metric the condition is on, as the API names it (liked_accounts: distinct accounts A liked).'),
+    metric: z
+      .enum(Object.values(METRIC_NAMES) as [string, ...string[]])
+      .describe('The metric the condition is on, as the API names it (liked_accounts: distinct accounts A liked).'),
     op: z.enum(['>=', '<=', '<']),
     threshold: z.number().min(0).max(Number.MAX_SAFE_INTEGER),
     actual: z.number().min(0).max(Number.MAX_SAFE_INTEGER).describe('The account’s value (6 decimal places).'),

@@ -148,7 +148,7 @@ const hourCountSchema = z
 const activityHoursSchema = z
   .object({
     account: accountOut,
-    tz: z.string().max(64).meta({ examples: ['Europe/Paris'] }),
+    tz: z.string().max(64).regex(/^[A-Za-z0-9_+\-/]+$/).meta({ examples: ['Europe/Paris'] }),
     window: intervalSchema,
     hours: z.array(hourCountSchema).max(168).describe('Interactions received, per local weekday and hour, Monday 00 first.'),
     best_hours: z
@@ -372,6 +372,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app
           tz: z
             .string()
             .max(64)
+            .regex(/^[A-Za-z0-9_+\-/]+$/, 'must be an IANA time zone such as Europe/Paris')
             .default('UTC')
             .refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
             .describe('IANA time zone the hours are counted in.')
