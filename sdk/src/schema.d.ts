@@ -491,7 +491,7 @@ export interface components {
          *       ],
          *       "created_at": "2026-11-20T10:00:00.000000Z",
          *       "revoked_at": null,
-         *       "key": "rpk_k3y1d0abc123_c2VjcmV0IHNlY3JldCBzZWNyZXQgc2Vj"
+         *       "key": "rpk_k3y1d0abc123_Xq3vTn8hR2kLw9ZpB4sYc7JmD1fGu6EaH0iOtNvQbWr"
          *     }
          */
         CreatedKey: {
@@ -614,7 +614,10 @@ export interface components {
             target?: string;
             /** @description Optional post id: the post liked, replied to or reposted, or the post published. */
             post?: string;
-            /** @description When it happened: RFC 3339 with an offset, at most 5 minutes in the future. Kept to the microsecond. */
+            /**
+             * Format: date-time
+             * @description When it happened: RFC 3339 with an offset, at most 5 minutes in the future. Kept to the microsecond.
+             */
             occurred_at: string;
             /** @description `post`, `reply` and `mention` only, at most 10,000 characters. Turned into `has_link`, `is_question` and a fingerprint, then discarded: never stored, never logged. */
             text?: string;
@@ -682,8 +685,11 @@ export interface components {
          *     }
          */
         FlagThreshold: {
-            /** @description The metric the condition is on, as the API names it (liked_accounts: distinct accounts A liked). */
-            metric: string;
+            /**
+             * @description The metric the condition is on, as the API names it (liked_accounts: distinct accounts A liked).
+             * @enum {string}
+             */
+            metric: "posts" | "link_post_ratio" | "question_ratio" | "duplicate_post_ratio" | "follows" | "follow_churn_ratio" | "peak_daily_follows" | "liked_accounts" | "like_for_like_ratio" | "followers" | "engaged_follower_ratio";
             /** @enum {string} */
             op: ">=" | "<=" | "<";
             threshold: number;

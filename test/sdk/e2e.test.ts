@@ -1,7 +1,9 @@
 import { Rapport, RapportError, retryAfterSeconds, type EventInput } from '@rapport/sdk';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import t, { type Test } from 'tap';
 import { contractViolation, SEEN } from '../contract.js';
-import { testApp, unique } from '../helpers.js';
+import { newTenant, testApp, unique } from '../helpers.js';
 
 /**
  * The service on loopback, driven only through the built SDK package (@rapport/sdk, sdk/dist):
@@ -200,4 +202,16 @@ t.test('a 429 or 503 is retried after its Retry-After; a longer wait than allowe
   t.match(await slow.getHealth().catch((e: unknown) => e), { status: 429, code: 'rate_limited', retryAfter: 30 });
   t.equal(retryAfterSeconds('7'), 7);
   t.equal(retryAfterSeconds(new Date(Date.now() - 1000).toUTCString()), 0);
+});
+
+t.test('ingestStream sends the lines of a file as they are read (the SDK README’s example)', async (t) => {
+  const { app, db } = await testApp(t);
+  const tenant = await newTenant(db);
+  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  const rapport = new Rapport({ baseUrl, key: tenant.key, fetch: checkedFetch(t) });
+  const lines = () => createInterface({ input: createReadStream(new URL('../../examples/events.ndjson', import.meta.url)) });
+  t.same(await rapport.ingestStream(lines()), { accepted: 12, duplicates: 0, rejected: [], rejected_total: 0 });
+  t.same(await rapport.ingestStream(lines()), { accepted: 0, duplicates: 12, rejected: [], rejected_total: 0 }, 'sent again: duplicates');
+  const spammy = await rapport.getSpam('tw:spammy');
+  t.match(spammy.spam, { posts: 2, link_post_ratio: { value: 1 }, duplicate_post_ratio: { value: 0.5 }, quick_unfollows: 1 });
 });
