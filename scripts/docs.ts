@@ -49,6 +49,11 @@ export function metricsDoc(): string {
   p('is 0 the value is `null`, never 0 and never an error. An unknown account answers 200 with zero counts and');
   p('null ratios. Every response states the window it covers.');
   p();
+  p('One rounding rule for every number that is not a count: ratio values, `spam_score`, signal strengths and');
+  p('contributions, flag values and ranking values are rounded to 6 decimal places (the spam score itself is');
+  p('computed from the exact ratios, then rounded). A share (`Ratio` in the OpenAPI document) lies in [0, 1];');
+  p('`following_to_followers` and `interactions_per_follower` (`Quotient`) may exceed 1.');
+  p();
   for (const [section, names] of Object.entries(SECTIONS)) {
     p(`## ${section}`);
     p();

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/client.js';
 import { LIMITS } from '../../domain/events.js';
 import { eventInputSchema } from '../../domain/validate.js';
-import { Problem } from '../../errors.js';
+import { clip, Problem } from '../../errors.js';
 import { ingestBatch, ingestOne, type IngestObserver } from '../../ingest/batch.js';
 import { GroupCommit } from '../../ingest/coalesce.js';
 import { ingestNdjson, STREAM_CHUNK_EVENTS } from '../../ingest/ndjson.js';
@@ -114,8 +114,12 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: Ingest
       }
       const parsed = batchBodySchema.safeParse(body);
       if (!parsed.success) {
-        throw new Problem('validation_failed', 'the body must be {"events": [...]}', {
-          errors: [{ field: 'events', message: 'must be an array of events' }],
+        // An unknown field is named, as every other operation names it; anything else is about `events`.
+        const unknown = parsed.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : []));
+        throw new Problem('validation_failed', unknown.length ? `unknown field ${clip(unknown.join(', '), 200)}` : 'the body must be {"events": [...]}', {
+          errors: unknown.length
+            ? unknown.slice(0, 10).map((k) => ({ field: k, message: 'unknown field' }))
+            : [{ field: 'events', message: 'must be an array of events' }],
         });
       }
       if (parsed.data.events.length > LIMITS.batchMaxEvents) {
