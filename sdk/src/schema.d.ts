@@ -1439,7 +1439,18 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
+        "RateLimit-Limit": number;
+        /** @description Requests left in the current minute. */
+        "RateLimit-Remaining": number;
+        /** @description Seconds until the minute resets. */
+        "RateLimit-Reset": number;
+        /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
+        "Access-Control-Allow-Origin": string;
+        /** @description Seconds to wait before retrying. */
+        "Retry-After": number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1456,14 +1467,10 @@ export interface operations {
             /** @description The process runs. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1473,14 +1480,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1490,14 +1493,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1507,14 +1506,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1524,14 +1519,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1541,16 +1532,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1571,14 +1557,10 @@ export interface operations {
             /** @description The database is reachable. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1588,14 +1570,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1605,14 +1583,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1622,14 +1596,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1639,14 +1609,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1656,16 +1622,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1690,14 +1651,10 @@ export interface operations {
             /** @description Stored before with the same content: nothing changed. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1707,14 +1664,10 @@ export interface operations {
             /** @description Stored now (committed). */
             201: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1724,14 +1677,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1741,14 +1690,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1758,14 +1703,10 @@ export interface operations {
             /** @description The key lacks the scope events:write (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1775,14 +1716,10 @@ export interface operations {
             /** @description The id is already used by an event with other content; the first event stands (`id_conflict`) */
             409: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1792,14 +1729,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1809,14 +1742,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1826,14 +1755,10 @@ export interface operations {
             /** @description occurred_at lies more than 5 minutes in the future (`invalid_event`, `occurred_at_in_future`) */
             422: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1843,16 +1768,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1862,14 +1782,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1879,16 +1795,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1940,14 +1851,10 @@ export interface operations {
             /** @description Every event accounted for: accepted, duplicate or rejected. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1957,14 +1864,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1974,14 +1877,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1991,14 +1890,10 @@ export interface operations {
             /** @description The key lacks the scope events:write (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2008,14 +1903,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2025,14 +1916,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2042,16 +1929,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2061,14 +1943,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2078,16 +1956,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2127,14 +2000,10 @@ export interface operations {
             /** @description The scores, over the window they cover. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2144,14 +2013,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2161,14 +2026,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2178,14 +2039,10 @@ export interface operations {
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2195,14 +2052,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2212,14 +2065,10 @@ export interface operations {
             /** @description A path parameter is longer than any valid value (`uri_too_long`) */
             414: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2229,14 +2078,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2246,16 +2091,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2265,14 +2105,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2282,16 +2118,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2331,14 +2162,10 @@ export interface operations {
             /** @description The reciprocity section, over the window it covers. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2348,14 +2175,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2365,14 +2188,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2382,14 +2201,10 @@ export interface operations {
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2399,14 +2214,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2416,14 +2227,10 @@ export interface operations {
             /** @description A path parameter is longer than any valid value (`uri_too_long`) */
             414: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2433,14 +2240,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2450,16 +2253,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2469,14 +2267,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2486,16 +2280,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2535,14 +2324,10 @@ export interface operations {
             /** @description The engagement section, over the window it covers. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2552,14 +2337,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2569,14 +2350,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2586,14 +2363,10 @@ export interface operations {
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2603,14 +2376,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2620,14 +2389,10 @@ export interface operations {
             /** @description A path parameter is longer than any valid value (`uri_too_long`) */
             414: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2637,14 +2402,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2654,16 +2415,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2673,14 +2429,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2690,16 +2442,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2739,14 +2486,10 @@ export interface operations {
             /** @description The spam section, over the window it covers. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2756,14 +2499,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2773,14 +2512,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2790,14 +2525,10 @@ export interface operations {
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2807,14 +2538,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2824,14 +2551,10 @@ export interface operations {
             /** @description A path parameter is longer than any valid value (`uri_too_long`) */
             414: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2841,14 +2564,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2858,16 +2577,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2877,14 +2591,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2894,16 +2604,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2928,14 +2633,10 @@ export interface operations {
             /** @description One result per distinct account, over the one window. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2945,14 +2646,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2962,14 +2659,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2979,14 +2672,10 @@ export interface operations {
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2996,14 +2685,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3013,14 +2698,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3030,16 +2711,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3049,14 +2725,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3066,16 +2738,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3109,14 +2776,10 @@ export interface operations {
             /** @description A page of the ranking. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3126,14 +2789,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3143,14 +2802,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3160,14 +2815,10 @@ export interface operations {
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3177,14 +2828,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3194,14 +2841,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3211,16 +2854,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3230,14 +2868,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3247,16 +2881,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3288,14 +2917,10 @@ export interface operations {
             /** @description A page of one-way follows. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3305,14 +2930,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3322,14 +2943,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3339,14 +2956,10 @@ export interface operations {
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3356,14 +2969,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3373,14 +2982,10 @@ export interface operations {
             /** @description A path parameter is longer than any valid value (`uri_too_long`) */
             414: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3390,14 +2995,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3407,16 +3008,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3426,14 +3022,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3443,16 +3035,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3484,14 +3071,10 @@ export interface operations {
             /** @description A page of one-way follows. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3501,14 +3084,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3518,14 +3097,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3535,14 +3110,10 @@ export interface operations {
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3552,14 +3123,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3569,14 +3136,10 @@ export interface operations {
             /** @description A path parameter is longer than any valid value (`uri_too_long`) */
             414: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3586,14 +3149,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3603,16 +3162,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3622,14 +3176,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3639,16 +3189,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3680,14 +3225,10 @@ export interface operations {
             /** @description A page of partners. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3697,14 +3238,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3714,14 +3251,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3731,14 +3264,10 @@ export interface operations {
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3748,14 +3277,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3765,14 +3290,10 @@ export interface operations {
             /** @description A path parameter is longer than any valid value (`uri_too_long`) */
             414: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3782,14 +3303,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3799,16 +3316,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3818,14 +3330,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3835,16 +3343,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3884,14 +3387,10 @@ export interface operations {
             /** @description Interactions received by local hour of the week. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3901,14 +3400,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3918,14 +3413,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3935,14 +3426,10 @@ export interface operations {
             /** @description The key lacks the scope scores:read (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3952,14 +3439,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3969,14 +3452,10 @@ export interface operations {
             /** @description A path parameter is longer than any valid value (`uri_too_long`) */
             414: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3986,14 +3465,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4003,16 +3478,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4022,14 +3492,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4039,16 +3505,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4072,14 +3533,10 @@ export interface operations {
             /** @description Erased; also when there was nothing to erase. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4089,14 +3546,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4106,14 +3559,10 @@ export interface operations {
             /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4123,14 +3572,10 @@ export interface operations {
             /** @description The key lacks the scope events:write (`insufficient_scope`) */
             403: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4140,14 +3585,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4157,14 +3598,10 @@ export interface operations {
             /** @description A path parameter is longer than any valid value (`uri_too_long`) */
             414: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4174,14 +3611,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4191,16 +3624,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4210,14 +3638,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4227,16 +3651,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4261,14 +3680,10 @@ export interface operations {
             /** @description It already existed: nothing changed. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4278,14 +3693,10 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4295,14 +3706,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4312,14 +3719,10 @@ export interface operations {
             /** @description Missing or wrong admin token (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4329,14 +3732,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4346,14 +3745,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4363,16 +3758,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4382,14 +3772,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4399,16 +3785,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4432,14 +3813,10 @@ export interface operations {
             /** @description The keys, without their secrets. */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4449,14 +3826,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4466,14 +3839,10 @@ export interface operations {
             /** @description Missing or wrong admin token (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4483,14 +3852,10 @@ export interface operations {
             /** @description No workspace has this name (`not_found`, `workspace_not_found`, `key_not_found`) */
             404: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4500,14 +3865,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4517,14 +3878,10 @@ export interface operations {
             /** @description A path parameter is longer than any valid value (`uri_too_long`) */
             414: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4534,14 +3891,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4551,16 +3904,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4570,14 +3918,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4587,16 +3931,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4624,14 +3963,10 @@ export interface operations {
             /** @description Issued; the key is in the answer, this once. */
             201: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4641,14 +3976,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4658,14 +3989,10 @@ export interface operations {
             /** @description Missing or wrong admin token (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4675,14 +4002,10 @@ export interface operations {
             /** @description No workspace has this name (`not_found`, `workspace_not_found`, `key_not_found`) */
             404: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4692,14 +4015,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4709,14 +4028,10 @@ export interface operations {
             /** @description A path parameter is longer than any valid value (`uri_too_long`) */
             414: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4726,14 +4041,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4743,16 +4054,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4762,14 +4068,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4779,16 +4081,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4811,14 +4108,10 @@ export interface operations {
             /** @description Revoked (or already revoked). */
             200: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4828,14 +4121,10 @@ export interface operations {
             /** @description The request is not valid (`malformed_json`, `validation_failed`, `invalid_cursor`) */
             400: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4845,14 +4134,10 @@ export interface operations {
             /** @description Missing or wrong admin token (`missing_credentials`, `invalid_key`) */
             401: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4862,14 +4147,10 @@ export interface operations {
             /** @description No key has this id (`not_found`, `workspace_not_found`, `key_not_found`) */
             404: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4879,14 +4160,10 @@ export interface operations {
             /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
             413: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4896,14 +4173,10 @@ export interface operations {
             /** @description A path parameter is longer than any valid value (`uri_too_long`) */
             414: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4913,14 +4186,10 @@ export interface operations {
             /** @description The body is not application/json (`unsupported_media_type`) */
             415: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4930,16 +4199,11 @@ export interface operations {
             /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds (`rate_limited`) */
             429: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4949,14 +4213,10 @@ export interface operations {
             /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
             500: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4966,16 +4226,11 @@ export interface operations {
             /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
             503: {
                 headers: {
-                    /** @description Requests allowed per minute for this key (absent when rate limiting is off). */
-                    "RateLimit-Limit"?: number;
-                    /** @description Requests left in the current minute. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds until the minute resets. */
-                    "RateLimit-Reset"?: number;
-                    /** @description Present when CORS_ORIGINS allows the calling origin; CORS is off by default. */
-                    "Access-Control-Allow-Origin"?: string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {

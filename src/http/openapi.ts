@@ -166,16 +166,18 @@ function pruneComponents(document: OpenApiDocument) {
 function finishDocument(document: OpenApiDocument): OpenApiDocument {
   const batch = document.paths?.['/v1/events/batch']?.post;
   if (batch) batch.requestBody = BATCH_REQUEST_BODY;
+  // Headers are defined once under components/headers and referred to from every answer.
+  const headers: Record<string, Json> = { ...RESPONSE_HEADERS, 'Retry-After': { description: 'Seconds to wait before retrying.', schema: seconds } };
+  const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
-        response.headers = { ...RESPONSE_HEADERS, ...(response.headers as Json | undefined) };
-        if (status === '429' || status === '503') {
-          response.headers = { ...(response.headers as Json), 'Retry-After': { description: 'Seconds to wait before retrying.', schema: seconds } };
-        }
+        const own = Object.keys(RESPONSE_HEADERS).concat(status === '429' || status === '503' ? ['Retry-After'] : []);
+        response.headers = { ...Object.fromEntries(own.map((name) => [name, ref(name)])), ...(response.headers as Json | undefined) };
       }
     }
   }
+  document.components = { ...(document.components as Json | undefined), headers };
   adoptInputExamples(document);
   pruneComponents(document);
   addIntegerFormats(document);
