@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { BATCH_REQUEST_BODY } from './routes/events.js';
+import { PROBLEMS } from '../errors.js';
 import { problemResponse } from './schemas.js';
 
 export const API_VERSION = '0.1.0';
@@ -22,8 +23,9 @@ export function documentRoute(route: RouteOptions) {
   const schema = (route.schema ??= {}) as Record<string, unknown> & { response?: Record<string, unknown> };
   if (schema.hide) return;
   const response = (schema.response ??= {});
+  // Only statuses some problem code has: an answer is documented exactly when the service can give it.
   const add = (status: number, what: string) => {
-    response[status] ??= problemResponse(status, what);
+    if (Object.values(PROBLEMS).some((p) => p.status === status)) response[status] ??= problemResponse(status, what);
   };
   const { scope, admin } = route.config ?? {};
   if (scope) {
@@ -47,6 +49,9 @@ export function documentRoute(route: RouteOptions) {
   if (route.config?.rateLimit !== false) {
     add(429, 'Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address); retry after Retry-After seconds');
   }
+  // Answered before any route runs, to any request whose headers are late or too large.
+  add(408, 'The request was not received in time');
+  add(431, 'The request headers are too large');
   add(500, 'Unexpected error; nothing about it is disclosed');
   add(503, 'The database is unreachable or the service is overloaded; retry after Retry-After seconds');
 }
