@@ -1168,7 +1168,7 @@ export interface components {
             /**
              * Format: date-time
              * @description End of the window (exclusive), RFC 3339.
-             * @example 2026-11-01T00:00:00Z
+             * @example 2026-12-01T00:00:00Z
              */
             until?: string;
             /**
@@ -1979,7 +1979,7 @@ export interface operations {
                 since?: string;
                 /**
                  * @description End of the window (exclusive), RFC 3339.
-                 * @example 2026-11-01T00:00:00Z
+                 * @example 2026-12-01T00:00:00Z
                  */
                 until?: string;
                 /**
@@ -2141,7 +2141,7 @@ export interface operations {
                 since?: string;
                 /**
                  * @description End of the window (exclusive), RFC 3339.
-                 * @example 2026-11-01T00:00:00Z
+                 * @example 2026-12-01T00:00:00Z
                  */
                 until?: string;
                 /**
@@ -2303,7 +2303,7 @@ export interface operations {
                 since?: string;
                 /**
                  * @description End of the window (exclusive), RFC 3339.
-                 * @example 2026-11-01T00:00:00Z
+                 * @example 2026-12-01T00:00:00Z
                  */
                 until?: string;
                 /**
@@ -2465,7 +2465,7 @@ export interface operations {
                 since?: string;
                 /**
                  * @description End of the window (exclusive), RFC 3339.
-                 * @example 2026-11-01T00:00:00Z
+                 * @example 2026-12-01T00:00:00Z
                  */
                 until?: string;
                 /**
@@ -3371,7 +3371,7 @@ export interface operations {
                 since?: string;
                 /**
                  * @description End of the window (exclusive), RFC 3339.
-                 * @example 2026-11-01T00:00:00Z
+                 * @example 2026-12-01T00:00:00Z
                  */
                 until?: string;
             };

@@ -105,6 +105,9 @@ function examples(): [string, unknown, unknown][] {
   walk(DOCUMENT.components.schemas, 'components.schemas');
   for (const { path, method, op } of operations) {
     walk(op.parameters, `${method} ${path} parameters`);
+    for (const p of (op.parameters ?? []) as { name: string; schema: unknown; example?: unknown }[]) {
+      if (p.example !== undefined) found.push([`${method} ${path} parameter ${p.name} example`, p.schema, p.example]);
+    }
     const body = op.requestBody as { content: Record<string, { schema: unknown; example?: unknown }> } | undefined;
     for (const [media, c] of Object.entries(body?.content ?? {})) {
       if (c.example !== undefined && media === 'application/json') found.push([`${method} ${path} ${media} example`, c.schema, c.example]);

@@ -51,7 +51,7 @@ const churnHours = z.coerce
 // Query objects are strict: a misspelt parameter (`churnhours`) is a 400 naming it, not silently the default.
 const windowQuery = z.strictObject({
   since: instant.optional().describe('Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until).'),
-  until: instant.optional().describe('End of the window (exclusive), RFC 3339.'),
+  until: instant.optional().describe('End of the window (exclusive), RFC 3339.').meta({ examples: ['2026-12-01T00:00:00Z'] }),
   churn_hours: churnHours,
 });
 
@@ -75,7 +75,7 @@ const scoresBatchRequestSchema = z
   .strictObject({
     accounts: z.array(accountSchema).min(1).max(100).describe('Up to 100 accounts.'),
     since: instant.optional().describe('Start of the window (inclusive), RFC 3339.'),
-    until: instant.optional().describe('End of the window (exclusive), RFC 3339.'),
+    until: instant.optional().describe('End of the window (exclusive), RFC 3339.').meta({ examples: ['2026-12-01T00:00:00Z'] }),
     churn_hours: z.number().int().min(1).max(MAX_CHURN_HOURS).default(DEFAULT_CHURN_HOURS).describe('As in getScores; a JSON number here.'),
   })
   .meta({
