@@ -199,3 +199,13 @@ export const unfollowDelays = pgTable(
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.account, t.hours] })],
 );
+
+/**
+ * Secrets the service generates for itself and every process shares (a reference table): the key
+ * that signs pagination cursors, so a cursor one process issued is accepted by any other.
+ */
+export const serviceSecrets = pgTable('service_secrets', {
+  name: text('name').primaryKey(),
+  secret: bytea('secret').notNull(),
+  createdAt: tstz('created_at').notNull().defaultNow(),
+});
