@@ -91,6 +91,9 @@ export async function testApp(t: Test, overrides: Partial<Config> = {}): Promise
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
+/** The secret part of `rpk_<id>_<secret>`: everything after the id, since base64url secrets may hold `_` too. */
+export const secretOf = (key: string) => key.slice(key.indexOf('_', 'rpk_'.length) + 1);
+
 /** Deterministic event factory; `at` is minutes after a fixed origin. */
 export const ORIGIN = Date.parse('2026-01-01T00:00:00Z');
 export const at = (minutes: number) => new Date(ORIGIN + minutes * 60_000).toISOString();
