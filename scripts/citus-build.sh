@@ -28,7 +28,7 @@ fi
 PACKAGES=(build-essential postgresql-server-dev-15 libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev
   libssl-dev libselinux1-dev libxslt1-dev libpam0g-dev libreadline-dev zlib1g-dev autoconf flex bison)
 apt_install() {
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "${PACKAGES[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 "${PACKAGES[@]}"
 }
 # A fresh machine may have no package lists yet; an update is only needed then.
 apt_install || { apt-get update -q -o DPkg::Lock::Timeout=600 && apt_install; }
