@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { at, bearer, testApp, unique } from '../helpers.js';
 
-const ADMIN_TOKEN = 'admin-test-token-0123456789abcdef';
+const ADMIN_TOKEN = randomBytes(24).toString('hex');
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
