@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createRapportClient } from '../../sdk/index.js';
-import { secretOf, testApp, unique } from '../helpers.js';
+import { testApp, unique } from '../helpers.js';
 
 /**
  * The service on loopback, driven only through the typed SDK generated from the committed
@@ -31,7 +31,7 @@ t.test('every operation works through the generated SDK', async (t) => {
   const spare = await admin.POST('/v1/admin/workspaces/{name}/keys', { params: { path: { name } }, body: { scopes: ['scores:read'] } });
   const listed = await admin.GET('/v1/admin/workspaces/{name}/keys', { params: { path: { name } } });
   t.equal(listed.data?.keys.length, 2);
-  t.notOk(JSON.stringify(listed.data).includes(secretOf(key)), 'no secret in the listing');
+  t.notOk(JSON.stringify(listed.data).includes(key.split('_')[2]!), 'no secret in the listing');
   const revoked = await admin.DELETE('/v1/admin/keys/{key_id}', { params: { path: { key_id: spare.data!.key_id } } });
   t.type(revoked.data?.revoked_at, 'string');
 
