@@ -47,7 +47,7 @@ import { insertEvents } from '../src/db/events.js';
 import type { NormalizedEvent } from '../src/domain/events.js';
 import { parseEvent } from '../src/domain/validate.js';
 import { startCluster, stopCluster, type Cluster } from './citus-cluster.js';
-import { freePort, percentile } from './loopback.js';
+import { freePort, percentile, watchMemory } from './loopback.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOST = '127.0.0.1';
@@ -287,49 +287,6 @@ async function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, signal: 
   await fileDone.catch(() => undefined);
   if (signal.aborted) throw new Error(`${args.slice(0, 3).join(' ')}: stopped (${String(signal.reason)})`);
   return { code, stdout, stderr };
-}
-
-// ---------------------------------------------------------------------------------------------
-// memory of another process, from /proc (Linux)
-// ---------------------------------------------------------------------------------------------
-
-interface MemoryFigures {
-  /** Largest VmRSS seen by sampling. */
-  max_rss_mb: number;
-  /** VmHWM: the kernel's own peak RSS of the process's whole life, read at the last sample. */
-  hwm_mb: number;
-  samples: number;
-  /** The larger of the two: what the target is checked against. */
-  peak_mb: number;
-}
-
-function watchMemory(pid: number, everyMs = 100) {
-  let maxRssKb = 0;
-  let hwmKb = 0;
-  let samples = 0;
-  const field = (text: string, name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
-  const sample = () => {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const rss = field(status, 'VmRSS');
-      const hwm = field(status, 'VmHWM');
-      if (Number.isFinite(rss)) maxRssKb = Math.max(maxRssKb, rss);
-      if (Number.isFinite(hwm)) hwmKb = Math.max(hwmKb, hwm);
-      samples++;
-    } catch {
-      // the process has exited, or there is no /proc: the figures say so with samples = 0
-    }
-  };
-  sample();
-  const timer = setInterval(sample, everyMs);
-  return {
-    stop(): MemoryFigures {
-      sample();
-      clearInterval(timer);
-      const mb = (kb: number) => (samples > 0 ? round(kb / 1024) : NaN);
-      return { max_rss_mb: mb(maxRssKb), hwm_mb: mb(hwmKb), samples, peak_mb: mb(Math.max(maxRssKb, hwmKb)) };
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
