@@ -121,7 +121,10 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     reply.raw.once('close', () => clearTimeout(timer));
   });
 
-  const inFlight = new InFlight({ stream: config.MAX_STREAMS_PER_KEY, heavy_read: config.MAX_HEAVY_READS_PER_KEY });
+  const inFlight = new InFlight(
+    { stream: config.MAX_STREAMS_PER_KEY, heavy_read: config.MAX_HEAVY_READS_PER_KEY },
+    { heavy_read: config.MAX_HEAVY_READS },
+  );
   const observer = await registerMetrics(app, db, config.METRICS_TOKEN);
   await registerOpenApi(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
