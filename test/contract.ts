@@ -5,8 +5,8 @@ import addFormats from 'ajv-formats';
 /**
  * The committed OpenAPI document as a contract every answer of the test suite is checked against:
  * the status must be documented for the operation, the media type must be one it lists, and the body
- * must validate against its schema. The test helpers run every `inject` through it, and the SDK
- * test every fetch, so no route can answer anything the document leaves out.
+ * must validate against its schema. The test helpers run every `inject` and every `fetch` to a
+ * server on loopback through it, so no route can answer anything the document leaves out.
  */
 
 type Json = Record<string, unknown>;

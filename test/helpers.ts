@@ -120,6 +120,27 @@ function checkAnswers(t: Test, app: App) {
   };
 }
 
+/**
+ * Every answer a test receives through `fetch` from a server on loopback (a `rapport serve` it
+ * started, or a test app listening) is checked the same way; the root test fails on a violation.
+ */
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
+  const res = await realFetch(input, init);
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') {
+    const violation = contractViolation({
+      method: init?.method ?? (input instanceof Request ? input.method : 'GET'),
+      url: url.pathname + url.search,
+      status: res.status,
+      contentType: res.headers.get('content-type') ?? undefined,
+      body: await res.clone().text(),
+    });
+    if (violation) tap.fail(`the answer from ${url.pathname} is not what openapi/openapi.json documents: ${violation}`);
+  }
+  return res;
+};
+
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 /** The secret part of `rpk_<id>_<secret>`: everything after the id, since base64url secrets may hold `_` too. */
