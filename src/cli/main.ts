@@ -13,10 +13,12 @@ import { workspaceNameSchema } from '../domain/workspaces.js';
 import { DEFAULT_CHURN_HOURS, MAX_CHURN_HOURS } from '../scoring/summary.js';
 import { Problem } from '../errors.js';
 import { ingestNdjson } from '../ingest/ndjson.js';
+import { Projector } from '../projection/projector.js';
 
 /** Opens the configured database with every migration applied, runs `fn`, and closes it. */
 async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
+  // Room for an import's two chunks in flight and its projector.
+  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 4 });
   try {
     await migrate(db);
     return await fn(db);
@@ -51,6 +53,9 @@ const churnHours = (value: string) => {
   return n;
 };
 
+const projectorFor = (db: Database, c: Config) =>
+  new Projector(db, { batchEvents: c.PROJECTOR_BATCH_EVENTS, pollMs: c.PROJECTOR_POLL_MS, concurrency: c.PROJECTOR_CONCURRENCY });
+
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const err = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -68,6 +73,30 @@ export function buildCli(config: () => Config): Command {
       const { serve } = await import('../server.js');
       await serve(config());
     });
+
+  program
+    .command('project')
+    .description('fold acknowledged events into the scores, for every workspace, until SIGTERM or SIGINT (a dedicated worker; every `serve` projects too)')
+    .action(() =>
+      withDatabase(config(), async (db) => {
+        const c = config();
+        const projector = new Projector(db, {
+          batchEvents: c.PROJECTOR_BATCH_EVENTS,
+          pollMs: c.PROJECTOR_POLL_MS,
+          concurrency: c.PROJECTOR_CONCURRENCY,
+          onBatch: (n, seconds) => err(`folded ${n} events in ${seconds.toFixed(2)} s`),
+        });
+        projector.start();
+        err('projecting; stop with SIGTERM or SIGINT');
+        await new Promise<void>((resolve) => {
+          process.once('SIGTERM', resolve);
+          process.once('SIGINT', resolve);
+        });
+        // The batch under way commits or rolls back whole; what is left stays queued.
+        await projector.stop();
+        err('projector stopped');
+      }),
+    );
 
   program
     .command('migrate')
@@ -136,8 +165,12 @@ export function buildCli(config: () => Config): Command {
         const input = file === '-' ? process.stdin : createReadStream(file);
         const started = Date.now();
         let lastReport = started;
+        // Folded as it arrives, and the import ends once its last event is in the scores.
+        const projector = projectorFor(db, config());
+        projector.start();
         const summary = await ingestNdjson(db, workspace.id, input, {
           chunkEvents: 5_000,
+          projector,
           onChunk: (s) => {
             const now = Date.now();
             if (now - lastReport < 1_000) return;
@@ -146,6 +179,8 @@ export function buildCli(config: () => Config): Command {
             err(`${s.lines} lines: ${s.accepted} accepted, ${s.duplicates} duplicates, ${s.rejected_total} rejected (${rate} events/s)`);
           },
         });
+        await projector.stop();
+        await projector.drain(workspace.id);
         // A bulk load leaves the planner's statistics behind; autovacuum would catch up, but may be off.
         if (!(await autovacuumRuns(db))) await maintainTables(db);
         const seconds = (Date.now() - started) / 1000;
@@ -171,6 +206,8 @@ export function buildCli(config: () => Config): Command {
         if (!parsed.success) throw new InvalidArgumentError(`account: ${parsed.error.issues[0]!.message}`);
         const workspace = await requireWorkspace(db, opts.workspace);
         const w = windowOf({ since: opts.since, until: opts.until, churn_hours: opts.churnHours });
+        // What was acknowledged is in the answer, whether or not a server is running to project it.
+        await projectorFor(db, config()).drain(workspace.id);
         out(JSON.stringify(await accountScores(db, workspace.id, account, w), null, 2));
       }),
     );

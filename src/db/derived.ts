@@ -205,6 +205,10 @@ async function applyRelationships(
 
 const micros = (column: string) => `(extract(epoch FROM ${column}) * 1000000)::int8::text`;
 
+// Recounts compare the batch with what is already projected: events still queued for the
+// projector (stored, but not yet folded in) are not part of that and are left out of every
+// context query. The batch's own events left the queue in this transaction.
+
 interface ContextEvent {
   id: string;
   type: string;
@@ -245,6 +249,7 @@ async function conversationEvents(
          SELECT * FROM events e
           WHERE e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target
             AND e.occurred_at BETWEEN p.lo AND p.hi AND e.type IN ('reply', 'mention')
+            AND NOT EXISTS (SELECT 1 FROM pending_events q WHERE q.workspace_id = e.workspace_id AND q.event_id = e.event_id)
          OFFSET 0
        ) e`,
     [
@@ -344,6 +349,7 @@ async function unfollowNeighbours(
          SELECT event_id, occurred_at FROM events e
           WHERE e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target AND e.type = 'unfollow'
             AND ${before ? 'e.occurred_at <= p.at' : 'e.occurred_at > p.at'}
+            AND NOT EXISTS (SELECT 1 FROM pending_events q WHERE q.workspace_id = e.workspace_id AND q.event_id = e.event_id)
           ORDER BY e.occurred_at ${before ? 'DESC' : ''} LIMIT p.n
        ) e`,
     [
@@ -405,6 +411,7 @@ async function churnContext(tx: Queryable, workspaceId: number, marks: readonly 
            SELECT event_id, actor, target, occurred_at FROM events e
             WHERE e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target AND e.type = 'follow'
               AND e.occurred_at >= p.lo AND e.occurred_at < p.hi
+              AND NOT EXISTS (SELECT 1 FROM pending_events q WHERE q.workspace_id = e.workspace_id AND q.event_id = e.event_id)
            OFFSET 0
          ) e`,
       [
