@@ -49,6 +49,11 @@ export function metricsDoc(): string {
   p('is 0 the value is `null`, never 0 and never an error. An unknown account answers 200 with zero counts and');
   p('null ratios. Every response states the window it covers.');
   p();
+  p('One rounding rule for every number that is not a count: ratio values, `spam_score`, signal strengths and');
+  p('contributions, flag values and ranking values are rounded to 6 decimal places (the spam score itself is');
+  p('computed from the exact ratios, then rounded). A share (`Ratio` in the OpenAPI document) lies in [0, 1];');
+  p('`following_to_followers` and `interactions_per_follower` (`Quotient`) may exceed 1.');
+  p();
   for (const [section, names] of Object.entries(SECTIONS)) {
     p(`## ${section}`);
     p();
@@ -74,7 +79,7 @@ export function metricsDoc(): string {
   p('|---|---|---|');
   for (const [name, weight] of Object.entries(WEIGHTS)) p(`| \`${name}\` | ${weight} | ${SIGNAL_DOCS[name as keyof typeof WEIGHTS]} |`);
   p();
-  p(`Evidence levels: ${Object.entries(EVIDENCE).map(([k, v]) => `${k} ${v}`).join(', ')}. Follow burst: from ${FOLLOW_BURST_START} to ${FOLLOW_BURST_FULL} follows a day.`);
+  p(`Evidence levels: ${(Object.entries(EVIDENCE) as [keyof typeof METRIC_NAMES, number][]).map(([k, v]) => `${METRIC_NAMES[k]} ${v}`).join(', ')} (liked_accounts: the distinct accounts A liked). Follow burst: from ${FOLLOW_BURST_START} to ${FOLLOW_BURST_FULL} follows a day.`);
   p();
   p('The ranking (`GET /v1/accounts?sort=spam_score`) uses the stored all-time score with the default `churn_hours`.');
   p();
@@ -98,7 +103,7 @@ export function metricsDoc(): string {
   const r = reciprocity(example);
   const s = spam(example);
   p('```json');
-  p(JSON.stringify({ follow_back_rate: r.follow_back_rate, graph_reciprocity: r.graph_reciprocity, spam_score: s.spam_score, signals: s.signals, flags: s.flags.map((f) => f.flag) }, null, 2));
+  p(JSON.stringify({ follow_back_rate: r.follow_back_rate, graph_reciprocity: r.graph_reciprocity, spam_score: s.spam_score, signals: s.signals, flags: s.flags }, null, 2));
   p('```');
   p();
   p('follow_back_rate = 150 / 1,200; graph_reciprocity = 2·150 / (400 + 1,200) = 300 / 1,600.');

@@ -10,6 +10,7 @@ export const PROBLEMS = {
   request_timeout: { status: 408, title: 'The request was not received in time' },
   headers_too_large: { status: 431, title: 'The request headers are too large' },
   validation_failed: { status: 400, title: 'The request is not valid' },
+  invalid_cursor: { status: 400, title: 'The cursor was not issued for this query' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   uri_too_long: { status: 414, title: 'A path segment is too long' },

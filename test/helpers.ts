@@ -8,6 +8,7 @@ import { migrate } from '../src/db/migrate.js';
 import { backlog } from '../src/db/projection.js';
 import { createKey, createWorkspace, type Workspace } from '../src/db/workspaces.js';
 import type { Scope } from '../src/domain/keys.js';
+import { contractViolation } from './contract.js';
 
 /** The real PostgreSQL when TEST_DATABASE_URL is set, an in-memory PGlite otherwise. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
@@ -81,7 +82,30 @@ export async function testApp(t: Test, overrides: Partial<Config> = {}): Promise
   });
   const app = await buildApp({ config, db, logStream: stream });
   t.teardown(() => app.close());
+  checkAnswers(t, app);
   return { app, db, logs };
+}
+
+/**
+ * Every answer a test receives through `inject` is checked against the committed OpenAPI document
+ * (status, media type, body): an answer the document does not describe fails the test.
+ */
+function checkAnswers(t: Test, app: App) {
+  const inject = app.inject.bind(app) as (opts: unknown) => Promise<import('light-my-request').Response>;
+  (app as { inject: unknown }).inject = async (opts: unknown) => {
+    if (opts === undefined) throw new Error('use app.inject(options): the chained form bypasses the contract check');
+    const res = await inject(opts);
+    const o = (typeof opts === 'string' ? { url: opts } : opts) as { method?: string; url?: string; path?: string };
+    const violation = contractViolation({
+      method: o.method ?? 'GET',
+      url: o.url ?? o.path ?? '/',
+      status: res.statusCode,
+      contentType: res.headers['content-type'] as string | undefined,
+      body: res.body,
+    });
+    if (violation) t.fail(`the answer is not what openapi/openapi.json documents: ${violation}`);
+    return res;
+  };
 }
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -65,7 +65,7 @@ t.test('events survive a restart of the service', async (t) => {
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ events: batchOf('r', 100) }),
   });
-  t.same(await res.json(), { accepted: 100, duplicates: 0, rejected: [] });
+  t.same(await res.json(), { accepted: 100, duplicates: 0, rejected: [], rejected_total: 0 });
   first.child.kill('SIGTERM');
   t.equal((await exited(first.child)).code, 0);
 
@@ -75,7 +75,7 @@ t.test('events survive a restart of the service', async (t) => {
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ events: batchOf('r', 100) }),
   });
-  t.same(await resend.json(), { accepted: 0, duplicates: 100, rejected: [] }, 'the restarted service knows every event');
+  t.same(await resend.json(), { accepted: 0, duplicates: 100, rejected: [], rejected_total: 0 }, 'the restarted service knows every event');
   second.child.kill('SIGTERM');
   t.equal((await exited(second.child)).code, 0);
   t.equal((await storedIds(env, name)).size, 100);

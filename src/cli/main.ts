@@ -1,12 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { accountScores, windowOf } from '../db/accounts.js';
 import { DatabaseInUseError, openDatabase, type Database } from '../db/client.js';
 import { autovacuumRuns, maintainTables } from '../db/maintenance.js';
 import { migrate } from '../db/migrate.js';
 import { createKey, createWorkspace, listKeys, requireWorkspace, revokeKey } from '../db/workspaces.js';
-import { parseKey, SCOPES, type Scope } from '../domain/keys.js';
+import { keyJson, parseKey, SCOPES, type Scope } from '../domain/keys.js';
 import { parseRfc3339 } from '../domain/time.js';
 import { accountSchema } from '../domain/validate.js';
 import { workspaceNameSchema } from '../domain/workspaces.js';
@@ -63,7 +63,10 @@ export function buildCli(config: () => Config): Command {
   const program = new Command('rapport')
     .description('Reciprocity and spam scores for social-media accounts')
     .showHelpAfterError()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // Commander exits 1 on its own parse errors; thrown instead, main() exits 2 as for every usage
+    // mistake. Set before any command is added: subcommands inherit it.
+    .exitOverride();
 
   program
     .command('serve')
@@ -148,7 +151,8 @@ export function buildCli(config: () => Config): Command {
     .action((opts: { workspace: string; json?: boolean }) =>
       withDatabase(config(), async (db) => {
         const list = await listKeys(db, await requireWorkspace(db, opts.workspace));
-        if (opts.json) return out(JSON.stringify(list, null, 2));
+        // The same snake_case shape as GET /v1/admin/workspaces/{name}/keys.
+        if (opts.json) return out(JSON.stringify(list.map(keyJson), null, 2));
         out(['KEY ID', 'SCOPES', 'CREATED', 'REVOKED'].join('\t'));
         for (const k of list) out([k.keyId, k.scopes.join(','), k.createdAt, k.revokedAt ?? '-'].join('\t'));
       }),
@@ -221,6 +225,11 @@ export async function main(argv: string[]) {
   try {
     await buildCli(config).parseAsync(argv);
   } catch (e) {
+    // Commander has printed its own message (a missing option, an unknown command, a bad value); help exits 0.
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
     // A mistake of the caller's gets its one-line reason and exit 2; anything else is a failure (1).
     const mistake = e instanceof Problem || e instanceof ConfigError || e instanceof InvalidArgumentError || e instanceof DatabaseInUseError;
     if (mistake || (e as { code?: string }).code === 'ENOENT') err(`rapport: ${(e as Error).message}`);

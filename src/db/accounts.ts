@@ -99,13 +99,16 @@ export async function accountSummary(db: Queryable, workspaceId: number, account
   return { ...summaryFromStats(row), followers: allTime.followers, following: allTime.following, mutual: allTime.mutual };
 }
 
-/** A window from query strings (already checked to be RFC 3339). */
-export function windowOf(q: { since?: string | undefined; until?: string | undefined; churn_hours: number }): Window {
+/** A window from query strings or a body (already checked to be RFC 3339); `where` prefixes the field an error names. */
+export function windowOf(
+  q: { since?: string | undefined; until?: string | undefined; churn_hours: number },
+  where: 'querystring.' | '' = 'querystring.',
+): Window {
   const since = q.since === undefined ? null : parseRfc3339(q.since)!.micros;
   const until = q.until === undefined ? null : parseRfc3339(q.until)!.micros;
   if (since !== null && until !== null && until <= since) {
     throw new Problem('validation_failed', 'until must be later than since', {
-      errors: [{ field: 'querystring.until', message: 'must be later than since' }],
+      errors: [{ field: `${where}until`, message: 'must be later than since' }],
     });
   }
   return { since, until, churnHours: q.churn_hours };
@@ -121,17 +124,6 @@ export const describeWindow = (w: Window) => ({
 export async function accountScores(db: Queryable, workspaceId: number, account: string, w: Window) {
   const s = await accountSummary(db, workspaceId, account, w);
   return { account, window: describeWindow(w), reciprocity: reciprocity(s), engagement: engagement(s), spam: spam(s) };
-}
-
-/** Keyset pages: the cursor is the sort key of the last item, opaque to clients. */
-export const encodeCursor = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
-export function decodeCursor(cursor: string): unknown[] | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return Array.isArray(value) ? value : null;
-  } catch {
-    return null;
-  }
 }
 
 export interface FollowEdge {

@@ -201,6 +201,16 @@ export const unfollowDelays = pgTable(
 );
 
 /**
+ * Secrets the service generates for itself and every process shares (a reference table): the key
+ * that signs pagination cursors, so a cursor one process issued is accepted by any other.
+ */
+export const serviceSecrets = pgTable('service_secrets', {
+  name: text('name').primaryKey(),
+  secret: bytea('secret').notNull(),
+  createdAt: tstz('created_at').notNull().defaultNow(),
+});
+
+/**
  * The event log's unprojected tail: one row per stored event that the projector has not yet
  * folded into the derived tables, written in the same transaction as the event. The projector
  * consumes it with DELETE … RETURNING in the transaction that updates the derived state, so an

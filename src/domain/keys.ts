@@ -9,7 +9,7 @@ export type Scope = (typeof SCOPES)[number];
  */
 const KEY_PREFIX = 'rpk_';
 const KEY_ID_LENGTH = 12;
-const KEY_PATTERN = /^rpk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+export const KEY_PATTERN = /^rpk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 export const KEY_ID_PATTERN = /^[a-z0-9]{12}$/;
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -51,3 +51,12 @@ export function secretMatches(secret: string, storedHash: Buffer): boolean {
   const presented = hashSecret(secret);
   return presented.length === storedHash.length && timingSafeEqual(presented, storedHash);
 }
+
+/** A key as clients see it, over HTTP and from `rapport keys list --json`: snake_case, never the secret. */
+export const keyJson = (k: { keyId: string; workspace: string; scopes: readonly string[]; createdAt: string; revokedAt: string | null }) => ({
+  key_id: k.keyId,
+  workspace: k.workspace,
+  scopes: [...k.scopes] as Scope[],
+  created_at: k.createdAt,
+  revoked_at: k.revokedAt,
+});

@@ -47,7 +47,8 @@ export const eventInputSchema = z
       .string()
       .max(64, 'must be an RFC 3339 date-time with an offset')
       .refine((s) => parseRfc3339(s) !== null, 'must be an RFC 3339 date-time with an offset, from 0001-01-01 to 9999-12-31 UTC')
-      .describe('When it happened: RFC 3339 with an offset, at most 5 minutes in the future. Kept to the microsecond.'),
+      .describe('When it happened: RFC 3339 with an offset, at most 5 minutes in the future. Kept to the microsecond.')
+      .meta({ format: 'date-time' }),
     text: optional(
       z
         .string()

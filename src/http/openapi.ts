@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { BATCH_REQUEST_BODY } from './routes/events.js';
+import { PROBLEMS } from '../errors.js';
 import { problemResponse } from './schemas.js';
 
 export const API_VERSION = '0.1.0';
@@ -22,8 +23,9 @@ export function documentRoute(route: RouteOptions) {
   const schema = (route.schema ??= {}) as Record<string, unknown> & { response?: Record<string, unknown> };
   if (schema.hide) return;
   const response = (schema.response ??= {});
+  // Only statuses some problem code has: an answer is documented exactly when the service can give it.
   const add = (status: number, what: string) => {
-    response[status] ??= problemResponse(status, what);
+    if (Object.values(PROBLEMS).some((p) => p.status === status)) response[status] ??= problemResponse(status, what);
   };
   const { scope, admin } = route.config ?? {};
   if (scope) {
@@ -38,15 +40,22 @@ export function documentRoute(route: RouteOptions) {
     schema.security = [];
   }
   if (schema.body || schema.querystring || schema.params || route.method !== 'GET') add(400, 'The request is not valid');
-  if (route.method === 'POST') {
-    add(408, 'The body was not received within REQUEST_TIMEOUT_MS; the connection is closed');
+  // The router refuses an over-long path segment before any route runs.
+  if (route.url.includes(':')) add(414, 'A path parameter is longer than any valid value');
+  // Fastify reads a body on every method but GET and HEAD, so a DELETE with one can be refused too.
+  if (route.method !== 'GET') {
     add(413, 'The body is too large');
     add(415, 'The body is not application/json');
   }
-  add(
-    429,
-    'Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds',
-  );
+  if (route.config?.rateLimit !== false) {
+    add(
+      429,
+      'Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds',
+    );
+  }
+  // Answered to any request whose headers are late or too large, and to one whose body stopped arriving.
+  add(408, 'The request (its headers, or its body within REQUEST_TIMEOUT_MS) was not received in time; the connection is closed');
+  add(431, 'The request headers are too large');
   add(500, 'Unexpected error; nothing about it is disclosed');
   add(503, 'The database is unreachable or the service is overloaded; retry after Retry-After seconds');
 }
@@ -123,37 +132,63 @@ function addIntegerFormats(node: unknown) {
   Object.values(schema).forEach(addIntegerFormats);
 }
 
-/**
- * A schema whose input and output differ (defaults, null read as absent) becomes two components,
- * `X` and `XInput`, and only `X` keeps the examples: the request side gets them too, and an `X`
- * no answer refers to is dropped.
- */
+/** An input component (`XInput`) shows the examples of its output twin `X` when it has none of its own. */
 function adoptInputExamples(document: OpenApiDocument) {
   const schemas = (document.components as { schemas?: Record<string, Json> } | undefined)?.schemas ?? {};
-  const text = JSON.stringify(document.paths);
   for (const [name, schema] of Object.entries(schemas)) {
     const output = schemas[name.replace(/Input$/, '')];
-    if (!name.endsWith('Input') || !output) continue;
-    schema.examples ??= output.examples;
-    if (!text.includes(`"#/components/schemas/${name.replace(/Input$/, '')}"`)) delete schemas[name.replace(/Input$/, '')];
+    if (name.endsWith('Input') && output) schema.examples ??= output.examples;
   }
+}
+
+/**
+ * Every named zod schema becomes two components (`X` for answers, `XInput` for requests): only
+ * those the document refers to are kept, and a request body (`…Request`) keeps its plain name.
+ */
+function pruneComponents(document: OpenApiDocument) {
+  const components = document.components as { schemas?: Record<string, Json> } | undefined;
+  const schemas = components?.schemas;
+  if (!schemas) return;
+  let text = JSON.stringify({ ...document, components: { ...components, schemas: {} } });
+  const kept = new Set<string>();
+  const refs = (json: string) => [...json.matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+  const queue = refs(text);
+  while (queue.length) {
+    const name = queue.pop()!;
+    if (kept.has(name) || !schemas[name]) continue;
+    kept.add(name);
+    queue.push(...refs(JSON.stringify(schemas[name])));
+  }
+  const renamed: Record<string, string> = {};
+  for (const name of kept) {
+    const plain = name.replace(/Input$/, '');
+    if (name !== plain && plain.endsWith('Request') && !kept.has(plain)) renamed[name] = plain;
+  }
+  const result: Record<string, Json> = {};
+  for (const name of Object.keys(schemas).sort()) if (kept.has(name)) result[renamed[name] ?? name] = schemas[name]!;
+  text = JSON.stringify({ ...document, components: { ...components, schemas: result } });
+  for (const [from, to] of Object.entries(renamed)) text = text.replaceAll(`"#/components/schemas/${from}"`, `"#/components/schemas/${to}"`);
+  Object.assign(document, JSON.parse(text));
 }
 
 /** What the route schemas cannot say: the batch body's two media types, rate-limit headers, integer formats. */
 function finishDocument(document: OpenApiDocument): OpenApiDocument {
   const batch = document.paths?.['/v1/events/batch']?.post;
   if (batch) batch.requestBody = BATCH_REQUEST_BODY;
+  // Headers are defined once under components/headers and referred to from every answer.
+  const headers: Record<string, Json> = { ...RESPONSE_HEADERS, 'Retry-After': { description: 'Seconds to wait before retrying.', schema: seconds } };
+  const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
-        response.headers = { ...RESPONSE_HEADERS, ...(response.headers as Json | undefined) };
-        if (status === '429' || status === '503') {
-          response.headers = { ...(response.headers as Json), 'Retry-After': { description: 'Seconds to wait before retrying.', schema: seconds } };
-        }
+        const own = Object.keys(RESPONSE_HEADERS).concat(status === '429' || status === '503' ? ['Retry-After'] : []);
+        response.headers = { ...Object.fromEntries(own.map((name) => [name, ref(name)])), ...(response.headers as Json | undefined) };
       }
     }
   }
+  document.components = { ...(document.components as Json | undefined), headers };
   adoptInputExamples(document);
+  pruneComponents(document);
   addIntegerFormats(document);
   return document;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { raisedFlags, spamScore, SIGNAL_DOCS, WEIGHTS, FLAGS, METRIC_NAMES, type SignalName } from './spam.js';
-import { RESPONSE_WINDOW_HOURS, type Summary } from './summary.js';
+import { emptySummary, RESPONSE_WINDOW_HOURS, type Summary } from './summary.js';
 
 /**
  * Every metric of SPEC §3: its definition (documentation, OpenAPI descriptions) and its
@@ -13,21 +13,57 @@ export interface Ratio {
   denominator: number;
 }
 
-export const ratio = (numerator: number, denominator: number): Ratio => ({
-  value: denominator === 0 ? null : numerator / denominator,
-  numerator,
-  denominator,
+/**
+ * The one rounding rule of every answer: a number that is not a count is rounded to 6 decimal
+ * places (ratio values, spam_score, signals, flag values), so clients compare what they see.
+ */
+export const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** Signals and flags weigh the exact quotients; only what is answered is rounded. */
+const quotient = (numerator: number, denominator: number) => (denominator === 0 ? null : numerator / denominator);
+
+export function ratio(numerator: number, denominator: number): Ratio {
+  return { value: denominator === 0 ? null : round6(numerator / denominator), numerator, denominator };
+}
+
+/** Counts are JavaScript-safe integers (int64 on the wire); the example is what an account really shows. */
+export const countSchema = (description: string, example = 120) =>
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe(description).meta({ examples: [example] });
+
+const ratioFields = (max: number) => ({
+  value: z
+    .number()
+    .min(0)
+    .max(max)
+    .nullable()
+    .describe('numerator / denominator rounded to 6 decimal places; null when the denominator is 0.'),
+  numerator: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  denominator: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
 });
 
-const count = (description: string) => z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe(description);
-const ratioOf = (description: string) =>
-  z
-    .object({
-      value: z.number().min(0).max(1e15).nullable().describe('numerator / denominator; null when the denominator is 0'),
-      numerator: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-      denominator: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-    })
-    .describe(description);
+/** A share: its numerator never exceeds its denominator, so its value lies in [0, 1]. */
+export const ratioSchema = z.object(ratioFields(1)).meta({
+  id: 'Ratio',
+  description: 'A share in [0, 1], with what it is made of; `value` is null when the denominator is 0.',
+  examples: [
+    { value: 0.375, numerator: 150, denominator: 400 },
+    { value: null, numerator: 0, denominator: 0 },
+  ],
+});
+
+/** A quotient of two counts that may exceed 1 (following / followers, interactions per follower). */
+export const quotientSchema = z.object(ratioFields(Number.MAX_SAFE_INTEGER)).meta({
+  id: 'Quotient',
+  description: 'A quotient of two counts, at least 0 and possibly above 1; `value` is null when the denominator is 0.',
+  examples: [
+    { value: 3, numerator: 1200, denominator: 400 },
+    { value: null, numerator: 35, denominator: 0 },
+  ],
+});
+
+const ratioOf = (description: string) => ratioSchema.describe(description);
+const quotientOf = (description: string) => quotientSchema.describe(description);
+const count = countSchema;
 
 export const DEFINITIONS = {
   followers: 'Accounts X with an active follow X→A (current state, whatever the window).',
@@ -65,72 +101,124 @@ export const DEFINITIONS = {
 
 export type MetricName = keyof typeof DEFINITIONS;
 
-export const reciprocitySchema = z.object({
-  followers: count(DEFINITIONS.followers),
-  following: count(DEFINITIONS.following),
-  mutual: count(DEFINITIONS.mutual),
-  follow_back_rate: ratioOf(DEFINITIONS.follow_back_rate),
-  followers_followed_back: ratioOf(DEFINITIONS.followers_followed_back),
-  graph_reciprocity: ratioOf(DEFINITIONS.graph_reciprocity),
-  following_to_followers: ratioOf(DEFINITIONS.following_to_followers),
-  partners_engaged: count(DEFINITIONS.partners_engaged),
-  partners_engaging: count(DEFINITIONS.partners_engaging),
-  partners_mutual: count(DEFINITIONS.partners_mutual),
-  engagement_reciprocity: ratioOf(DEFINITIONS.engagement_reciprocity),
-  exchange_balance: ratioOf(DEFINITIONS.exchange_balance),
-  response_rate: ratioOf(DEFINITIONS.response_rate),
-});
+/** A plausible account (a link-spamming follow-churner), for the document's examples; docs/metrics.md uses it too. */
+export const EXAMPLE_SUMMARY: Summary = {
+  ...emptySummary(),
+  followers: 400,
+  following: 1_200,
+  mutual: 150,
+  partnersEngaged: 24,
+  partnersEngaging: 31,
+  partnersMutual: 12,
+  exchangeMin: 40,
+  interactionsSent: 95,
+  received: { like: 180, reply: 22, mention: 9, repost: 14 },
+  engagedFollowers: 37,
+  conversationsReceived: 31,
+  conversationsAnswered: 11,
+  posts: 40,
+  linkPosts: 36,
+  questionPosts: 2,
+  duplicatePosts: 12,
+  follows: 900,
+  quickUnfollows: 610,
+  peakDailyFollows: 140,
+  likedAccounts: 60,
+  likeForLikeAccounts: 9,
+};
 
-export const engagementSchema = z.object({
-  interactions_received: z
-    .object({ like: count('likes'), reply: count('replies'), mention: count('mentions'), repost: count('reposts'), total: count('all four') })
-    .describe(DEFINITIONS.interactions_received),
-  engaged_followers: count(DEFINITIONS.engaged_followers),
-  engaged_follower_ratio: ratioOf(DEFINITIONS.engaged_follower_ratio),
-  interactions_per_follower: ratioOf(DEFINITIONS.interactions_per_follower),
-});
+export const reciprocitySchema = z
+  .object({
+    followers: count(DEFINITIONS.followers, 400),
+    following: count(DEFINITIONS.following, 1200),
+    mutual: count(DEFINITIONS.mutual, 150),
+    follow_back_rate: ratioOf(DEFINITIONS.follow_back_rate),
+    followers_followed_back: ratioOf(DEFINITIONS.followers_followed_back),
+    graph_reciprocity: ratioOf(DEFINITIONS.graph_reciprocity),
+    following_to_followers: quotientOf(DEFINITIONS.following_to_followers),
+    partners_engaged: count(DEFINITIONS.partners_engaged, 24),
+    partners_engaging: count(DEFINITIONS.partners_engaging, 31),
+    partners_mutual: count(DEFINITIONS.partners_mutual, 12),
+    engagement_reciprocity: ratioOf(DEFINITIONS.engagement_reciprocity),
+    exchange_balance: ratioOf(DEFINITIONS.exchange_balance),
+    response_rate: ratioOf(DEFINITIONS.response_rate),
+  })
+  .meta({ id: 'Reciprocity', description: 'Who follows and interacts back.' });
+
+export const interactionCountsSchema = z
+  .object({
+    like: count('Likes.', 180),
+    reply: count('Replies.', 22),
+    mention: count('Mentions.', 9),
+    repost: count('Reposts.', 14),
+    total: count('All four.', 225),
+  })
+  .meta({
+    id: 'InteractionCounts',
+    description: 'Interactions by type, and their total.',
+    examples: [{ like: 180, reply: 22, mention: 9, repost: 14, total: 225 }],
+  });
+
+export const engagementSchema = z
+  .object({
+    interactions_received: interactionCountsSchema.describe(DEFINITIONS.interactions_received),
+    engaged_followers: count(DEFINITIONS.engaged_followers, 37),
+    engaged_follower_ratio: ratioOf(DEFINITIONS.engaged_follower_ratio),
+    interactions_per_follower: quotientOf(DEFINITIONS.interactions_per_follower),
+  })
+  .meta({ id: 'Engagement', description: 'How much the account is interacted with, and by whom.' });
 
 const signalNames = Object.keys(WEIGHTS) as [SignalName, ...SignalName[]];
+const share = (description: string) => z.number().min(0).max(1).describe(description);
 
-export const spamSchema = z.object({
-  posts: count(DEFINITIONS.posts),
-  link_post_ratio: ratioOf(DEFINITIONS.link_post_ratio),
-  question_ratio: ratioOf(DEFINITIONS.question_ratio),
-  duplicate_post_ratio: ratioOf(DEFINITIONS.duplicate_post_ratio),
-  follows: count(DEFINITIONS.follows),
-  quick_unfollows: count(DEFINITIONS.quick_unfollows),
-  follow_churn_ratio: ratioOf(DEFINITIONS.follow_churn_ratio),
-  peak_daily_follows: count(DEFINITIONS.peak_daily_follows),
-  like_for_like_ratio: ratioOf(DEFINITIONS.like_for_like_ratio),
-  spam_score: z.number().min(0).max(1).describe(DEFINITIONS.spam_score),
-  signals: z
-    .array(
-      z.object({
-        signal: z.enum(signalNames).describe(Object.entries(SIGNAL_DOCS).map(([k, v]) => `${k}: ${v}`).join('; ')),
-        strength: z.number().min(0).max(1),
-        weight: z.number().min(0).max(1),
-        contribution: z.number().min(0).max(1).describe('weight × strength'),
-      }),
-    )
-    .max(signalNames.length)
-    .describe('Each signal behind spam_score.'),
-  flags: z
-    .array(
-      z.object({
-        flag: z.enum(signalNames).describe(
-          Object.entries(FLAGS)
-            .map(([k, f]) => `${k}: ${f.description} (${f.when.map((c) => `${METRIC_NAMES[c.metric]} ${c.op} ${c.value}`).join(' and ')})`)
-            .join('; '),
-        ),
-        description: z.string().max(500),
-        thresholds: z
-          .array(z.object({ metric: z.string().max(100), op: z.string().max(2), threshold: z.number(), actual: z.number() }))
-          .max(10),
-      }),
-    )
-    .max(signalNames.length)
-    .describe(DEFINITIONS.flags),
-});
+export const signalSchema = z
+  .object({
+    signal: z.enum(signalNames).describe(Object.entries(SIGNAL_DOCS).map(([k, v]) => `${k}: ${v}`).join('; ')),
+    strength: share('How strongly the signal is present, in [0, 1] (6 decimal places).'),
+    weight: share('The weight of the signal in spam_score.'),
+    contribution: share('weight × strength (6 decimal places).'),
+  })
+  .meta({ id: 'Signal', description: 'One signal behind spam_score.' });
+
+export const flagThresholdSchema = z
+  .object({
+    metric: z
+      .enum(Object.values(METRIC_NAMES) as [string, ...string[]])
+      .describe('The metric the condition is on, as the API names it (liked_accounts: distinct accounts A liked).'),
+    op: z.enum(['>=', '<=', '<']),
+    threshold: z.number().min(0).max(Number.MAX_SAFE_INTEGER),
+    actual: z.number().min(0).max(Number.MAX_SAFE_INTEGER).describe('The account’s value (6 decimal places).'),
+  })
+  .meta({ id: 'FlagThreshold', description: 'One condition of a flag, which held.', examples: [{ metric: 'link_post_ratio', op: '>=', threshold: 0.8, actual: 0.9 }] });
+
+export const flagSchema = z
+  .object({
+    flag: z.enum(signalNames).describe(
+      Object.entries(FLAGS)
+        .map(([k, f]) => `${k}: ${f.description} (${f.when.map((c) => `${METRIC_NAMES[c.metric]} ${c.op} ${c.value}`).join(' and ')})`)
+        .join('; '),
+    ),
+    description: z.string().max(500),
+    thresholds: z.array(flagThresholdSchema).max(10).describe('Every condition of the flag, each of which held.'),
+  })
+  .meta({ id: 'Flag', description: 'A named finding, with the thresholds that raised it.' });
+
+export const spamSchema = z
+  .object({
+    posts: count(DEFINITIONS.posts, 40),
+    link_post_ratio: ratioOf(DEFINITIONS.link_post_ratio),
+    question_ratio: ratioOf(DEFINITIONS.question_ratio),
+    duplicate_post_ratio: ratioOf(DEFINITIONS.duplicate_post_ratio),
+    follows: count(DEFINITIONS.follows, 900),
+    quick_unfollows: count(DEFINITIONS.quick_unfollows, 610),
+    follow_churn_ratio: ratioOf(DEFINITIONS.follow_churn_ratio),
+    peak_daily_follows: count(DEFINITIONS.peak_daily_follows, 140),
+    like_for_like_ratio: ratioOf(DEFINITIONS.like_for_like_ratio),
+    spam_score: z.number().min(0).max(1).describe(DEFINITIONS.spam_score).meta({ examples: [0.734512] }),
+    signals: z.array(signalSchema).max(signalNames.length).describe('Each signal behind spam_score.'),
+    flags: z.array(flagSchema).max(signalNames.length).describe(DEFINITIONS.flags),
+  })
+  .meta({ id: 'Spam', description: 'Spam signals, the score they make and the findings they raise.' });
 
 export type ReciprocitySection = z.infer<typeof reciprocitySchema>;
 export type EngagementSection = z.infer<typeof engagementSchema>;
@@ -168,16 +256,16 @@ export function engagement(s: Summary): EngagementSection {
 export function spam(s: Summary): SpamSection {
   const inputs = {
     posts: s.posts,
-    linkPostRatio: ratio(s.linkPosts, s.posts).value,
-    questionRatio: ratio(s.questionPosts, s.posts).value,
-    duplicatePostRatio: ratio(s.duplicatePosts, s.posts).value,
+    linkPostRatio: quotient(s.linkPosts, s.posts),
+    questionRatio: quotient(s.questionPosts, s.posts),
+    duplicatePostRatio: quotient(s.duplicatePosts, s.posts),
     follows: s.follows,
-    followChurnRatio: ratio(s.quickUnfollows, s.follows).value,
+    followChurnRatio: quotient(s.quickUnfollows, s.follows),
     peakDailyFollows: s.peakDailyFollows,
     likedAccounts: s.likedAccounts,
-    likeForLikeRatio: ratio(s.likeForLikeAccounts, s.likedAccounts).value,
+    likeForLikeRatio: quotient(s.likeForLikeAccounts, s.likedAccounts),
     followers: s.followers,
-    engagedFollowerRatio: ratio(s.engagedFollowers, s.followers).value,
+    engagedFollowerRatio: quotient(s.engagedFollowers, s.followers),
   };
   const { score, signals } = spamScore(inputs);
   return {
@@ -236,3 +324,19 @@ export const RANKING_SQL = {
 
 export type RankingMetric = keyof typeof RANKING_SQL;
 export const RANKING_METRICS = Object.keys(RANKING_SQL) as [RankingMetric, ...RankingMetric[]];
+
+/**
+ * The sections' examples are what the functions above compute for EXAMPLE_SUMMARY, so they cannot
+ * drift from the code; added once the functions exist (the schemas type them).
+ */
+function withExamples(schema: z.ZodType, examples: unknown[]) {
+  const meta = z.globalRegistry.get(schema);
+  z.globalRegistry.remove(schema);
+  z.globalRegistry.add(schema, { ...meta, examples });
+}
+const exampleSpam = spam(EXAMPLE_SUMMARY);
+withExamples(reciprocitySchema, [reciprocity(EXAMPLE_SUMMARY)]);
+withExamples(engagementSchema, [engagement(EXAMPLE_SUMMARY)]);
+withExamples(spamSchema, [exampleSpam]);
+withExamples(signalSchema, exampleSpam.signals.slice(0, 2));
+withExamples(flagSchema, exampleSpam.flags.slice(0, 1));

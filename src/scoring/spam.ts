@@ -82,6 +82,7 @@ export interface SignalContribution {
   contribution: number;
 }
 
+/** The rounding rule of every answer (see round6 in metrics.ts): 6 decimal places. */
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
 export function spamScore(s: SignalInputs): { score: number; signals: SignalContribution[] } {
@@ -164,7 +165,7 @@ export const METRIC_NAMES: Record<keyof SignalInputs, string> = {
 export interface Flag {
   flag: SignalName;
   description: string;
-  thresholds: { metric: string; op: string; threshold: number; actual: number }[];
+  thresholds: { metric: string; op: Condition['op']; threshold: number; actual: number }[];
 }
 
 const holds = (actual: number, c: Condition) =>

@@ -32,9 +32,10 @@ t.test('keys create prints the key alone; keys list never shows a secret; keys r
 
   const listed = await runCli(env, ['keys', 'list', '--workspace', name, '--json']);
   t.equal(listed.code, 0, listed.stderr);
-  const keys = JSON.parse(listed.stdout) as { keyId: string; scopes: string[]; revokedAt: string | null }[];
+  const keys = JSON.parse(listed.stdout) as { key_id: string; scopes: string[]; revoked_at: string | null }[];
+  t.same(Object.keys(keys[0]!).sort(), ['created_at', 'key_id', 'revoked_at', 'scopes', 'workspace'], 'snake_case, as over HTTP');
   t.same(
-    keys.map((k) => [k.keyId, k.scopes, k.revokedAt]).sort(),
+    keys.map((k) => [k.key_id, k.scopes, k.revoked_at]).sort(),
     [
       [keyId, ['events:write'], null],
       [second.split('_')[1], ['events:write', 'scores:read'], null],
@@ -45,9 +46,9 @@ t.test('keys create prints the key alone; keys list never shows a secret; keys r
   t.equal((await runCli(env, ['keys', 'revoke', key])).code, 0);
   t.equal((await runCli(env, ['keys', 'revoke', second.split('_')[1]!])).code, 0);
   const after = JSON.parse((await runCli(env, ['keys', 'list', '--workspace', name, '--json'])).stdout) as {
-    revokedAt: string | null;
+    revoked_at: string | null;
   }[];
-  t.ok(after.every((k) => typeof k.revokedAt === 'string' && k.revokedAt.endsWith('Z')), 'both revoked');
+  t.ok(after.every((k) => typeof k.revoked_at === 'string' && k.revoked_at.endsWith('Z')), 'both revoked');
 });
 
 t.test('CLI mistakes exit non-zero with a one-line reason', async (t) => {
@@ -56,10 +57,10 @@ t.test('CLI mistakes exit non-zero with a one-line reason', async (t) => {
   t.equal(unknownWs.code, 2);
   t.match(unknownWs.stderr, /^rapport: no workspace is named/);
   const badScopes = await runCli(env, ['keys', 'create', '--workspace', 'x', '--scopes', 'admin']);
-  t.not(badScopes.code, 0);
+  t.equal(badScopes.code, 2, 'an unknown scope is a usage mistake');
   t.match(badScopes.stderr, /scopes are a comma-separated list of events:write, scores:read/);
   const badName = await runCli(env, ['workspaces', 'create', 'Not A Name']);
-  t.not(badName.code, 0);
+  t.equal(badName.code, 2);
   t.match(badName.stderr, /workspace name is 1–64/);
   const unknownKey = await runCli(env, ['keys', 'revoke', 'zzzzzzzzzzzz']);
   t.equal(unknownKey.code, 2);
@@ -142,7 +143,7 @@ t.test('scores prints an account’s scores document as JSON', async (t) => {
   t.same(w.window, { since: '2026-01-01T00:30:00.000000Z', until: null, churn_hours: 5 });
   t.match(w.spam, { posts: 1, duplicate_post_ratio: { value: 0, numerator: 0, denominator: 1 } });
   const bad = await runCli(env, ['scores', 'a', '--workspace', name, '--since', 'yesterday']);
-  t.equal(bad.code, 1);
+  t.equal(bad.code, 2);
   t.match(bad.stderr, /must be an RFC 3339 date-time/);
 });
 

@@ -46,7 +46,7 @@ t.test('SIGKILL mid-batches, then a restart on the same database: nothing acknow
     unanswered.map(() => 0),
     'a cut-off batch gets no answer at all (never a 5xx from a half-dead process)',
   );
-  for (const b of acked) t.same(answers[b]!.body, { accepted: SIZE, duplicates: 0, rejected: [] }, `batch ${b} was acknowledged whole`);
+  for (const b of acked) t.same(answers[b]!.body, { accepted: SIZE, duplicates: 0, rejected: [], rejected_total: 0 }, `batch ${b} was acknowledged whole`);
 
   // --- The database after the crash, read directly (on PGlite: its folder, recovered on open).
   const afterKill = await storedEvents(env, ws!.name);
@@ -73,7 +73,7 @@ t.test('SIGKILL mid-batches, then a restart on the same database: nothing acknow
     'every resent batch completes',
   );
   for (let b = 0; b < BATCHES; b++) {
-    const want = { accepted: SIZE - present[b]!, duplicates: present[b]!, rejected: [] };
+    const want = { accepted: SIZE - present[b]!, duplicates: present[b]!, rejected: [], rejected_total: 0 };
     t.same(resent[b]!.body, want, `batch ${b}${acked.includes(b) ? ' (acknowledged: all duplicates)' : ''}`);
   }
   const accepted = resent.reduce((n, a) => n + (a.body?.accepted ?? 0), 0);

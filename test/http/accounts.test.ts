@@ -41,7 +41,7 @@ const post = (a: string, m: number | string, extra: object = {}): Event => ({ ty
 async function ingest(t: Test, app: App, key: string, events: Event[]) {
   const res = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(key), payload: { events } });
   t.equal(res.statusCode, 200, 'the batch is answered');
-  t.strictSame(res.json(), { accepted: events.length, duplicates: 0, rejected: [] }, `all ${events.length} events stored`);
+  t.strictSame(res.json(), { accepted: events.length, duplicates: 0, rejected: [], rejected_total: 0 }, `all ${events.length} events stored`);
 }
 
 // ---- reading ------------------------------------------------------------------------------------
@@ -72,11 +72,11 @@ async function walk(t: Test, app: App, key: string, url: string) {
 const names = (items: { account: string }[]) => items.map((i) => i.account);
 
 /** A 400 validation problem whose `errors` name `field` (its location prefix aside). */
-function assertValidation(t: Test, res: Res, field: string, what: string) {
+function assertValidation(t: Test, res: Res, field: string, what: string, code: 'validation_failed' | 'invalid_cursor' = 'validation_failed') {
   t.equal(res.statusCode, 400, `${what}: 400`);
   t.equal(res.headers['content-type'], PROBLEM, `${what}: problem+json`);
   const body = res.json();
-  t.match(body, { type: 'urn:rapport:problem:validation_failed', status: 400, code: 'validation_failed', title: String, detail: String }, what);
+  t.match(body, { type: `urn:rapport:problem:${code}`, status: 400, code, title: String, detail: String }, what);
   const fields: string[] = (body.errors ?? []).map((e: { field: string }) => e.field);
   t.ok(
     fields.some((f) => f === field || f.endsWith(`.${field}`)),
@@ -93,7 +93,8 @@ function assertProblem(t: Test, res: Res, status: number, code: string) {
 // ---- expected values ----------------------------------------------------------------------------
 
 /** A ratio worked out by hand: numerator / denominator. */
-const r = (numerator: number, denominator: number) => ({ value: numerator / denominator, numerator, denominator });
+// Every value that is not a count is answered rounded to 6 decimal places.
+const r = (numerator: number, denominator: number) => ({ value: Math.round((numerator / denominator) * 1e6) / 1e6, numerator, denominator });
 /** A ratio whose denominator is 0. */
 const NONE = { value: null, numerator: 0, denominator: 0 };
 const OPEN = { since: null, until: null, churn_hours: 72 };
@@ -384,7 +385,9 @@ t.test('malformed query parameters are 400 validation problems naming the parame
     [`${p}/activity-hours?tz=Mars/Olympus`, 'tz', 'an unknown time zone'],
     [`${p}/activity-hours?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z`, 'until', 'activity-hours until before since'],
   ];
-  for (const [url, field, what] of cases) assertValidation(t, await get(app, tenant.readKey, url), field, what);
+  for (const [url, field, what] of cases) {
+    assertValidation(t, await get(app, tenant.readKey, url), field, what, field === 'cursor' ? 'invalid_cursor' : 'validation_failed');
+  }
 });
 
 t.test('an account of more than 256 characters or with a control character is a 400 problem', async (t) => {
@@ -414,6 +417,71 @@ t.test('an account of 101 to 256 characters can be read and erased through its p
   const erased = await del(app, tenant.writeKey, longest);
   t.equal(erased.statusCode, 200, 'the right to erasure reaches a 256-character account');
   t.same(erased.json(), { account: longest, events_deleted: 1 });
+});
+
+t.test('a cursor only works for the query that issued it; anything else is 400 invalid_cursor', async (t) => {
+  const { app, db } = await testApp(t);
+  const tenant = await newTenant(db);
+  const other = await newTenant(db);
+  const events = [follow('c:a', 'c:b', 0), follow('c:a', 'c:c', 1), follow('c:a', 'c:d', 2), follow('c:b', 'c:a', 3), follow('c:e', 'c:f', 4), follow('c:e', 'c:g', 5)];
+  await ingest(t, app, tenant.writeKey, events);
+  await ingest(t, app, other.writeKey, events);
+  const cursorOf = async (key: string, url: string) => {
+    const c = (await ok(t, app, key, url)).next_cursor;
+    t.type(c, 'string', `${url} has a next page`);
+    return encodeURIComponent(String(c));
+  };
+  const rank = await cursorOf(tenant.readKey, '/v1/accounts?sort=spam_score&limit=1');
+  const nonFollowers = await cursorOf(tenant.readKey, `${path('c:a')}/non-followers?limit=1`);
+  const fansOfE = await cursorOf(tenant.readKey, `${path('c:e')}/non-followers?limit=1`);
+  t.equal((await get(app, tenant.readKey, `/v1/accounts?sort=spam_score&limit=1&cursor=${rank}`)).statusCode, 200, 'the same query takes it');
+  t.equal((await get(app, tenant.readKey, `/v1/accounts?limit=1&cursor=${rank}`)).statusCode, 200, 'defaults spelled out or not are the same query');
+
+  // A hand-made cursor: the right shape (a sort key of a real account), but not signed by the service.
+  const forgedKey = Buffer.from(JSON.stringify([0, 'c:a'])).toString('base64url');
+  const cases: [string, string, string][] = [
+    [tenant.readKey, `/v1/accounts?sort=followers&limit=1&cursor=${rank}`, 'a spam_score cursor on sort=followers'],
+    [tenant.readKey, `/v1/accounts?sort=spam_score&order=asc&limit=1&cursor=${rank}`, 'a desc cursor on order=asc'],
+    [tenant.readKey, `/v1/accounts?sort=spam_score&min_followers=1&limit=1&cursor=${rank}`, 'a cursor on another min_followers'],
+    [other.readKey, `/v1/accounts?sort=spam_score&limit=1&cursor=${rank}`, 'a cursor in another workspace'],
+    [tenant.readKey, `${path('c:a')}/fans?limit=1&cursor=${nonFollowers}`, 'a non-followers cursor on /fans'],
+    [tenant.readKey, `${path('c:b')}/fans?limit=1&cursor=${nonFollowers}`, 'a non-followers cursor on another account’s /fans'],
+    [tenant.readKey, `${path('c:a')}/non-followers?limit=1&cursor=${fansOfE}`, 'another account’s non-followers cursor'],
+    [tenant.readKey, `/v1/accounts?limit=1&cursor=${forgedKey}`, 'a hand-made cursor without a signature'],
+    [tenant.readKey, `/v1/accounts?limit=1&cursor=${forgedKey}.${'A'.repeat(43)}`, 'a hand-made cursor with a made-up signature'],
+    [tenant.readKey, `/v1/accounts?limit=1&cursor=${rank}.x`, 'a cursor with something appended'],
+  ];
+  for (const [key, url, what] of cases) assertValidation(t, await get(app, key, url), 'cursor', what, 'invalid_cursor');
+});
+
+t.test('a cursor one process issued is accepted by another process on the same database', async (t) => {
+  const first = await testApp(t);
+  const second = await testApp(t);
+  const tenant = await newTenant(first.db);
+  await ingest(t, first.app, tenant.writeKey, [follow('m:a', 'm:b', 0), follow('m:a', 'm:c', 1)]);
+  const page = await ok(t, first.app, tenant.readKey, `${path('m:a')}/non-followers?limit=1`);
+  const next = await ok(t, second.app, tenant.readKey, `${path('m:a')}/non-followers?limit=1&cursor=${encodeURIComponent(page.next_cursor)}`);
+  t.strictSame(names(next.items), ['m:c']);
+});
+
+t.test('an unknown query parameter is a 400 naming it, on every operation that takes a query', async (t) => {
+  const { app, db } = await testApp(t);
+  const tenant = await newTenant(db);
+  const p = path('u:a');
+  for (const url of [`${p}/spam?churnhours=5`, `${p}/scores?sinse=2026-01-01T00:00:00Z`, `${p}/reciprocity?x=1`, `${p}/engagement?x=1`, '/v1/accounts?sortby=followers', `${p}/non-followers?page=2`, `${p}/fans?page=2`, `${p}/partners?offset=5`, `${p}/activity-hours?timezone=UTC`]) {
+    const res = await get(app, tenant.readKey, url);
+    const name = url.split('?')[1]!.split('=')[0]!;
+    assertValidation(t, res, name, url);
+    t.match(res.json().errors, [{ field: `querystring.${name}`, message: 'unknown field' }], `${url}: names ${name}`);
+  }
+});
+
+t.test('a batch-scores window error names the body field, where the value is', async (t) => {
+  const { app, db } = await testApp(t);
+  const tenant = await newTenant(db);
+  const res = await batch(app, tenant.readKey, { accounts: ['tw:a'], since: '2026-01-02T00:00:00Z', until: '2026-01-01T00:00:00Z' });
+  assertValidation(t, res, 'until', 'until before since');
+  t.strictSame(res.json().errors, [{ field: 'until', message: 'must be later than since' }]);
 });
 
 t.test('a query parameter is named the same way in every validation error', async (t) => {
@@ -1329,7 +1397,7 @@ t.test('events sent again after a delete are stored anew and restore the same sc
   t.equal((await del(app, tenant.writeKey, X.a)).statusCode, 200);
   const again = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events: eraseEvents() } });
   // The 12 erased events are new again; the 3 that never named a are still stored.
-  t.strictSame(again.json(), { accepted: ERASED, duplicates: 3, rejected: [] });
+  t.strictSame(again.json(), { accepted: ERASED, duplicates: 3, rejected: [], rejected_total: 0 });
   const after = await Promise.all([X.a, X.b, X.c, X.d].map((a) => scoresOf(t, app, tenant.readKey, a)));
   t.strictSame(after, before);
   t.strictSame(after[2].reciprocity, C_BEFORE);
@@ -1403,12 +1471,14 @@ t.test('another workspace’s key sees nothing of this workspace’s accounts', 
   t.equal((await ok(t, app, one.readKey, '/v1/accounts?limit=1000')).items.length > 0, true);
 });
 
-t.test('a cursor from one workspace shows nothing of it to another', async (t) => {
+t.test('a cursor from one workspace is refused by another, and shows nothing of it', async (t) => {
   const { app, db } = await testApp(t);
   const one = await newTenant(db);
   const two = await newTenant(db);
   await ingest(t, app, one.writeKey, partnerEvents());
   const cursor = (await ok(t, app, one.readKey, `${path(P)}/partners?limit=2`)).next_cursor;
   t.type(cursor, 'string');
-  t.strictSame(await ok(t, app, two.readKey, `${path(P)}/partners?limit=2&cursor=${cursor}`), { account: P, items: [], next_cursor: null });
+  const res = await get(app, two.readKey, `${path(P)}/partners?limit=2&cursor=${cursor}`);
+  assertValidation(t, res, 'cursor', 'a cursor of another workspace', 'invalid_cursor');
+  t.notOk(res.body.includes('pt:'), 'no account of the other workspace in the answer');
 });

@@ -128,8 +128,24 @@ t.test('resending a whole batch gives only duplicates', async (t) => {
   const tenant = await newTenant(db);
   const events = Array.from({ length: 50 }, (_, i) => ({ type: 'like', actor: `u${i}`, target: 'star', occurred_at: at(i) }));
   const send = () => app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events } });
-  t.same((await send()).json(), { accepted: 50, duplicates: 0, rejected: [] });
-  t.same((await send()).json(), { accepted: 0, duplicates: 50, rejected: [] });
+  t.same((await send()).json(), { accepted: 50, duplicates: 0, rejected: [], rejected_total: 0 });
+  t.same((await send()).json(), { accepted: 0, duplicates: 50, rejected: [], rejected_total: 0 });
+});
+
+t.test('a JSON batch answers rejected_total like a stream does', async (t) => {
+  const { app, db } = await testApp(t);
+  const tenant = await newTenant(db);
+  const events = [follow('rt:a', 'rt:b', 0), { type: 'follow', actor: 'rt:a', occurred_at: at(1) }, { type: 'wave' }];
+  const res = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events } });
+  t.match(res.json(), { accepted: 1, duplicates: 0, rejected: [{ index: 1 }, { index: 2 }], rejected_total: 2 });
+});
+
+t.test('an unknown field of a JSON batch body is refused, naming it', async (t) => {
+  const { app, db } = await testApp(t);
+  const tenant = await newTenant(db);
+  const res = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events: [], dry_run: true } });
+  t.equal(res.statusCode, 400);
+  t.match(res.json(), { code: 'validation_failed', errors: [{ field: 'dry_run', message: 'unknown field' }] });
 });
 
 t.test('text is turned into features and never stored', async (t) => {

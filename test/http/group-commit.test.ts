@@ -69,7 +69,14 @@ function spyOn(real: Database): Spy {
 /** The real app (admin routes on, no rate limit, no load shedding) on the spied database. */
 async function appOn(t: Test, db: Database): Promise<App> {
   const logStream = new Writable({ write: (_c, _e, cb) => cb() });
-  const config = defaultConfig({ LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: 0, LOAD_SHED_EVENT_LOOP_DELAY_MS: 0, ADMIN_TOKEN });
+  // Revoked keys answer 401 on purpose here: failed-authentication throttling stays out of the way.
+  const config = defaultConfig({
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: 0,
+    AUTH_FAILURES_PER_MINUTE: 1_000_000,
+    LOAD_SHED_EVENT_LOOP_DELAY_MS: 0,
+    ADMIN_TOKEN,
+  });
   const app = await buildApp({ config, db, logStream });
   t.teardown(() => app.close());
   return app;

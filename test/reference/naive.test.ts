@@ -14,7 +14,7 @@ function post(actor: string, occurredAt: string, text?: string, extra: Partial<R
   return ev('post', actor, undefined, occurredAt, text === undefined ? extra : { text, ...extra });
 }
 function r(numerator: number, denominator: number): Ratio {
-  return { value: denominator === 0 ? null : numerator / denominator, numerator, denominator };
+  return { value: denominator === 0 ? null : Math.round((numerator / denominator) * 1e6) / 1e6, numerator, denominator }; // 6 decimal places, as answered
 }
 const NULL = r(0, 0);
 

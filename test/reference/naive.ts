@@ -172,8 +172,9 @@ export function dedupe(events: RefEvent[]): Stored[] {
 // Metrics
 // ---------------------------------------------------------------------------------------------
 
+// The documented rule: every value that is not a count is answered rounded to 6 decimal places.
 function ratio(numerator: number, denominator: number): Ratio {
-  return { value: denominator === 0 ? null : numerator / denominator, numerator, denominator };
+  return { value: denominator === 0 ? null : Math.round((numerator / denominator) * 1e6) / 1e6, numerator, denominator };
 }
 
 const INTERACTIONS: EventType[] = ['like', 'reply', 'mention', 'repost'];

@@ -220,7 +220,7 @@ t.test('collegemsg: engages-back share, interactions received and networkx per-n
     t.equal(r.partners_mutual, both, `cm:${node} partners_mutual = recipients who also wrote to it`);
     t.same(
       r.engagement_reciprocity,
-      { value: both / out.size, numerator: both, denominator: out.size },
+      { value: Math.round((both / out.size) * 1e6) / 1e6, numerator: both, denominator: out.size }, // 6 decimal places, as answered
       `cm:${node} engagement_reciprocity = ${both}/${out.size} (engages-back share)`,
     );
 

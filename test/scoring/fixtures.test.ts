@@ -20,7 +20,12 @@ async function scores(ctx: TestApp, key: string, account: string, query = '') {
   return res.json();
 }
 
-const r = (numerator: number, denominator: number) => ({ value: denominator === 0 ? null : numerator / denominator, numerator, denominator });
+// Every value that is not a count is answered rounded to 6 decimal places.
+const r = (numerator: number, denominator: number) => ({
+  value: denominator === 0 ? null : Math.round((numerator / denominator) * 1e6) / 1e6,
+  numerator,
+  denominator,
+});
 
 t.test('self-directed events are stored but count in no metric', async (t) => {
   const ctx = await testApp(t);

@@ -5,9 +5,7 @@ import {
   windowOf,
   accountScores,
   accountSummary,
-  decodeCursor,
   describeWindow,
-  encodeCursor,
   interactionsByHour,
   oneWayFollows,
   partners,
@@ -18,87 +16,156 @@ import {
 } from '../../db/accounts.js';
 import type { Database } from '../../db/client.js';
 import { eraseAccount } from '../../db/erase.js';
-import { LIMITS } from '../../domain/events.js';
 import { parseRfc3339 } from '../../domain/time.js';
 import { accountSchema } from '../../domain/validate.js';
-import { Problem } from '../../errors.js';
 import {
   engagement,
   engagementSchema,
+  interactionCountsSchema,
   RANKING_METRICS,
   reciprocity,
   reciprocitySchema,
+  round6,
   spam,
   spamSchema,
 } from '../../scoring/metrics.js';
 import { DEFAULT_CHURN_HOURS, MAX_CHURN_HOURS, type Summary } from '../../scoring/summary.js';
+import { Cursors } from '../cursors.js';
 import type { InFlight } from '../in-flight.js';
+import { accountOut, intervalSchema, nextCursorSchema, windowSchema } from '../schemas.js';
 
+/** An instant as a query parameter: RFC 3339 with an offset. */
 const instant = z
   .string()
   .max(64)
-  .refine((s) => parseRfc3339(s) !== null, 'must be an RFC 3339 date-time with an offset');
+  .refine((s) => parseRfc3339(s) !== null, 'must be an RFC 3339 date-time with an offset')
+  .meta({ format: 'date-time', examples: ['2026-11-01T00:00:00Z'] });
 
-const windowQuery = z.object({
+const churnHours = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_CHURN_HOURS)
+  .default(DEFAULT_CHURN_HOURS)
+  .describe('How soon an unfollow must follow a follow to count as a quick unfollow.')
+  .meta({ examples: [48] });
+
+// Query objects are strict: a misspelt parameter (`churnhours`) is a 400 naming it, not silently the default.
+const windowQuery = z.strictObject({
   since: instant.optional().describe('Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until).'),
-  until: instant.optional().describe('End of the window (exclusive), RFC 3339.'),
-  churn_hours: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_CHURN_HOURS)
-    .default(DEFAULT_CHURN_HOURS)
-    .describe('How soon an unfollow must follow a follow to count as a quick unfollow.'),
+  until: instant.optional().describe('End of the window (exclusive), RFC 3339.').meta({ examples: ['2026-12-01T00:00:00Z'] }),
+  churn_hours: churnHours,
 });
-
-const windowSchema = z
-  .object({
-    since: z.string().max(64).nullable(),
-    until: z.string().max(64).nullable(),
-    churn_hours: z.number().int().min(1).max(MAX_CHURN_HOURS),
-  })
-  .describe('The window the activity metrics cover (null: open); follow-graph metrics are always the current state.');
 
 const accountParams = z.object({ account: accountSchema });
-/** An account as answers echo it: 256 characters may be 512 UTF-16 code units. */
-const accountOut = z.string().max(LIMITS.accountMaxChars * 2);
 const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page.'),
-  cursor: z.string().max(2000).optional().describe('`next_cursor` of the previous page.'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page.').meta({ examples: [100] }),
+  cursor: z.string().max(2000).optional().describe('`next_cursor` of the previous page, with the same other parameters.'),
 };
 
-function cursorOf<T>(cursor: string | undefined, valid: (v: unknown[]) => v is T & unknown[]): T | null {
-  if (cursor === undefined) return null;
-  const decoded = decodeCursor(cursor);
-  if (!decoded || !valid(decoded)) {
-    throw new Problem('validation_failed', 'the cursor is not one this service issued', {
-      errors: [{ field: 'querystring.cursor', message: 'not a valid cursor' }],
-    });
-  }
-  return decoded;
-}
+export const scoresSchema = z
+  .object({ account: accountOut, window: windowSchema, reciprocity: reciprocitySchema, engagement: engagementSchema, spam: spamSchema })
+  .meta({ id: 'Scores', description: 'Every score of an account over one window.' });
 
-const sectionsSchema = z.object({
-  account: accountOut,
-  window: windowSchema,
-  reciprocity: reciprocitySchema,
-  engagement: engagementSchema,
-  spam: spamSchema,
-});
+const batchItemSchema = scoresSchema.omit({ window: true }).meta({ id: 'AccountScores', description: 'Every score of one account; the window is the batch’s.' });
 
-const followEdgesSchema = z.object({
-  account: accountOut,
-  items: z.array(z.object({ account: accountOut, followed_at: z.string().max(64) })).max(1000),
-  next_cursor: z.string().max(2000).nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
-});
+const scoresBatchSchema = z
+  .object({ window: windowSchema, results: z.array(batchItemSchema).max(100).describe('One per distinct account, in request order.') })
+  .meta({ id: 'ScoresBatch', description: 'Scores of several accounts over one window.' });
 
-const countsSchema = z.object({
-  like: z.number().int().min(0),
-  reply: z.number().int().min(0),
-  mention: z.number().int().min(0),
-  repost: z.number().int().min(0),
-  total: z.number().int().min(0),
-});
+const scoresBatchRequestSchema = z
+  .strictObject({
+    accounts: z.array(accountSchema).min(1).max(100).describe('Up to 100 accounts.'),
+    since: instant.optional().describe('Start of the window (inclusive), RFC 3339.'),
+    until: instant.optional().describe('End of the window (exclusive), RFC 3339.').meta({ examples: ['2026-12-01T00:00:00Z'] }),
+    churn_hours: z.number().int().min(1).max(MAX_CHURN_HOURS).default(DEFAULT_CHURN_HOURS).describe('As in getScores; a JSON number here.'),
+  })
+  .meta({
+    id: 'ScoresBatchRequest',
+    description: 'The accounts to score and the one window to score them over.',
+    examples: [{ accounts: ['tw:alice', 'tw:bob'], since: '2026-11-01T00:00:00Z', churn_hours: 48 }],
+  });
+
+const SECTION_IDS = { reciprocity: 'ReciprocityScores', engagement: 'EngagementScores', spam: 'SpamScores' } as const;
+
+const rankedAccountSchema = z
+  .object({
+    account: accountOut,
+    value: z.number().min(0).max(Number.MAX_SAFE_INTEGER).nullable().describe('The account’s value of `sort` (6 decimal places; a ratio may be null).'),
+    followers: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    following: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    spam_score: z.number().min(0).max(1),
+  })
+  .meta({ id: 'RankedAccount', description: 'An account in a ranking.', examples: [{ account: 'tw:alice', value: 0.812345, followers: 400, following: 1200, spam_score: 0.812345 }] });
+
+const rankingPageSchema = z
+  .object({
+    sort: z.enum(RANKING_METRICS),
+    order: z.enum(['asc', 'desc']),
+    items: z.array(rankedAccountSchema).max(1000),
+    next_cursor: nextCursorSchema,
+  })
+  .meta({ id: 'RankingPage', description: 'A page of a ranking.' });
+
+const followEdgeSchema = z
+  .object({ account: accountOut, followed_at: z.string().max(64).meta({ format: 'date-time', examples: ['2026-11-20T10:00:00.000000Z'] }) })
+  .meta({ id: 'FollowEdge', description: 'A one-way follow and when it began.', examples: [{ account: 'tw:bob', followed_at: '2026-11-20T10:00:00.000000Z' }] });
+
+const followEdgePageSchema = z
+  .object({ account: accountOut, items: z.array(followEdgeSchema).max(1000), next_cursor: nextCursorSchema })
+  .meta({ id: 'FollowEdgePage', description: 'A page of one-way follows, oldest first.' });
+
+const partnerSchema = z
+  .object({
+    account: accountOut,
+    sent: interactionCountsSchema.describe('Interactions the account directed at this partner (all time).'),
+    received: interactionCountsSchema.describe('Interactions this partner directed at the account (all time).'),
+    exchange: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('min(sent.total, received.total): the sort key.'),
+    follows: z.boolean().describe('The account follows this partner.'),
+    followed_by: z.boolean().describe('This partner follows the account.'),
+  })
+  .meta({
+    id: 'Partner',
+    description: 'An account the account exchanges interactions with.',
+    examples: [
+      {
+        account: 'tw:bob',
+        sent: { like: 12, reply: 3, mention: 1, repost: 0, total: 16 },
+        received: { like: 9, reply: 4, mention: 0, repost: 1, total: 14 },
+        exchange: 14,
+        follows: true,
+        followed_by: true,
+      },
+    ],
+  });
+
+const partnerPageSchema = z
+  .object({ account: accountOut, items: z.array(partnerSchema).max(1000), next_cursor: nextCursorSchema })
+  .meta({ id: 'PartnerPage', description: 'A page of partners, most exchange first.' });
+
+const hourCountSchema = z
+  .object({ weekday: z.enum(WEEKDAYS), hour: z.number().int().min(0).max(23), interactions: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) })
+  .meta({ id: 'HourCount', description: 'Interactions received in one local hour of the week.', examples: [{ weekday: 'friday', hour: 11, interactions: 42 }] });
+
+const activityHoursSchema = z
+  .object({
+    account: accountOut,
+    tz: z.string().max(64).regex(/^[A-Za-z0-9_+\-/]+$/).meta({ examples: ['Europe/Paris'] }),
+    window: intervalSchema,
+    hours: z.array(hourCountSchema).max(168).describe('Interactions received, per local weekday and hour, Monday 00 first.'),
+    best_hours: z
+      .array(hourCountSchema)
+      .max(3)
+      .describe('The three hours of the week with the most interactions received (earlier first on ties); empty without data.'),
+  })
+  .meta({ id: 'ActivityHours', description: 'When the account receives interactions.' });
+
+const erasureSchema = z
+  .object({
+    account: accountOut,
+    events_deleted: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Events that named the account, as actor or target.'),
+  })
+  .meta({ id: 'AccountErasure', description: 'What an erasure deleted.', examples: [{ account: 'tw:carol', events_deleted: 57 }] });
 
 /** A string PostgreSQL can hold as text (no NUL), as every cursor's account is. */
 const isText = (v: unknown): v is string => typeof v === 'string' && !v.includes('\u0000') && v.length <= 1024;
@@ -107,6 +174,7 @@ const isTimeCursor = (v: unknown[]): v is [string, string] =>
   v.length === 2 && isText(v[0]) && parseRfc3339(v[0]) !== null && isText(v[1]);
 
 export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFlight }> = async (app, { db, inFlight }) => {
+  const cursors = new Cursors(db);
   const summaryOf = (workspaceId: number, account: string, w: Window) => accountSummary(db, workspaceId, account, w);
   /** A window's reads aggregate the events in it: limited per key while they run. An all-time read is one row. */
   const windowed = (request: FastifyRequest, reply: FastifyReply, w: Window) => {
@@ -126,7 +194,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
           'The `reciprocity`, `engagement` and `spam` sections. Activity metrics cover [since, until) (all time without them); follow-graph metrics are the current state. An unknown account answers 200 with zero counts and null ratios.',
         params: accountParams,
         querystring: windowQuery,
-        response: { 200: sectionsSchema },
+        response: { 200: scoresSchema.describe('The scores, over the window they cover.') },
       },
     },
     async (request, reply) => {
@@ -147,7 +215,12 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
           description: `The same \`${name}\` section as getScores, with the same parameters.`,
           params: accountParams,
           querystring: windowQuery,
-          response: { 200: z.object({ account: accountOut, window: windowSchema, [name]: schema }) },
+          response: {
+            200: z
+              .object({ account: accountOut, window: windowSchema, [name]: schema })
+              .meta({ id: SECTION_IDS[name as keyof typeof SECTION_IDS], description: `The ${name} section of an account's scores.` })
+              .describe(`The ${name} section, over the window it covers.`),
+          },
         },
       },
       async (request, reply) => {
@@ -169,18 +242,13 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         tags: ['scores'],
         summary: 'Scores of up to 100 accounts',
         description: 'One result per distinct account, in request order, each as getScores would answer it, over one window.',
-        body: z.strictObject({
-          accounts: z.array(accountSchema).min(1).max(100).describe('Up to 100 accounts.'),
-          since: windowQuery.shape.since,
-          until: windowQuery.shape.until,
-          churn_hours: z.number().int().min(1).max(MAX_CHURN_HOURS).default(DEFAULT_CHURN_HOURS),
-        }).meta({ examples: [{ accounts: ['tw:alice', 'tw:bob'], since: '2026-11-01T00:00:00Z', churn_hours: 48 }] }),
-        response: { 200: z.object({ window: windowSchema, results: z.array(sectionsSchema.omit({ window: true })).max(100) }) },
+        body: scoresBatchRequestSchema,
+        response: { 200: scoresBatchSchema.describe('One result per distinct account, over the one window.') },
       },
     },
     async (request, reply) => {
       inFlight.hold(request, reply, 'heavy_read');
-      const w = windowOf(request.body);
+      const w = windowOf(request.body, '');
       const accounts = [...new Set(request.body.accounts)];
       const results = [];
       for (const account of accounts) {
@@ -201,43 +269,27 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         summary: 'Rank accounts by a score',
         description:
           'Accounts of the workspace ranked by an all-time metric (default churn_hours), with cursor pagination in a stable order: ties are broken by account name, and a null ratio sorts below every value.',
-        querystring: z.object({
+        querystring: z.strictObject({
           sort: z.enum(RANKING_METRICS).default('spam_score').describe('The all-time metric to rank by (default churn_hours).'),
           order: z.enum(['asc', 'desc']).default('desc'),
-          min_followers: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+          min_followers: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0).meta({ examples: [100] }),
           ...pageQuery,
         }),
-        response: {
-          200: z.object({
-            sort: z.enum(RANKING_METRICS),
-            order: z.enum(['asc', 'desc']),
-            items: z
-              .array(
-                z.object({
-                  account: accountOut,
-                  value: z.number().nullable().describe('The account’s value of `sort` (a ratio may be null).'),
-                  followers: z.number().int().min(0),
-                  following: z.number().int().min(0),
-                  spam_score: z.number().min(0).max(1),
-                }),
-              )
-              .max(1000),
-            next_cursor: z.string().max(2000).nullable(),
-          }),
-        },
+        response: { 200: rankingPageSchema.describe('A page of the ranking.') },
       },
     },
     async (request) => {
       const q = request.query;
-      const after = cursorOf(q.cursor, (v): v is [number, string] => v.length === 2 && Number.isFinite(v[0]) && isText(v[1]));
+      const bound = ['listAccounts', request.workspaceId, q.sort, q.order, q.min_followers];
+      const after = await cursors.read(bound, q.cursor, (v): v is [number, string] => v.length === 2 && Number.isFinite(v[0]) && isText(v[1]));
       const rows = await rankAccounts(db, request.workspaceId, { metric: q.sort, order: q.order, minFollowers: q.min_followers, limit: q.limit + 1, after });
       const items = rows.slice(0, q.limit);
       const last = items[items.length - 1];
       return {
         sort: q.sort,
         order: q.order,
-        items,
-        next_cursor: rows.length > q.limit && last ? encodeCursor(rankKey(q.sort, last)) : null,
+        items: items.map((i) => ({ ...i, value: i.value === null ? null : round6(i.value) })),
+        next_cursor: rows.length > q.limit && last ? await cursors.issue(bound, rankKey(q.sort, last)) : null,
       };
     },
   );
@@ -253,12 +305,13 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
           summary: direction === 'out' ? 'Accounts the account follows that do not follow back' : 'Followers the account does not follow back',
           description: 'Current follow state, oldest follow first, with cursor pagination.',
           params: accountParams,
-          querystring: z.object(pageQuery),
-          response: { 200: followEdgesSchema },
+          querystring: z.strictObject(pageQuery),
+          response: { 200: followEdgePageSchema.describe('A page of one-way follows.') },
         },
       },
       async (request) => {
-        const cursor = cursorOf(request.query.cursor, isTimeCursor);
+        const bound = [path, request.workspaceId, request.params.account];
+        const cursor = await cursors.read(bound, request.query.cursor, isTimeCursor);
         // The cursor's time goes to SQL in canonical form: RFC 3339 allows offsets PostgreSQL does not.
         const after: [string, string] | null = cursor && [parseRfc3339(cursor[0])!.canonical, cursor[1]];
         const rows = await oneWayFollows(db, request.workspaceId, request.params.account, direction, {
@@ -270,7 +323,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         return {
           account: request.params.account,
           items,
-          next_cursor: rows.length > request.query.limit && last ? encodeCursor([last.followed_at, last.account]) : null,
+          next_cursor: rows.length > request.query.limit && last ? await cursors.issue(bound, [last.followed_at, last.account]) : null,
         };
       },
     );
@@ -287,29 +340,14 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         description:
           'Interaction counts each way (all time) and follow state each way, most exchange first: min(sent, received), then sent + received, then account name.',
         params: accountParams,
-        querystring: z.object(pageQuery),
-        response: {
-          200: z.object({
-            account: accountOut,
-            items: z
-              .array(
-                z.object({
-                  account: accountOut,
-                  sent: countsSchema.describe('Interactions the account directed at this partner (all time).'),
-                  received: countsSchema.describe('Interactions this partner directed at the account (all time).'),
-                  exchange: z.number().int().min(0).describe('min(sent.total, received.total): the sort key.'),
-                  follows: z.boolean().describe('The account follows this partner.'),
-                  followed_by: z.boolean().describe('This partner follows the account.'),
-                }),
-              )
-              .max(1000),
-            next_cursor: z.string().max(2000).nullable(),
-          }),
-        },
+        querystring: z.strictObject(pageQuery),
+        response: { 200: partnerPageSchema.describe('A page of partners.') },
       },
     },
     async (request) => {
-      const after = cursorOf(
+      const bound = ['partners', request.workspaceId, request.params.account];
+      const after = await cursors.read(
+        bound,
         request.query.cursor,
         (v): v is [number, number, string] =>
           v.length === 3 && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1]) && isText(v[2]),
@@ -322,7 +360,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         items,
         next_cursor:
           rows.length > request.query.limit && last
-            ? encodeCursor([last.exchange, last.sent.total + last.received.total, last.account])
+            ? await cursors.issue(bound, [last.exchange, last.sent.total + last.received.total, last.account])
             : null,
       };
     },
@@ -338,31 +376,19 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         summary: 'When the account receives interactions',
         description: 'Interactions received (likes, replies, mentions, reposts from others) per local weekday and hour, and the three best hours to post.',
         params: accountParams,
-        querystring: z.object({
+        querystring: z.strictObject({
           tz: z
             .string()
             .max(64)
+            .regex(/^[A-Za-z0-9_+\-/]+$/, 'must be an IANA time zone such as Europe/Paris')
             .default('UTC')
             .refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
-            .describe('IANA time zone the hours are counted in.'),
+            .describe('IANA time zone the hours are counted in.')
+            .meta({ examples: ['Europe/Paris'] }),
           since: windowQuery.shape.since,
           until: windowQuery.shape.until,
         }),
-        response: {
-          200: z.object({
-            account: accountOut,
-            tz: z.string().max(64),
-            window: windowSchema.omit({ churn_hours: true }),
-            hours: z
-              .array(z.object({ weekday: z.enum(WEEKDAYS), hour: z.number().int().min(0).max(23), interactions: z.number().int().min(0) }))
-              .max(168)
-              .describe('Interactions received, per local weekday and hour, Monday 00 first.'),
-            best_hours: z
-              .array(z.object({ weekday: z.enum(WEEKDAYS), hour: z.number().int().min(0).max(23), interactions: z.number().int().min(0) }))
-              .max(3)
-              .describe('The three hours of the week with the most interactions received (earlier first on ties); empty without data.'),
-          }),
-        },
+        response: { 200: activityHoursSchema.describe('Interactions received by local hour of the week.') },
       },
     },
     async (request, reply) => {
@@ -390,12 +416,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         description:
           'Deletes every event naming the account, as actor or target, and all state derived from them: afterwards every score in the workspace is as if those events had never been sent. Idempotent.',
         params: accountParams,
-        response: {
-          200: z.object({
-            account: accountOut,
-            events_deleted: z.number().int().min(0).describe('Events that named the account, as actor or target.'),
-          }),
-        },
+        response: { 200: erasureSchema.describe('Erased; also when there was nothing to erase.') },
       },
     },
     async (request) => {

@@ -2,31 +2,20 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client.js';
 import { createKey, createWorkspace, listKeys, requireWorkspace, revokeKey } from '../../db/workspaces.js';
-import { KEY_ID_PATTERN, SCOPES } from '../../domain/keys.js';
+import { KEY_ID_PATTERN, keyJson, SCOPES } from '../../domain/keys.js';
 import { workspaceNameSchema } from '../../domain/workspaces.js';
+import { createdKeySchema, keySchema, problemResponse, workspaceSchema } from '../schemas.js';
 
-const workspaceSchema = z.object({ name: workspaceNameSchema, created_at: z.string().max(64) });
-const keyInfoSchema = z.object({
-  key_id: z.string().max(64),
-  workspace: workspaceNameSchema,
-  scopes: z.array(z.enum(SCOPES)).max(SCOPES.length),
-  created_at: z.string().max(64),
-  revoked_at: z.string().max(64).nullable(),
-});
+const keyListSchema = z
+  .object({ keys: z.array(keySchema).max(100_000) })
+  .meta({ id: 'KeyList', description: 'The keys of a workspace, oldest first.' });
+const keyParams = z.object({ key_id: z.string().max(12).regex(KEY_ID_PATTERN, 'a key id is 12 lower-case letters and digits') });
 const scopesSchema = z
   .array(z.enum(SCOPES))
   .min(1)
   .max(SCOPES.length)
   .default([...SCOPES])
   .describe('What the key may do; both scopes when omitted.');
-
-const toKeyInfo = (k: { keyId: string; workspace: string; scopes: string[]; createdAt: string; revokedAt: string | null }) => ({
-  key_id: k.keyId,
-  workspace: k.workspace,
-  scopes: k.scopes as (typeof SCOPES)[number][],
-  created_at: k.createdAt,
-  revoked_at: k.revokedAt,
-});
 
 /** Workspace and key administration, behind ADMIN_TOKEN; not registered at all without one. */
 export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
@@ -39,8 +28,10 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
         tags: ['admin'],
         summary: 'Create a workspace',
         description: 'Idempotent: 201 when created, 200 when it already exists.',
-        body: z.strictObject({ name: workspaceNameSchema }).meta({ examples: [{ name: 'acme' }] }),
-        response: { 201: workspaceSchema, 200: workspaceSchema },
+        body: z
+          .strictObject({ name: workspaceNameSchema })
+          .meta({ id: 'CreateWorkspaceRequest', description: 'The workspace to create.', examples: [{ name: 'acme' }] }),
+        response: { 201: workspaceSchema.describe('Created.'), 200: workspaceSchema.describe('It already existed: nothing changed.') },
       },
     },
     async (request, reply) => {
@@ -59,14 +50,19 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
         summary: 'Issue an API key',
         description: 'The answer carries the key itself: it is shown this once and stored only as a hash.',
         params: z.object({ name: workspaceNameSchema }),
-        body: z.strictObject({ scopes: scopesSchema }).meta({ examples: [{ scopes: ['events:write'] }] }),
-        response: { 201: keyInfoSchema.extend({ key: z.string().max(100).describe('The key: shown this once, never again.') }) },
+        body: z
+          .strictObject({ scopes: scopesSchema })
+          .meta({ id: 'CreateKeyRequest', description: 'What the new key may do.', examples: [{ scopes: ['events:write'] }] }),
+        response: {
+          201: createdKeySchema.describe('Issued; the key is in the answer, this once.'),
+          404: problemResponse(404, 'No workspace has this name'),
+        },
       },
     },
     async (request, reply) => {
       const workspace = await requireWorkspace(db, request.params.name);
       const created = await createKey(db, workspace, request.body.scopes);
-      return reply.code(201).send({ ...toKeyInfo(created), key: created.key });
+      return reply.code(201).send({ ...keyJson(created), key: created.key });
     },
   );
 
@@ -80,12 +76,12 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
         summary: 'List the keys of a workspace',
         description: 'Key ids, scopes and dates; never the secrets.',
         params: z.object({ name: workspaceNameSchema }),
-        response: { 200: z.object({ keys: z.array(keyInfoSchema).max(100_000) }) },
+        response: { 200: keyListSchema.describe('The keys, without their secrets.'), 404: problemResponse(404, 'No workspace has this name') },
       },
     },
     async (request) => {
       const workspace = await requireWorkspace(db, request.params.name);
-      return { keys: (await listKeys(db, workspace)).map(toKeyInfo) };
+      return { keys: (await listKeys(db, workspace)).map(keyJson) };
     },
   );
 
@@ -98,10 +94,10 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
         tags: ['admin'],
         summary: 'Revoke a key',
         description: 'Effective on the next request. Revoking a revoked key answers the key unchanged.',
-        params: z.object({ key_id: z.string().max(12).regex(KEY_ID_PATTERN, 'a key id is 12 lower-case letters and digits') }),
-        response: { 200: keyInfoSchema },
+        params: keyParams,
+        response: { 200: keySchema.describe('Revoked (or already revoked).'), 404: problemResponse(404, 'No key has this id') },
       },
     },
-    async (request) => toKeyInfo(await revokeKey(db, request.params.key_id)),
+    async (request) => keyJson(await revokeKey(db, request.params.key_id)),
   );
 };

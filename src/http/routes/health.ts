@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { Database } from '../../db/client.js';
 import { Problem } from '../../errors.js';
+import { statusSchema } from '../schemas.js';
 
-const statusSchema = z.object({ status: z.literal('ok') });
 
 export const healthRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
   app.get(
@@ -16,7 +15,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app,
         tags: ['operations'],
         summary: 'Liveness',
         description: 'Answers 200 while the process runs; it does not touch the database.',
-        response: { 200: statusSchema },
+        response: { 200: statusSchema.describe('The process runs.') },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -31,7 +30,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app,
         tags: ['operations'],
         summary: 'Readiness',
         description: 'Answers 200 when the database is reachable, 503 `database_unavailable` otherwise.',
-        response: { 200: statusSchema },
+        response: { 200: statusSchema.describe('The database is reachable.') },
       },
     },
     async () => {
