@@ -13,6 +13,7 @@ import { workspaceNameSchema } from '../domain/workspaces.js';
 import { DEFAULT_CHURN_HOURS, MAX_CHURN_HOURS } from '../scoring/summary.js';
 import { Problem } from '../errors.js';
 import { ingestNdjson } from '../ingest/ndjson.js';
+import { readAt } from '../projection/freshness.js';
 import { Projector } from '../projection/projector.js';
 
 /** Opens the configured database with every migration applied, runs `fn`, and closes it. */
@@ -211,8 +212,12 @@ export function buildCli(config: () => Config): Command {
         const workspace = await requireWorkspace(db, opts.workspace);
         const w = windowOf({ since: opts.since, until: opts.until, churn_hours: opts.churnHours });
         // What was acknowledged is in the answer, whether or not a server is running to project it.
-        await projectorFor(db, config()).drain(workspace.id);
-        out(JSON.stringify(await accountScores(db, workspace.id, account, w), null, 2));
+        const projector = projectorFor(db, config());
+        await projector.drain(workspace.id);
+        const scores = await readAt({ db, projector, waitMs: config().READ_WAIT_MS }, workspace.id, 'strong', () =>
+          accountScores(db, workspace.id, account, w),
+        );
+        out(JSON.stringify(scores, null, 2));
       }),
     );
 

@@ -4,10 +4,10 @@ import { backlog, projectedTotal } from '../../db/projection.js';
 import type { Freshness } from '../../projection/freshness.js';
 
 export const ingestStatusSchema = z.object({
-  pending_events: z.number().int().min(0).describe('Events acknowledged but not yet folded into the scores.'),
-  oldest_pending_seconds: z.number().min(0).describe('Age of the oldest of them, in seconds; 0 when there are none.'),
-  projected_events_total: z.number().int().min(0).describe('Events folded into the scores, all time.'),
-});
+  pending_events: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Events acknowledged but not yet folded into the scores.'),
+  oldest_pending_seconds: z.number().min(0).max(1e9).describe('Age of the oldest of them, in seconds; 0 when there are none.'),
+  projected_events_total: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Events folded into the scores, all time.'),
+}).meta({ id: 'IngestStatus', description: 'How far the scores are behind what was acknowledged.', examples: [{ pending_events: 120, oldest_pending_seconds: 0.4, projected_events_total: 1_250_000 }] });
 
 export const ingestRoutes: FastifyPluginAsyncZod<{ freshness: Freshness }> = async (app, { freshness }) => {
   app.get(
@@ -20,7 +20,7 @@ export const ingestRoutes: FastifyPluginAsyncZod<{ freshness: Freshness }> = asy
         summary: 'How far the scores are behind what was acknowledged',
         description:
           "The key's workspace: events acknowledged but not yet folded into the scores, the age of the oldest of them, and the events folded in so far. A default read waits for the first two to reach every event acknowledged before it began.",
-        response: { 200: ingestStatusSchema },
+        response: { 200: ingestStatusSchema.describe('The backlog of the key’s workspace.') },
       },
     },
     async (request) => {
