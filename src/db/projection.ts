@@ -22,39 +22,51 @@ interface StoredEventRow {
   fingerprint: Uint8Array | null;
 }
 
+export interface PendingBatch {
+  events: NormalizedEvent[];
+  seqs: number[];
+}
+
 /**
- * Takes the next events of the workspace off the projector's queue, in arrival order, within the
- * caller's transaction: they are gone from the queue only if it commits. Null when another
- * projector holds the workspace (the lock is tried, never waited for).
+ * The next events of the workspace's queue, in arrival order, for a fold in the caller's
+ * transaction; they stay queued until finishPending() in the same transaction (so recounts see
+ * them as not yet projected). Null when another projector holds the workspace (the lock is
+ * tried, never waited for).
  */
-export async function takePending(tx: Queryable, workspaceId: number, max: number): Promise<NormalizedEvent[] | null> {
+export async function takePending(tx: Queryable, workspaceId: number, max: number): Promise<PendingBatch | null> {
   const [lock] = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::int, $2::int) AS ok', [PROJECTION_LOCK_CLASS, workspaceId]);
   if (!lock?.ok) return null;
-  const rows = await tx.query<StoredEventRow>(
-    `WITH taken AS (
-       DELETE FROM pending_events
-        WHERE workspace_id = $1
-          AND seq IN (SELECT seq FROM pending_events WHERE workspace_id = $1 ORDER BY seq LIMIT $2)
-       RETURNING event_id)
-     SELECT e.event_id, e.type::text AS type, e.actor, e.target, e.post, ${iso('e.occurred_at')} AS occurred_at,
+  const rows = await tx.query<StoredEventRow & { seq: number }>(
+    `SELECT p.seq, e.event_id, e.type::text AS type, e.actor, e.target, e.post, ${iso('e.occurred_at')} AS occurred_at,
             (extract(epoch FROM e.occurred_at) * 1000000)::int8::text AS micros, e.has_link, e.is_question, e.fingerprint
-       FROM taken t JOIN events e ON e.workspace_id = $1 AND e.event_id = t.event_id`,
+       FROM pending_events p JOIN events e ON e.workspace_id = p.workspace_id AND e.event_id = p.event_id
+      WHERE p.workspace_id = $1
+      ORDER BY p.seq
+      LIMIT $2`,
     [workspaceId, max],
   );
-  return rows.map((r) => ({
-    id: r.event_id,
-    type: r.type,
-    actor: r.actor,
-    target: r.target,
-    post: r.post,
-    occurredAt: r.occurred_at,
-    occurredAtMicros: BigInt(r.micros),
-    hasLink: r.has_link,
-    isQuestion: r.is_question,
-    fingerprint: r.fingerprint ? Buffer.from(r.fingerprint) : null,
-    // Projection never compares contents: only ingest does, against what is stored.
-    contentHash: Buffer.alloc(0),
-  }));
+  return {
+    seqs: rows.map((r) => Number(r.seq)),
+    events: rows.map((r) => ({
+      id: r.event_id,
+      type: r.type,
+      actor: r.actor,
+      target: r.target,
+      post: r.post,
+      occurredAt: r.occurred_at,
+      occurredAtMicros: BigInt(r.micros),
+      hasLink: r.has_link,
+      isQuestion: r.is_question,
+      fingerprint: r.fingerprint ? Buffer.from(r.fingerprint) : null,
+      // Projection never compares contents: only ingest does, against what is stored.
+      contentHash: Buffer.alloc(0),
+    })),
+  };
+}
+
+/** Takes a folded batch off the queue, in the transaction that folded it. */
+export async function finishPending(tx: Queryable, workspaceId: number, seqs: readonly number[]): Promise<void> {
+  await tx.query('DELETE FROM pending_events WHERE workspace_id = $1 AND seq = ANY($2::int8[])', [workspaceId, seqs]);
 }
 
 /** Counts the events a projection folded in, in its transaction. */

@@ -213,7 +213,7 @@ export const serviceSecrets = pgTable('service_secrets', {
 /**
  * The event log's unprojected tail: one row per stored event that the projector has not yet
  * folded into the derived tables, written in the same transaction as the event. The projector
- * consumes it with DELETE … RETURNING in the transaction that updates the derived state, so an
+ * deletes a batch's rows in the transaction that folds the batch into the derived state, so an
  * event is folded exactly once whatever crashes, and an event committed late (with a lower seq)
  * is still found: nothing is skipped by a watermark.
  */

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client.js';
 import { applyDerivedState } from '../db/derived.js';
-import { pendingUpTo, recordProjected, takePending, workspacesWithPending } from '../db/projection.js';
+import { finishPending, pendingUpTo, recordProjected, takePending, workspacesWithPending } from '../db/projection.js';
 
 export interface ProjectorOptions {
   /** Events folded in one transaction at most. */
@@ -20,8 +20,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Folds the events the log has acknowledged into the derived tables, in large batches, one
  * projector per workspace at a time across every process (an advisory lock per workspace, tried
- * and never waited for: a busy workspace is someone else's). Each batch leaves the queue and
- * updates the derived state in one transaction, so a crash at any point folds it again from the
+ * and never waited for: a busy workspace is someone else's). Each batch updates the derived
+ * state and leaves the queue in one transaction, so a crash at any point folds it again from the
  * start, and nothing is counted twice. Ingest tells the projector of its workspace at once; other
  * processes' ingest is found by polling.
  */
@@ -67,11 +67,12 @@ export class Projector {
     const n = await this.db.transaction(async (tx) => {
       const batch = await takePending(tx, workspaceId, this.opts.batchEvents);
       if (batch === null) return 'busy' as const;
-      if (batch.length > 0) {
-        await applyDerivedState(tx, workspaceId, batch);
-        await recordProjected(tx, workspaceId, batch.length);
+      if (batch.events.length > 0) {
+        await applyDerivedState(tx, workspaceId, batch.events);
+        await finishPending(tx, workspaceId, batch.seqs);
+        await recordProjected(tx, workspaceId, batch.events.length);
       }
-      return batch.length;
+      return batch.events.length;
     });
     if (typeof n === 'number' && n > 0) {
       this.opts.onBatch?.(n, (performance.now() - started) / 1000);

@@ -45,18 +45,23 @@ function spyOn(real: Database): Spy {
         if (lookup) await spy.afterLookup?.();
         return rows;
       },
+      // Ingest's transactions are counted and spied on; the projector's (which begin by trying the
+      // workspace's projection lock) pass through untouched.
       async transaction(fn) {
-        const n = spy.transactions++;
-        await spy.beforeTransaction?.(n);
-        return real.transaction((tx) =>
-          fn({
+        return real.transaction((tx) => {
+          let n: number | null | undefined;
+          return fn({
             async query<R>(text: string, params?: unknown[]) {
+              if (n === undefined) {
+                n = /pg_try_advisory_xact_lock/.test(text) ? null : spy.transactions++;
+                if (n !== null) await spy.beforeTransaction?.(n);
+              }
               const rows = await tx.query<R>(text, params);
-              await spy.afterStatement?.(n, text, rows, tx);
+              if (n !== null) await spy.afterStatement?.(n, text, rows, tx);
               return rows;
             },
-          }),
-        );
+          });
+        });
       },
       withConnection: (fn) => real.withConnection(fn),
       poolStats: () => real.poolStats(),
