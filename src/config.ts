@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 // The only place that reads the environment: everything else takes a Config.
@@ -49,7 +50,9 @@ const configSchema = z.object({
   IDLE_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(3_600_000).default(90_000)),
   KEEP_ALIVE_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(3_600_000).default(72_000)),
   MAX_STREAMS_PER_KEY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000).default(2)),
-  MAX_HEAVY_READS_PER_KEY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000).default(4)),
+  MAX_HEAVY_READS_PER_KEY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000).default(2)),
+  // Heavy reads are PostgreSQL CPU: as many at once as there are cores, whatever keys ask.
+  MAX_HEAVY_READS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000).default(availableParallelism())),
   AUTH_FAILURES_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000_000).default(30)),
   READ_WAIT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(600_000).default(5_000)),
   PROJECTOR_BATCH_EVENTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000_000).default(10_000)),

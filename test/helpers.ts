@@ -4,6 +4,7 @@ import tap, { type Test } from 'tap';
 import { buildApp, type App } from '../src/app.js';
 import { defaultConfig, type Config } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/client.js';
+import { hasCitus } from '../src/db/distribution.js';
 import { migrate } from '../src/db/migrate.js';
 import { backlog } from '../src/db/projection.js';
 import { createKey, createWorkspace, type Workspace } from '../src/db/workspaces.js';
@@ -30,6 +31,18 @@ export function testDatabase(): Promise<Database> {
     });
   }
   return shared;
+}
+
+/**
+ * Why a Citus-only test is skipped here, or false on a Citus coordinator. The Citus suite
+ * (`npm run test:citus`) sets RAPPORT_TEST_CITUS, and there a database without Citus is an error,
+ * never a skip.
+ */
+export async function citusSkip(): Promise<string | false> {
+  const citus = TEST_DATABASE_URL !== undefined && (await hasCitus(await testDatabase()));
+  if (citus) return false;
+  if (process.env.RAPPORT_TEST_CITUS) throw new Error(`RAPPORT_TEST_CITUS is set but the test database has no citus extension (TEST_DATABASE_URL=${TEST_DATABASE_URL})`);
+  return 'needs a Citus coordinator: npm run test:citus';
 }
 
 export const unique = (prefix: string) => `${prefix}-${randomBytes(6).toString('hex')}`;
@@ -109,6 +122,9 @@ function checkAnswers(t: Test, app: App) {
 }
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** The secret part of `rpk_<id>_<secret>`: everything after the id, since base64url secrets may hold `_` too. */
+export const secretOf = (key: string) => key.slice(key.indexOf('_', 'rpk_'.length) + 1);
 
 /** Deterministic event factory; `at` is minutes after a fixed origin. */
 export const ORIGIN = Date.parse('2026-01-01T00:00:00Z');

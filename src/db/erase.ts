@@ -99,12 +99,14 @@ export async function eraseAccount(tx: Queryable, workspaceId: number, account: 
   await subtract(tx, workspaceId, 'follow_days', 'day', 'date', days);
   await subtract(tx, workspaceId, 'unfollow_delays', 'hours', 'int', delays);
   await applyStats(tx, workspaceId, deltas);
-  // A maximum cannot be decremented: the partners' peaks are taken again from what remains.
+  // A maximum cannot be decremented: the partners' peaks are taken again from what remains. The
+  // subquery names the workspace itself: correlated through s.workspace_id alone, Citus would send
+  // the UPDATE to every shard.
   const partners = [...days.keys()].sort(compare);
   if (partners.length > 0) {
     const rows = await tx.query<StatsRow & { account: string }>(
       `UPDATE account_stats s SET peak_daily_follows = COALESCE(
-          (SELECT max(d.follows) FROM follow_days d WHERE d.workspace_id = s.workspace_id AND d.account = s.account), 0)
+          (SELECT max(d.follows) FROM follow_days d WHERE d.workspace_id = $1 AND d.account = s.account), 0)
         WHERE s.workspace_id = $1 AND s.account = ANY($2::text[])
         RETURNING s.*`,
       [workspaceId, partners],

@@ -1,11 +1,13 @@
 import { MIGRATIONS_FOLDER, type Database } from './client.js';
+import { distributeTables } from './distribution.js';
 
 /** Any fixed 64-bit number; it names Rapport's migration lock among the database's advisory locks. */
 const MIGRATION_LOCK = 7_345_226_001;
 
 /**
- * Applies pending migrations. drizzle's migrator takes no lock, so processes starting together
- * queue on a session advisory lock and each then finds the work done.
+ * Applies pending migrations, then, on a Citus coordinator, distributes the tables not yet
+ * distributed. drizzle's migrator takes no lock, so processes starting together queue on a session
+ * advisory lock and each then finds the work done.
  */
 export async function migrate(db: Database): Promise<void> {
   await db.withConnection(async (conn) => {
@@ -18,6 +20,7 @@ export async function migrate(db: Database): Promise<void> {
           import('drizzle-orm/node-postgres/migrator'),
         ]);
         await migrate(drizzle(conn.client), { migrationsFolder: MIGRATIONS_FOLDER });
+        await distributeTables(conn);
       } else {
         const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')]);
         await migrate(drizzle(conn.client), { migrationsFolder: MIGRATIONS_FOLDER });

@@ -25,9 +25,11 @@ export interface StoredKey {
 
 /** Creates the workspace unless it exists; `created` tells which. */
 export async function createWorkspace(db: Queryable, name: string): Promise<{ workspace: Workspace; created: boolean }> {
+  // Formatted outside the INSERT: Citus refuses non-immutable functions (to_char of a timestamptz)
+  // in the RETURNING of a write to a reference table.
   const inserted = await db.query<Workspace>(
-    `INSERT INTO workspaces (name) VALUES ($1) ON CONFLICT (name) DO NOTHING
-     RETURNING id, name, ${iso('created_at')} AS "createdAt"`,
+    `WITH inserted AS (INSERT INTO workspaces (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id, name, created_at)
+     SELECT id, name, ${iso('created_at')} AS "createdAt" FROM inserted`,
     [name],
   );
   if (inserted[0]) return { workspace: inserted[0], created: true };
@@ -58,8 +60,8 @@ export async function createKey(
 ): Promise<KeyInfo & { key: string }> {
   const { keyId, key, secretHash } = generateKey();
   const rows = await db.query<{ createdAt: string }>(
-    `INSERT INTO api_keys (workspace_id, key_id, secret_hash, scopes) VALUES ($1, $2, $3, $4)
-     RETURNING ${iso('created_at')} AS "createdAt"`,
+    `WITH inserted AS (INSERT INTO api_keys (workspace_id, key_id, secret_hash, scopes) VALUES ($1, $2, $3, $4) RETURNING created_at)
+     SELECT ${iso('created_at')} AS "createdAt" FROM inserted`,
     [workspace.id, keyId, secretHash, [...new Set(scopes)].sort()],
   );
   return { key, keyId, workspace: workspace.name, scopes: [...new Set(scopes)].sort(), createdAt: rows[0]!.createdAt, revokedAt: null };
@@ -76,11 +78,16 @@ export async function listKeys(db: Queryable, workspace: Workspace): Promise<Key
 
 /** Revokes a key; revoking a revoked key is a no-op that still answers with the key. */
 export async function revokeKey(db: Queryable, keyId: string): Promise<KeyInfo> {
+  // The first revocation stands: a revoked key is left alone rather than its instant coalesced,
+  // and the answer is formatted over the CTE, as Citus allows no non-immutable function in a
+  // CASE/COALESCE or the RETURNING of a write to a reference table. The outer SELECT sees the
+  // table as it was before the UPDATE, hence the instant taken from the CTE when it revoked.
   const rows = await db.query<KeyInfo>(
-    `UPDATE api_keys k SET revoked_at = COALESCE(k.revoked_at, now())
-       FROM workspaces w
-      WHERE k.key_id = $1 AND w.id = k.workspace_id
-     RETURNING k.key_id AS "keyId", w.name AS workspace, k.scopes, ${iso('k.created_at')} AS "createdAt", ${iso('k.revoked_at')} AS "revokedAt"`,
+    `WITH revoked AS (UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL RETURNING key_id, revoked_at)
+     SELECT k.key_id AS "keyId", w.name AS workspace, k.scopes, ${iso('k.created_at')} AS "createdAt",
+            ${iso('COALESCE(r.revoked_at, k.revoked_at)')} AS "revokedAt"
+       FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id LEFT JOIN revoked r ON r.key_id = k.key_id
+      WHERE k.key_id = $1`,
     [keyId],
   );
   if (!rows[0]) throw new Problem('key_not_found', `no key has the id ${JSON.stringify(keyId)}`);

@@ -3,7 +3,7 @@
  * instant, the canonical string and the content hash agree. Digits past the sixth are dropped.
  */
 const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 /** The instants Rapport keeps: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z (UTC). */
 export const MIN_MICROS = -62_135_596_800_000_000n;

@@ -6,20 +6,13 @@ import { parseRfc3339 } from './time.js';
 
 const CONTROL = /\p{Cc}/u;
 
-const codePoints = (s: string) => {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-};
-
 /** A string stored as given: well-formed Unicode (PostgreSQL cannot keep lone surrogates), no control characters. */
 const storedString = (max: number) =>
   z
     .string()
     .min(1, 'must not be empty')
-    .max(max * 2, `must be at most ${max} characters`)
-    // Only counted when the cheaper length check above passed, so one mistake gets one message.
-    .refine((s) => s.length > max * 2 || codePoints(s) <= max, `must be at most ${max} characters`)
+    // zod counts characters (code points), as SPEC's limits and JSON Schema's maxLength do.
+    .max(max, `must be at most ${max} characters`)
     .refine((s) => !CONTROL.test(s), 'must not contain control characters')
     .refine((s) => s.isWellFormed(), 'must be well-formed Unicode (no lone surrogates)');
 
@@ -52,11 +45,7 @@ export const eventInputSchema = z
     text: optional(
       z
         .string()
-        .max(LIMITS.textMaxChars * 2, `must be at most ${LIMITS.textMaxChars} characters`)
-        .refine(
-          (s) => s.length > LIMITS.textMaxChars * 2 || codePoints(s) <= LIMITS.textMaxChars,
-          `must be at most ${LIMITS.textMaxChars} characters`,
-        ),
+        .max(LIMITS.textMaxChars, `must be at most ${LIMITS.textMaxChars} characters`),
     ).describe(
       '`post`, `reply` and `mention` only, at most 10,000 characters. Turned into `has_link`, `is_question` and a fingerprint, then discarded: never stored, never logged.',
     ),

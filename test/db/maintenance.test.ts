@@ -7,7 +7,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { createWorkspace } from '../../src/db/workspaces.js';
 import { ingestBatch } from '../../src/ingest/batch.js';
 import { Projector } from '../../src/projection/projector.js';
-import { at, TEST_DATABASE_URL, testDatabase } from '../helpers.js';
+import { at, citusSkip, TEST_DATABASE_URL, testDatabase, unique } from '../helpers.js';
 
 t.test('on PGlite there is nothing to maintain', { skip: TEST_DATABASE_URL ? 'runs on PGlite only' : false }, async (t) => {
   const db = await testDatabase();
@@ -16,7 +16,7 @@ t.test('on PGlite there is nothing to maintain', { skip: TEST_DATABASE_URL ? 'ru
 });
 
 t.test('tables past the thresholds are analyzed once, by one process at a time', { skip: TEST_DATABASE_URL ? false : 'needs PostgreSQL' }, async (t) => {
-  // A database of its own: the counters must not depend on what other test files wrote.
+  // A database of its own (on a Citus coordinator, a plain one: the extension is per database): the counters must not depend on what other test files wrote.
   const name = `rapport_maint_${randomBytes(4).toString('hex')}`;
   const url = new URL(TEST_DATABASE_URL!);
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -72,4 +72,29 @@ t.test('tables past the thresholds are analyzed once, by one process at a time',
     [true, true, true],
   );
   t.same(await maintainTables(db), { analyzed: [], vacuumed: [] }, 'nothing changed since: nothing to do');
+});
+
+t.test('on Citus the shards are what is counted and analyzed', { skip: await citusSkip() }, async (t) => {
+  const db = await testDatabase();
+  t.equal(await autovacuumRuns(db), true, "the workers' autovacuum is on in the test cluster");
+  const shardStats = (table: string) =>
+    db.query<{ result: string }>(
+      `SELECT result FROM run_command_on_shards($1, $2) ORDER BY shardid`,
+      [table, "SELECT coalesce(last_analyze::text, 'never') || ',' || n_mod_since_analyze FROM pg_stat_user_tables WHERE relid = '%s'::regclass"],
+    );
+  const { workspace } = await createWorkspace(db, unique('maint'));
+  const events = Array.from({ length: 200 }, (_, i) => ({ id: `e${i}`, type: 'follow', actor: `a${i % 40}`, target: `a${(i * 7 + 1) % 40}`, occurred_at: at(i) }));
+  t.equal((await ingestBatch(db, workspace.id, events)).rejected.length, 0);
+  await new Projector(db, { batchEvents: 1_000, pollMs: 1_000, concurrency: 1 }).drain(workspace.id);
+  // The workers report row counts to their statistics collectors a moment after the commit.
+  const changed = async () => (await shardStats('events')).reduce((sum, r) => sum + Number(r.result.split(',')[1]), 0);
+  for (let i = 0; i < 100 && (await changed()) < 200; i++) await new Promise((r) => setTimeout(r, 100));
+  const [{ now }] = (await db.query<{ now: string }>('SELECT clock_timestamp()::text AS now')) as [{ now: string }];
+
+  const report = await maintainTables(db);
+  for (const table of ['events', 'relationships', 'account_stats']) {
+    t.ok(report.analyzed.includes(table), `${table} analyzed`);
+    const stale = (await shardStats(table)).filter((r) => r.result.startsWith('never') || r.result.split(',')[0]! < now);
+    t.same(stale, [], `every shard of ${table} analyzed`);
+  }
 });

@@ -305,7 +305,7 @@ t.test(
       if (n !== slots || !/INSERT INTO events/.test(text) || batchIds.length > 0) return;
       batchIds.push(...(rows as { event_id: string }[]).map((r) => r.event_id));
       const [row] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      await real.query('SELECT pg_terminate_backend($1)', [row!.pid]);
+      await real.query('SELECT pg_terminate_backend($1::int)', [row!.pid]);
     };
 
     const events = Array.from({ length: 40 }, (_, i) => makeEvent(i));

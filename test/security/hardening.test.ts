@@ -1,7 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { EventEmitter } from 'node:events';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { loadConfig } from '../../src/config.js';
+import type { Problem } from '../../src/errors.js';
+import { InFlight } from '../../src/http/in-flight.js';
 import { LIMITS } from '../../src/domain/events.js';
 import { cliEnv, exited, runCli, startServer } from '../cli/run.js';
 import { at, bearer, newTenant, testApp, unique } from '../helpers.js';
@@ -213,6 +217,38 @@ t.test('a key runs at most MAX_STREAMS_PER_KEY streams at once; the next is 429 
     body: `${JSON.stringify({ type: 'like', actor: 'a', target: 'c', occurred_at: at(1) })}\n`,
   });
   t.equal(again.status, 200, 'the slot is free once the first stream is gone');
+});
+
+t.test('heavy reads are limited per key (429) and in all (503), and all-time reads go on', async (t) => {
+  const inFlight = new InFlight({ stream: 1, heavy_read: 2 }, { heavy_read: 3 });
+  const request = (keyId: string) => ({ keyId }) as FastifyRequest;
+  const replies: EventEmitter[] = [];
+  const reply = () => {
+    const raw = new EventEmitter();
+    replies.push(raw);
+    return { raw } as unknown as FastifyReply;
+  };
+  const code = (fn: () => void) => {
+    try {
+      fn();
+      return 'held';
+    } catch (err) {
+      return (err as Problem).code;
+    }
+  };
+  t.equal(code(() => inFlight.hold(request('a'), reply(), 'heavy_read')), 'held');
+  t.equal(code(() => inFlight.hold(request('a'), reply(), 'heavy_read')), 'held');
+  t.equal(code(() => inFlight.hold(request('a'), reply(), 'heavy_read')), 'too_many_in_flight', 'a third for key a: 429');
+  t.equal(code(() => inFlight.hold(request('b'), reply(), 'heavy_read')), 'held', 'key b has its own budget');
+  t.equal(code(() => inFlight.hold(request('c'), reply(), 'heavy_read')), 'overloaded', 'the process runs three at most: 503');
+  t.equal(code(() => inFlight.hold(request('c'), reply(), 'stream')), 'held', 'streams are counted apart');
+  replies[0]!.emit('close');
+  t.equal(code(() => inFlight.hold(request('c'), reply(), 'heavy_read')), 'held', 'a finished read frees its slot in all and for its key');
+  t.equal(code(() => inFlight.hold(request('a'), reply(), 'heavy_read')), 'overloaded');
+  const { app, db } = await testApp(t, { MAX_HEAVY_READS: 1 });
+  const tenant = await newTenant(db);
+  const reads = await Promise.all(Array.from({ length: 8 }, () => app.inject({ method: 'GET', url: '/v1/accounts/a/scores', headers: bearer(tenant.key) })));
+  t.ok(reads.every((r) => r.statusCode === 200), 'all-time reads are not heavy: none is refused');
 });
 
 t.test('eight concurrent streams of 1 MiB [{},{},…] lines from one key leave the server under 500 MB', async (t) => {
