@@ -170,9 +170,9 @@ export function buildCli(config: () => Config): Command {
         const input = file === '-' ? process.stdin : createReadStream(file);
         const started = Date.now();
         let lastReport = started;
-        // Folded as it arrives, and the import ends once its last event is in the scores.
+        // Folded as it arrives (this workspace only: each chunk tells the projector), and the import
+        // ends once its last event is in the scores.
         const projector = projectorFor(db, config());
-        projector.start();
         const summary = await ingestNdjson(db, workspace.id, input, {
           chunkEvents: 5_000,
           projector,

@@ -66,7 +66,8 @@ t.test('events are folded in batches; the state equals one fold of them all, and
     if (n === 'busy') await new Promise((r) => setTimeout(r, 10));
     else if (n > 0) sizes.push(n);
   }
-  t.ok(sizes.length > 0 && sizes.every((n) => n <= 400), `folded here in batches of at most 400: ${sizes.join(', ')}`);
+  // Another process may have folded some (or all) of them; what this one folded came in batches of 400 at most.
+  t.ok(sizes.every((n) => n <= 400), `folded here in batches of at most 400: ${sizes.join(', ') || 'none'}`);
   t.equal(await projectedTotal(db, workspace.id), 3_000, 'each event folded once');
   t.same(await derivedState(db, workspace.id), await reference(db, list), 'the same state as one fold of everything');
   // Appending the same events again changes nothing: they are duplicates, and nothing is queued.
