@@ -19,6 +19,8 @@ import { accountRoutes } from './http/routes/accounts.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { eventRoutes } from './http/routes/events.js';
 import { healthRoutes } from './http/routes/health.js';
+import { ingestRoutes } from './http/routes/ingest.js';
+import { Projector } from './projection/projector.js';
 
 export interface AppOptions {
   config: Config;
@@ -125,7 +127,19 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     { stream: config.MAX_STREAMS_PER_KEY, heavy_read: config.MAX_HEAVY_READS_PER_KEY },
     { heavy_read: config.MAX_HEAVY_READS },
   );
-  const observer = await registerMetrics(app, db, config.METRICS_TOKEN);
+  const { observer, projection } = await registerMetrics(app, db, config.METRICS_TOKEN);
+  // Every process that serves also projects: the events it acknowledges at once, others' by polling.
+  const projector = new Projector(db, {
+    batchEvents: config.PROJECTOR_BATCH_EVENTS,
+    pollMs: config.PROJECTOR_POLL_MS,
+    concurrency: config.PROJECTOR_CONCURRENCY,
+    log: app.log,
+    onBatch: projection,
+  });
+  projector.start();
+  // After the routes' own close hooks (queued single events are appended first), before the pool closes.
+  app.addHook('onClose', () => projector.stop());
+  const freshness = { db, projector, waitMs: config.READ_WAIT_MS };
   await registerOpenApi(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -138,8 +152,9 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     registerJsonParser(api);
     api.addHook('onRoute', documentRoute);
     await api.register(healthRoutes, { db });
-    await api.register(eventRoutes, { db, observer, inFlight, maxBodyBytes: config.MAX_BODY_BYTES });
-    await api.register(accountRoutes, { db, inFlight });
+    await api.register(eventRoutes, { db, observer, inFlight, projector, maxBodyBytes: config.MAX_BODY_BYTES });
+    await api.register(ingestRoutes, { freshness });
+    await api.register(accountRoutes, { db, inFlight, freshness });
     if (config.ADMIN_TOKEN) await api.register(adminRoutes, { db });
   });
   return app;

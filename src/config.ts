@@ -54,6 +54,10 @@ const configSchema = z.object({
   // Heavy reads are PostgreSQL CPU: as many at once as there are cores, whatever keys ask.
   MAX_HEAVY_READS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000).default(availableParallelism())),
   AUTH_FAILURES_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000_000).default(30)),
+  READ_WAIT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(600_000).default(5_000)),
+  PROJECTOR_BATCH_EVENTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000_000).default(10_000)),
+  PROJECTOR_POLL_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(5).max(60_000).default(100)),
+  PROJECTOR_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(2)),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(10_000)),
 });
 

@@ -27,6 +27,7 @@ export const PROBLEMS = {
   too_many_in_flight: { status: 429, title: 'Too many concurrent requests of this kind for this key' },
   database_unavailable: { status: 503, title: 'The database is unavailable' },
   overloaded: { status: 503, title: 'The service is overloaded' },
+  projection_lagging: { status: 503, title: 'The scores are not yet up to date with what was acknowledged' },
   internal_error: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
@@ -37,6 +38,12 @@ export interface FieldError {
   message: string;
 }
 
+/** How far the projection is behind the log, as a projection_lagging answer states it. */
+export interface Lag {
+  pending_events: number;
+  oldest_pending_seconds: number;
+}
+
 export class Problem extends Error {
   readonly status: number;
   readonly title: string;
@@ -44,7 +51,7 @@ export class Problem extends Error {
   constructor(
     readonly code: ProblemCode,
     readonly detail: string,
-    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number } = {},
+    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number; lag?: Lag } = {},
   ) {
     super(detail);
     this.status = PROBLEMS[code].status;
@@ -64,6 +71,7 @@ export function problemBody(p: Problem, instance?: string) {
     code: p.code,
     detail: clip(p.detail, 2_000),
     ...(instance ? { instance: clip(instance, 2_000) } : {}),
+    ...(p.extra.lag ?? {}),
     ...(p.extra.errors
       ? { errors: p.extra.errors.slice(0, 100).map((e) => ({ field: clip(e.field, 300), message: clip(e.message, 1_000) })) }
       : {}),

@@ -6,6 +6,7 @@ import { defaultConfig, type Config } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { hasCitus } from '../src/db/distribution.js';
 import { migrate } from '../src/db/migrate.js';
+import { backlog } from '../src/db/projection.js';
 import { createKey, createWorkspace, type Workspace } from '../src/db/workspaces.js';
 import type { Scope } from '../src/domain/keys.js';
 import { contractViolation } from './contract.js';
@@ -149,3 +150,39 @@ export const secretOf = (key: string) => key.slice(key.indexOf('_', 'rpk_'.lengt
 /** Deterministic event factory; `at` is minutes after a fixed origin. */
 export const ORIGIN = Date.parse('2026-01-01T00:00:00Z');
 export const at = (minutes: number) => new Date(ORIGIN + minutes * 60_000).toISOString();
+
+/** Resolves once the projector has folded in every acknowledged event of the workspace. */
+export async function projected(db: Database, workspaceId: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await backlog(db, workspaceId)).pending > 0) {
+    if (Date.now() > deadline) throw new Error(`workspace ${workspaceId} still has events to project after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Every derived table of a workspace, row by row, workspace column aside, once the projector has
+ * caught up: equal iff the derived state is.
+ */
+export async function derivedState(db: Database, workspaceId: number): Promise<Record<string, string[]>> {
+  await projected(db, workspaceId);
+  const tables = await db.query<{ table_name: string }>(
+    `SELECT DISTINCT table_name FROM information_schema.columns
+      WHERE table_schema = current_schema() AND column_name = 'workspace_id'
+        AND table_name NOT IN ('events', 'api_keys', 'workspaces', 'pending_events') ORDER BY table_name`,
+  );
+  const state: Record<string, string[]> = {};
+  for (const { table_name: table } of tables) {
+    const rows = await db.query<{ r: Record<string, unknown> }>(
+      `SELECT to_jsonb(x) - 'workspace_id' AS r FROM "${table}" x WHERE workspace_id = $1`,
+      [workspaceId],
+    );
+    // prev_* columns are scratch space of the last upsert (the row before it), not state; a delay
+    // bucket that incremental folds brought back to 0 is no bucket.
+    state[table] = rows
+      .filter(({ r }) => !(table === 'unfollow_delays' && r.follows === 0))
+      .map(({ r }) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('prev_')).sort())))
+      .sort();
+  }
+  return state;
+}

@@ -196,8 +196,13 @@ export class Rapport {
   }
 
   /** Scores of up to 100 accounts over one window. */
-  async getScoresBatch(request: ScoresBatchRequest): Promise<ScoresBatch> {
-    return unwrap(await this.raw.POST('/v1/scores/batch', { body: request }));
+  async getScoresBatch(request: ScoresBatchRequest, query: Query<'getScoresBatch'> = {}): Promise<ScoresBatch> {
+    return unwrap(await this.raw.POST('/v1/scores/batch', { body: request, params: { query } }));
+  }
+
+  /** How far the scores are behind what was acknowledged (events not yet folded in, and their age). */
+  async getIngestStatus(): Promise<Schemas['IngestStatus']> {
+    return unwrap(await this.raw.GET('/v1/ingest/status'));
   }
 
   // ---- accounts --------------------------------------------------------------------------------

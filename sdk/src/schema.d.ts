@@ -55,7 +55,7 @@ export interface paths {
         put?: never;
         /**
          * Ingest one event
-         * @description Stores one event. Idempotent: resending the same content (same `id`, or no `id` and the same fields) answers 200 `duplicate`; a reused `id` with other content is 409 `id_conflict` and the first event stands. `text` is turned into `has_link`, `is_question` and a fingerprint, then discarded. 201 means committed: the event is durable.
+         * @description Stores one event. Idempotent: resending the same content (same `id`, or no `id` and the same fields) answers 200 `duplicate`; a reused `id` with other content is 409 `id_conflict` and the first event stands. `text` is turned into `has_link`, `is_question` and a fingerprint, then discarded. 201 means committed: the event is durable, and every read that begins from now on reflects it (waiting for the projector unless it asks for `consistency=eventual`).
          */
         post: operations["ingestEvent"];
         delete?: never;
@@ -80,6 +80,26 @@ export interface paths {
          *     Generated clients often keep only the JSON form of this body. The stream form needs no hand-written HTTP: the Rapport SDK's `ingestStream(events)` takes any (async) iterable of events and streams them as NDJSON; elsewhere, send the lines with `Content-Type: application/x-ndjson`.
          */
         post: operations["ingestEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ingest/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How far the scores are behind what was acknowledged
+         * @description The key's workspace: events acknowledged but not yet folded into the scores, the age of the oldest of them, and the events folded in so far. A default read waits for the first two to reach every event acknowledged before it began.
+         */
+        get: operations["getIngestStatus"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -418,6 +438,23 @@ export interface components {
             hours: components["schemas"]["HourCount"][];
             /** @description The three hours of the week with the most interactions received (earlier first on ties); empty without data. */
             best_hours: components["schemas"]["HourCount"][];
+            as_of: components["schemas"]["AsOf"];
+        };
+        /**
+         * @description What a read answer reflects.
+         * @example {
+         *       "complete": true,
+         *       "pending_events": 0
+         *     }
+         */
+        AsOf: {
+            /** @description No acknowledged event of the workspace is missing from the answer. */
+            complete: boolean;
+            /**
+             * Format: int64
+             * @description Events acknowledged but not yet in the scores when the answer was read.
+             */
+            pending_events: number;
         };
         /**
          * @description What became of each event of a batch or stream.
@@ -556,6 +593,7 @@ export interface components {
             account: string;
             window: components["schemas"]["Window"];
             engagement: components["schemas"]["Engagement"];
+            as_of: components["schemas"]["AsOf"];
         };
         /**
          * @description The event is stored (committed).
@@ -728,6 +766,7 @@ export interface components {
              * @example eyJrIjpbMC41LCJ0dzphbGljZSJdfQ.q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6
              */
             next_cursor: string | null;
+            as_of: components["schemas"]["AsOf"];
         };
         /**
          * @description Interactions received in one local hour of the week.
@@ -744,6 +783,28 @@ export interface components {
             hour: number;
             /** Format: int64 */
             interactions: number;
+        };
+        /**
+         * @description How far the scores are behind what was acknowledged.
+         * @example {
+         *       "pending_events": 120,
+         *       "oldest_pending_seconds": 0.4,
+         *       "projected_events_total": 1250000
+         *     }
+         */
+        IngestStatus: {
+            /**
+             * Format: int64
+             * @description Events acknowledged but not yet folded into the scores.
+             */
+            pending_events: number;
+            /** @description Age of the oldest of them, in seconds; 0 when there are none. */
+            oldest_pending_seconds: number;
+            /**
+             * Format: int64
+             * @description Events folded into the scores, all time.
+             */
+            projected_events_total: number;
         };
         /**
          * @description Interactions by type, and their total.
@@ -887,6 +948,7 @@ export interface components {
              * @example eyJrIjpbMC41LCJ0dzphbGljZSJdfQ.q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6
              */
             next_cursor: string | null;
+            as_of: components["schemas"]["AsOf"];
         };
         /**
          * @description RFC 9457 problem details (application/problem+json).
@@ -915,12 +977,19 @@ export interface components {
              * @description Stable, machine-readable; the status of each code is fixed.
              * @enum {string}
              */
-            code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "invalid_cursor" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "internal_error";
+            code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "invalid_cursor" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "projection_lagging" | "internal_error";
             detail: string;
             /** @description The request path and query. */
             instance?: string;
             /** @description Each offending field, for validation errors. */
             errors?: components["schemas"]["FieldError"][];
+            /**
+             * Format: int64
+             * @description `projection_lagging` only: events acknowledged but not yet in the scores.
+             */
+            pending_events?: number;
+            /** @description `projection_lagging` only: age of the oldest of them, in seconds. */
+            oldest_pending_seconds?: number;
         };
         /**
          * @description A quotient of two counts, at least 0 and possibly above 1; `value` is null when the denominator is 0.
@@ -979,6 +1048,7 @@ export interface components {
              * @example eyJrIjpbMC41LCJ0dzphbGljZSJdfQ.q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6
              */
             next_cursor: string | null;
+            as_of: components["schemas"]["AsOf"];
         };
         /**
          * @description A share in [0, 1], with what it is made of; `value` is null when the denominator is 0.
@@ -1108,6 +1178,7 @@ export interface components {
             account: string;
             window: components["schemas"]["Window"];
             reciprocity: components["schemas"]["Reciprocity"];
+            as_of: components["schemas"]["AsOf"];
         };
         /**
          * @description An event that was not stored, and why.
@@ -1138,12 +1209,14 @@ export interface components {
             reciprocity: components["schemas"]["Reciprocity"];
             engagement: components["schemas"]["Engagement"];
             spam: components["schemas"]["Spam"];
+            as_of: components["schemas"]["AsOf"];
         };
         /** @description Scores of several accounts over one window. */
         ScoresBatch: {
             window: components["schemas"]["Window"];
             /** @description One per distinct account, in request order. */
             results: components["schemas"]["AccountScores"][];
+            as_of: components["schemas"]["AsOf"];
         };
         /**
          * @description The accounts to score and the one window to score them over.
@@ -1389,6 +1462,7 @@ export interface components {
             account: string;
             window: components["schemas"]["Window"];
             spam: components["schemas"]["Spam"];
+            as_of: components["schemas"]["AsOf"];
         };
         /**
          * @description The process is live, or ready.
@@ -1555,7 +1629,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -1671,7 +1745,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -1870,7 +1944,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -2057,7 +2131,163 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getIngestStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The backlog of the key’s workspace. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestStatus"];
+                };
+            };
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the scope events:write or scores:read (`insufficient_scope`) */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request (its headers, or its body within REQUEST_TIMEOUT_MS) was not received in time; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`headers_too_large`) */
+            431: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -2091,6 +2321,8 @@ export interface operations {
                  * @example 48
                  */
                 churn_hours?: number;
+                /** @description `strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing. */
+                consistency?: "strong" | "eventual";
             };
             header?: never;
             path: {
@@ -2245,7 +2477,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -2279,6 +2511,8 @@ export interface operations {
                  * @example 48
                  */
                 churn_hours?: number;
+                /** @description `strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing. */
+                consistency?: "strong" | "eventual";
             };
             header?: never;
             path: {
@@ -2433,7 +2667,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -2467,6 +2701,8 @@ export interface operations {
                  * @example 48
                  */
                 churn_hours?: number;
+                /** @description `strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing. */
+                consistency?: "strong" | "eventual";
             };
             header?: never;
             path: {
@@ -2621,7 +2857,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -2655,6 +2891,8 @@ export interface operations {
                  * @example 48
                  */
                 churn_hours?: number;
+                /** @description `strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing. */
+                consistency?: "strong" | "eventual";
             };
             header?: never;
             path: {
@@ -2809,7 +3047,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -2827,7 +3065,10 @@ export interface operations {
     };
     getScoresBatch: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing. */
+                consistency?: "strong" | "eventual";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2969,7 +3210,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -3000,6 +3241,8 @@ export interface operations {
                 limit?: number;
                 /** @description `next_cursor` of the previous page, with the same other parameters. */
                 cursor?: string;
+                /** @description `strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing. */
+                consistency?: "strong" | "eventual";
             };
             header?: never;
             path?: never;
@@ -3138,7 +3381,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -3164,6 +3407,8 @@ export interface operations {
                 limit?: number;
                 /** @description `next_cursor` of the previous page, with the same other parameters. */
                 cursor?: string;
+                /** @description `strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing. */
+                consistency?: "strong" | "eventual";
             };
             header?: never;
             path: {
@@ -3318,7 +3563,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -3344,6 +3589,8 @@ export interface operations {
                 limit?: number;
                 /** @description `next_cursor` of the previous page, with the same other parameters. */
                 cursor?: string;
+                /** @description `strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing. */
+                consistency?: "strong" | "eventual";
             };
             header?: never;
             path: {
@@ -3498,7 +3745,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -3524,6 +3771,8 @@ export interface operations {
                 limit?: number;
                 /** @description `next_cursor` of the previous page, with the same other parameters. */
                 cursor?: string;
+                /** @description `strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing. */
+                consistency?: "strong" | "eventual";
             };
             header?: never;
             path: {
@@ -3678,7 +3927,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -3712,6 +3961,8 @@ export interface operations {
                  * @example 2026-12-01T00:00:00Z
                  */
                 until?: string;
+                /** @description `strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing. */
+                consistency?: "strong" | "eventual";
             };
             header?: never;
             path: {
@@ -3866,7 +4117,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4038,7 +4289,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4198,7 +4449,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4370,7 +4621,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4546,7 +4797,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4717,7 +4968,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`) */
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
             503: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];

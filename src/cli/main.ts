@@ -13,10 +13,13 @@ import { workspaceNameSchema } from '../domain/workspaces.js';
 import { DEFAULT_CHURN_HOURS, MAX_CHURN_HOURS } from '../scoring/summary.js';
 import { Problem } from '../errors.js';
 import { ingestNdjson } from '../ingest/ndjson.js';
+import { readAt } from '../projection/freshness.js';
+import { Projector } from '../projection/projector.js';
 
 /** Opens the configured database with every migration applied, runs `fn`, and closes it. */
 async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
+  // Room for an import's two chunks in flight and its projector.
+  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 4 });
   try {
     await migrate(db);
     return await fn(db);
@@ -51,6 +54,9 @@ const churnHours = (value: string) => {
   return n;
 };
 
+const projectorFor = (db: Database, c: Config) =>
+  new Projector(db, { batchEvents: c.PROJECTOR_BATCH_EVENTS, pollMs: c.PROJECTOR_POLL_MS, concurrency: c.PROJECTOR_CONCURRENCY });
+
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const err = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -71,6 +77,30 @@ export function buildCli(config: () => Config): Command {
       const { serve } = await import('../server.js');
       await serve(config());
     });
+
+  program
+    .command('project')
+    .description('fold acknowledged events into the scores, for every workspace, until SIGTERM or SIGINT (a dedicated worker; every `serve` projects too)')
+    .action(() =>
+      withDatabase(config(), async (db) => {
+        const c = config();
+        const projector = new Projector(db, {
+          batchEvents: c.PROJECTOR_BATCH_EVENTS,
+          pollMs: c.PROJECTOR_POLL_MS,
+          concurrency: c.PROJECTOR_CONCURRENCY,
+          onBatch: (n, seconds) => err(`folded ${n} events in ${seconds.toFixed(2)} s`),
+        });
+        projector.start();
+        err('projecting; stop with SIGTERM or SIGINT');
+        await new Promise<void>((resolve) => {
+          process.once('SIGTERM', resolve);
+          process.once('SIGINT', resolve);
+        });
+        // The batch under way commits or rolls back whole; what is left stays queued.
+        await projector.stop();
+        err('projector stopped');
+      }),
+    );
 
   program
     .command('migrate')
@@ -140,8 +170,12 @@ export function buildCli(config: () => Config): Command {
         const input = file === '-' ? process.stdin : createReadStream(file);
         const started = Date.now();
         let lastReport = started;
+        // Folded as it arrives (this workspace only: each chunk tells the projector), and the import
+        // ends once its last event is in the scores.
+        const projector = projectorFor(db, config());
         const summary = await ingestNdjson(db, workspace.id, input, {
           chunkEvents: 5_000,
+          projector,
           onChunk: (s) => {
             const now = Date.now();
             if (now - lastReport < 1_000) return;
@@ -150,6 +184,8 @@ export function buildCli(config: () => Config): Command {
             err(`${s.lines} lines: ${s.accepted} accepted, ${s.duplicates} duplicates, ${s.rejected_total} rejected (${rate} events/s)`);
           },
         });
+        await projector.stop();
+        await projector.drain(workspace.id);
         // A bulk load leaves the planner's statistics behind; autovacuum would catch up, but may be off.
         if (!(await autovacuumRuns(db))) await maintainTables(db);
         const seconds = (Date.now() - started) / 1000;
@@ -175,7 +211,13 @@ export function buildCli(config: () => Config): Command {
         if (!parsed.success) throw new InvalidArgumentError(`account: ${parsed.error.issues[0]!.message}`);
         const workspace = await requireWorkspace(db, opts.workspace);
         const w = windowOf({ since: opts.since, until: opts.until, churn_hours: opts.churnHours });
-        out(JSON.stringify(await accountScores(db, workspace.id, account, w), null, 2));
+        // What was acknowledged is in the answer, whether or not a server is running to project it.
+        const projector = projectorFor(db, config());
+        await projector.drain(workspace.id);
+        const scores = await readAt({ db, projector, waitMs: config().READ_WAIT_MS }, workspace.id, 'strong', () =>
+          accountScores(db, workspace.id, account, w),
+        );
+        out(JSON.stringify(scores, null, 2));
       }),
     );
 

@@ -205,6 +205,11 @@ async function applyRelationships(
 
 const micros = (column: string) => `(extract(epoch FROM ${column}) * 1000000)::int8::text`;
 
+// Recounts compare the batch with what is already projected: events still queued for the
+// projector (stored, but not yet folded in), the batch's own among them (they leave the queue at
+// the end of its transaction), are left out of every context query; the batch comes from memory.
+const PROJECTED = 'AND NOT EXISTS (SELECT 1 FROM pending_events q WHERE q.workspace_id = e.workspace_id AND q.event_id = e.event_id)';
+
 interface ContextEvent {
   id: string;
   type: string;
@@ -218,9 +223,8 @@ type PairRange = { actor: string; target: string; lo: bigint; hi: bigint };
 /**
  * Every reply and mention from actor to target with occurred_at in [lo, hi], for each range: the
  * 72 hours around new conversation events, so the cost is bounded by a pair's traffic in that
- * window, not by its history. A range whose pair is `fresh` is answered from `batch` (the batch's
- * new conversation events, all inside the ranges that spans() drew around them), the others from
- * the table.
+ * window, not by its history. The batch's own conversation events come from `batch`; the projected
+ * ones from the table, except for a `fresh` pair, which has none.
  */
 async function conversationEvents(
   tx: Queryable,
@@ -230,9 +234,7 @@ async function conversationEvents(
   fresh: Set<string>,
 ): Promise<ContextEvent[]> {
   const stored = ranges.filter((r) => !fresh.has(pairKey(r.actor, r.target)));
-  const fromBatch: ContextEvent[] = batch
-    .filter((e) => fresh.has(pairKey(e.actor, e.target)))
-    .map((e) => ({ id: e.id, type: e.type, actor: e.actor, target: e.target, at: e.occurredAtMicros }));
+  const fromBatch: ContextEvent[] = batch.map((e) => ({ id: e.id, type: e.type, actor: e.actor, target: e.target, at: e.occurredAtMicros }));
   if (stored.length === 0) return fromBatch;
   const rows = await tx.query<{ event_id: string; type: string; actor: string; target: string; micros: string }>(
     // One index range scan per pair, whatever the planner's statistics say: without OFFSET 0 the
@@ -245,6 +247,7 @@ async function conversationEvents(
          SELECT * FROM events e
           WHERE e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target
             AND e.occurred_at BETWEEN p.lo AND p.hi AND e.type IN ('reply', 'mention')
+            ${PROJECTED}
          OFFSET 0
        ) e`,
     [
@@ -327,84 +330,92 @@ async function applyConversations({ tx, workspaceId, events, newIds, fresh, delt
 }
 
 /**
- * For each probe, the first `limit` unfollows of actor→target after `at` (or, `before`, the last
- * ones at or before it): an index seek on events_pair_type_time each, however long the pair's history.
+ * For each probe, the first projected unfollow of actor→target after `at` (or, `before`, the last
+ * at or before it): one index seek on events_pair_type_time each, however long the pair's history.
+ * The batch being folded is still queued, so it is left out like every queued event.
  */
 async function unfollowNeighbours(
   tx: Queryable,
   workspaceId: number,
-  probes: { actor: string; target: string; at: bigint; limit: number }[],
+  probes: { actor: string; target: string; at: bigint }[],
   before: boolean,
-): Promise<{ i: number; id: string; micros: bigint }[]> {
-  if (probes.length === 0) return [];
-  const rows = await tx.query<{ i: string; event_id: string; micros: string }>(
-    `SELECT p.i::text AS i, e.event_id, ${micros('e.occurred_at')} AS micros
-       FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::int[]) WITH ORDINALITY AS p(actor, target, at, n, i)
+): Promise<(bigint | null)[]> {
+  const found = new Array<bigint | null>(probes.length).fill(null);
+  if (probes.length === 0) return found;
+  const rows = await tx.query<{ i: string; micros: string }>(
+    `SELECT p.i::text AS i, ${micros('e.occurred_at')} AS micros
+       FROM unnest($2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS p(actor, target, at, i)
        CROSS JOIN LATERAL (
          SELECT event_id, occurred_at FROM events e
           WHERE e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target AND e.type = 'unfollow'
             AND ${before ? 'e.occurred_at <= p.at' : 'e.occurred_at > p.at'}
-          ORDER BY e.occurred_at ${before ? 'DESC' : ''} LIMIT p.n
+            ${PROJECTED}
+          ORDER BY e.occurred_at ${before ? 'DESC' : ''} LIMIT 1
        ) e`,
-    [
-      workspaceId,
-      probes.map((p) => p.actor),
-      probes.map((p) => p.target),
-      probes.map((p) => formatMicros(clampMicros(p.at))),
-      probes.map((p) => p.limit),
-    ],
+    [workspaceId, probes.map((p) => p.actor), probes.map((p) => p.target), probes.map((p) => formatMicros(clampMicros(p.at)))],
   );
-  return rows.map((r) => ({ i: Number(r.i) - 1, id: r.event_id, micros: BigInt(r.micros) }));
+  for (const r of rows) found[Number(r.i) - 1] = BigInt(r.micros);
+  return found;
+}
+
+/** Overlapping [lo, hi) ranges of one pair merged, so that no stored row is read twice. */
+function mergeRanges(ranges: PairRange[]): PairRange[] {
+  const merged: PairRange[] = [];
+  for (const group of groupBy(ranges, (r) => pairKey(r.actor, r.target)).values()) {
+    group.sort((a, b) => (a.lo < b.lo ? -1 : a.lo > b.lo ? 1 : 0));
+    let current: PairRange | null = null;
+    for (const r of group) {
+      if (current && r.lo <= current.hi) current.hi = r.hi > current.hi ? r.hi : current.hi;
+      else merged.push((current = { ...r }));
+    }
+  }
+  return merged;
 }
 
 /**
- * What a batch's follows and unfollows of pairs with history need to know of the stored ones, per
- * pair: the stored unfollows next to each new event, and the stored follows whose first later
- * unfollow a new unfollow u replaces, those in [max(the last stored unfollow ≤ u, u − MAX_CHURN), u).
- * Given those, churnDelta's answer equals a recount of the pair's whole history, and the cost is
- * bounded by the follows whose delay changes, not by the pair's history.
+ * What a batch's follows and unfollows of pairs with history need to know of the projected ones,
+ * per pair: the projected unfollows next to each new event, and the projected follows whose first
+ * later unfollow a new unfollow u replaces, those in [max(the last projected unfollow ≤ u,
+ * u − MAX_CHURN), u). Given those, churnDelta's answer equals a recount of the pair's whole history,
+ * and the cost is bounded by the follows whose delay changes, never by the pair's history or by how
+ * many of the pair's events one batch holds.
  */
-async function churnContext(tx: Queryable, workspaceId: number, marks: readonly PairEvent[], newIds: Set<string>) {
+async function churnContext(tx: Queryable, workspaceId: number, marks: readonly PairEvent[]) {
   const unfollows = new Map<string, bigint[]>();
   const follows = new Map<string, bigint[]>();
   if (marks.length === 0) return { unfollows, follows };
-  // New unfollows are in the table already: a probe asks for one more than the pair's new ones, and the new are skipped.
-  const newUnfollows = new Map<string, number>();
-  for (const e of marks) if (e.type === 'unfollow') newUnfollows.set(pairKey(e.actor, e.target), (newUnfollows.get(pairKey(e.actor, e.target)) ?? 0) + 1);
-  const probe = (e: PairEvent) => ({ actor: e.actor, target: e.target, at: e.occurredAtMicros, limit: 1 + (newUnfollows.get(pairKey(e.actor, e.target)) ?? 0) });
-  const firstStored = (found: { i: number; id: string; micros: bigint }[], n: number) => {
-    const first = new Array<bigint | null>(n).fill(null);
-    for (const f of found) if (first[f.i] === null && !newIds.has(f.id)) first[f.i] = f.micros;
-    return first;
-  };
   const add = (map: Map<string, bigint[]>, key: string, at: bigint) => {
     const list = map.get(key);
-    if (list) {
-      if (!list.includes(at)) list.push(at);
-    } else map.set(key, [at]);
+    if (list) list.push(at);
+    else map.set(key, [at]);
   };
-  const after = firstStored(await unfollowNeighbours(tx, workspaceId, marks.map(probe), false), marks.length);
+  const probe = (e: PairEvent) => ({ actor: e.actor, target: e.target, at: e.occurredAtMicros });
+  const after = await unfollowNeighbours(tx, workspaceId, marks.map(probe), false);
   marks.forEach((e, i) => {
     const next = after[i];
     if (next != null) add(unfollows, pairKey(e.actor, e.target), next);
   });
-  const newUnfollowMarks = marks.filter((e) => e.type === 'unfollow');
-  const before = firstStored(await unfollowNeighbours(tx, workspaceId, newUnfollowMarks.map(probe), true), newUnfollowMarks.length);
-  const ranges = newUnfollowMarks.map((e, i) => {
-    const floor = e.occurredAtMicros - CONTEXT.maxChurn;
-    const last = before[i];
-    if (last == null) return { actor: e.actor, target: e.target, lo: floor, hi: e.occurredAtMicros };
-    add(unfollows, pairKey(e.actor, e.target), last);
-    return { actor: e.actor, target: e.target, lo: last > floor ? last : floor, hi: e.occurredAtMicros };
-  });
+  const newUnfollows = marks.filter((e) => e.type === 'unfollow');
+  const before = await unfollowNeighbours(tx, workspaceId, newUnfollows.map(probe), true);
+  const ranges = mergeRanges(
+    newUnfollows.map((e, i) => {
+      const floor = e.occurredAtMicros - CONTEXT.maxChurn;
+      const last = before[i];
+      if (last != null) add(unfollows, pairKey(e.actor, e.target), last);
+      return { actor: e.actor, target: e.target, lo: last != null && last > floor ? last : floor, hi: e.occurredAtMicros };
+    }),
+  );
+  // Unfollows are looked up by time only: one at the same instant twice is one and the same.
+  for (const [key, list] of unfollows) unfollows.set(key, [...new Set(list)]);
   if (ranges.length > 0) {
-    const rows = await tx.query<{ event_id: string; actor: string; target: string; micros: string }>(
-      `SELECT DISTINCT e.event_id, e.actor, e.target, ${micros('e.occurred_at')} AS micros
+    const rows = await tx.query<{ actor: string; target: string; micros: string }>(
+      `SELECT e.actor, e.target, ${micros('e.occurred_at')} AS micros
          FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS p(actor, target, lo, hi)
          CROSS JOIN LATERAL (
-           SELECT event_id, actor, target, occurred_at FROM events e
+           SELECT actor, target, occurred_at FROM events e
             WHERE e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target AND e.type = 'follow'
               AND e.occurred_at >= p.lo AND e.occurred_at < p.hi
+              ${PROJECTED}
            OFFSET 0
          ) e`,
       [
@@ -415,19 +426,13 @@ async function churnContext(tx: Queryable, workspaceId: number, marks: readonly 
         ranges.map((r) => formatMicros(clampMicros(r.hi))),
       ],
     );
-    for (const r of rows) {
-      if (newIds.has(r.event_id)) continue;
-      const key = pairKey(r.actor, r.target);
-      const list = follows.get(key);
-      if (list) list.push(BigInt(r.micros));
-      else follows.set(key, [BigInt(r.micros)]);
-    }
+    for (const r of rows) add(follows, pairKey(r.actor, r.target), BigInt(r.micros));
   }
   return { unfollows, follows };
 }
 
 /** follows, follow_days and the unfollow-delay histogram (quick_unfollows for any churn_hours). */
-async function applyFollowChurn({ tx, workspaceId, events, newIds, fresh, deltas }: Recount) {
+async function applyFollowChurn({ tx, workspaceId, events, fresh, deltas }: Recount) {
   const marks = events.filter(isPairEvent).filter((e) => e.type === 'follow' || e.type === 'unfollow');
   const days = new Map<string, { account: string; day: string; n: number }>();
   for (const e of marks) {
@@ -451,7 +456,7 @@ async function applyFollowChurn({ tx, workspaceId, events, newIds, fresh, deltas
     for (const r of rows) deltas.peaks.set(r.account, Math.max(deltas.peaks.get(r.account) ?? 0, r.follows));
   }
   const byPair = groupBy(marks, (e) => pairKey(e.actor, e.target));
-  const context = await churnContext(tx, workspaceId, marks.filter((e) => !fresh.has(pairKey(e.actor, e.target))), newIds);
+  const context = await churnContext(tx, workspaceId, marks.filter((e) => !fresh.has(pairKey(e.actor, e.target))));
   for (const [key, pairMarks] of byPair) {
     const { actor } = pairMarks[0]!;
     const timed = (type: string): Timed[] => [

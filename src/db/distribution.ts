@@ -20,6 +20,8 @@ export const DISTRIBUTION = [
   { table: 'post_fingerprints', kind: 'by_workspace' },
   { table: 'follow_days', kind: 'by_workspace' },
   { table: 'unfollow_delays', kind: 'by_workspace' },
+  { table: 'pending_events', kind: 'by_workspace' },
+  { table: 'projections', kind: 'by_workspace' },
 ] as const satisfies readonly { table: string; kind: 'reference' | 'by_workspace' }[];
 
 /** The table every distributed table is co-located with. */

@@ -2,6 +2,7 @@ import { answeredCount, churnBuckets, pairContribution, PAIR_COUNTERS, type Pair
 import { DEFAULT_CHURN_HOURS } from '../scoring/summary.js';
 import type { Queryable } from './client.js';
 import { applyStats, compare, Deltas, groupBy } from './derived.js';
+import { lockProjection } from './projection.js';
 import { storeSpamScores, type StatsRow } from './stats.js';
 
 interface PairRow {
@@ -24,9 +25,12 @@ const n = (v: unknown) => Number(v);
 /**
  * Erases every event naming the account (as actor or target) and everything derived from them:
  * its own derived rows go, and each partner's counters lose exactly what the pair contributed,
- * so every score in the workspace is as if those events had never been sent.
+ * so every score in the workspace is as if those events had never been sent. It holds the
+ * workspace's projection lock: events still queued for the projector were never added, so they
+ * are dropped from the queue and not subtracted.
  */
 export async function eraseAccount(tx: Queryable, workspaceId: number, account: string): Promise<{ events: number }> {
+  await lockProjection(tx, workspaceId);
   const pairs = await tx.query<PairRow>(
     'SELECT * FROM relationships WHERE workspace_id = $1 AND account = $2 ORDER BY other FOR UPDATE',
     [workspaceId, account],
@@ -48,7 +52,8 @@ export async function eraseAccount(tx: Queryable, workspaceId: number, account: 
             to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
        FROM events
       WHERE workspace_id = $1 AND type IN ('reply', 'mention', 'follow', 'unfollow')
-        AND ((actor = $2 AND target <> $2) OR (target = $2 AND actor <> $2))`,
+        AND ((actor = $2 AND target <> $2) OR (target = $2 AND actor <> $2))
+        AND NOT EXISTS (SELECT 1 FROM pending_events q WHERE q.workspace_id = events.workspace_id AND q.event_id = events.event_id)`,
     [workspaceId, account],
   );
   const partnerOf = (r: TimedRow) => (r.actor === account ? r.target : r.actor);
@@ -81,7 +86,8 @@ export async function eraseAccount(tx: Queryable, workspaceId: number, account: 
   }
 
   const erased = await tx.query<{ n: number }>(
-    `WITH gone AS (DELETE FROM events WHERE workspace_id = $1 AND (actor = $2 OR target = $2) RETURNING 1)
+    `WITH gone AS (DELETE FROM events WHERE workspace_id = $1 AND (actor = $2 OR target = $2) RETURNING event_id),
+          unqueued AS (DELETE FROM pending_events q USING gone WHERE q.workspace_id = $1 AND q.event_id = gone.event_id)
      SELECT count(*)::int8 AS n FROM gone`,
     [workspaceId, account],
   );

@@ -209,3 +209,28 @@ export const serviceSecrets = pgTable('service_secrets', {
   secret: bytea('secret').notNull(),
   createdAt: tstz('created_at').notNull().defaultNow(),
 });
+
+/**
+ * The event log's unprojected tail: one row per stored event that the projector has not yet
+ * folded into the derived tables, written in the same transaction as the event. The projector
+ * deletes a batch's rows in the transaction that folds the batch into the derived state, so an
+ * event is folded exactly once whatever crashes, and an event committed late (with a lower seq)
+ * is still found: nothing is skipped by a watermark.
+ */
+export const pendingEvents = pgTable(
+  'pending_events',
+  {
+    workspaceId: integer('workspace_id').notNull(),
+    /** Arrival order: the projector takes the oldest first, and a read waits for those before it began. */
+    seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    eventId: text('event_id').notNull(),
+    acknowledgedAt: tstz('acknowledged_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.seq] }), uniqueIndex('pending_events_event').on(t.workspaceId, t.eventId)],
+);
+
+/** Per workspace, how many events the projector has folded in (for ingest status). */
+export const projections = pgTable('projections', {
+  workspaceId: integer('workspace_id').primaryKey(),
+  projectedEvents: bigint('projected_events', { mode: 'number' }).notNull().default(0),
+});

@@ -7,8 +7,8 @@ import { Problem } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The scope a route needs; routes without one take the admin token or no credentials at all. */
-    scope?: Scope;
+    /** The scope a route needs (any one of a list); routes without one take the admin token or no credentials at all. */
+    scope?: Scope | readonly Scope[];
     admin?: boolean;
   }
   interface FastifyRequest {
@@ -78,13 +78,16 @@ function keyLookups(db: Queryable): KeyLookups {
 }
 
 /** Resolves the bearer key and checks the scope; the same answer for unknown and revoked keys. */
-export async function authenticateKey(db: Queryable, request: FastifyRequest, scope: Scope) {
+export async function authenticateKey(db: Queryable, request: FastifyRequest, scope: Scope | readonly Scope[]) {
   const parsed = parseKey(bearer(request));
   const stored = parsed ? await keyLookups(db).find(parsed.keyId) : null;
   // The hash is compared even when the key id is unknown, so timing tells nothing about which part was wrong.
   const matches = secretMatches(parsed?.secret ?? '', stored?.secretHash ?? Buffer.alloc(32));
   if (!parsed || !stored || !matches || stored.revoked) throw new Problem('invalid_key', 'the key is unknown or revoked');
-  if (!stored.scopes.includes(scope)) throw new Problem('insufficient_scope', `this operation needs the scope ${scope}`);
+  const anyOf: readonly Scope[] = typeof scope === 'string' ? [scope] : scope;
+  if (!anyOf.some((s) => stored.scopes.includes(s))) {
+    throw new Problem('insufficient_scope', `this operation needs the scope ${anyOf.join(' or ')}`);
+  }
   request.workspaceId = stored.workspaceId;
   request.keyId = parsed.keyId;
 }

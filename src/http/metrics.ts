@@ -5,6 +5,7 @@ import client from 'prom-client';
 import type { Database } from '../db/client.js';
 import { Problem } from '../errors.js';
 import type { IngestObserver } from '../ingest/batch.js';
+import { totalBacklog } from '../db/projection.js';
 
 // fastify-metrics is CommonJS: under NodeNext its plugin is the module's `default`.
 const metricsPlugin = ((metricsModule as unknown as { default?: unknown }).default ?? metricsModule) as FastifyPluginCallback<
@@ -29,7 +30,11 @@ function requireToken(token: string) {
  * events by type and outcome, rejections by reason, and the database pool. One registry per
  * process: building a second app in the same process (tests) starts it afresh.
  */
-export async function registerMetrics(app: FastifyInstance, db: Database, token: string | undefined): Promise<IngestObserver> {
+export async function registerMetrics(
+  app: FastifyInstance,
+  db: Database,
+  token: string | undefined,
+): Promise<{ observer: IngestObserver; projection(events: number, seconds: number): void }> {
   await app.register(metricsPlugin, {
     endpoint: token
       ? {
@@ -66,8 +71,38 @@ export async function registerMetrics(app: FastifyInstance, db: Database, token:
       this.set({ state: 'max' }, s.max);
     },
   });
+  const projected = new client.Counter({
+    name: 'rapport_projected_events_total',
+    help: 'Events this process folded into the derived state.',
+  });
+  const batches = new client.Histogram({
+    name: 'rapport_projection_batch_seconds',
+    help: 'Time to fold one batch of events into the derived state, by this process.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  });
+  // The lag is the database's, whichever process projects: read when scraped.
+  new client.Gauge({
+    name: 'rapport_projection_lag_events',
+    help: 'Events acknowledged but not yet folded into the derived state, all workspaces.',
+    async collect() {
+      this.set((await totalBacklog(db)).pending);
+    },
+  });
+  new client.Gauge({
+    name: 'rapport_projection_lag_seconds',
+    help: 'Age of the oldest event acknowledged but not yet folded into the derived state (0 when none).',
+    async collect() {
+      this.set((await totalBacklog(db)).oldestSeconds);
+    },
+  });
   return {
-    stored: (type, outcome) => events.inc({ type, outcome }),
-    rejected: (reason) => rejected.inc({ reason }),
+    observer: {
+      stored: (type, outcome) => events.inc({ type, outcome }),
+      rejected: (reason) => rejected.inc({ reason }),
+    },
+    projection(n, seconds) {
+      projected.inc(n);
+      batches.observe(seconds);
+    },
   };
 }

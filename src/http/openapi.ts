@@ -29,9 +29,10 @@ export function documentRoute(route: RouteOptions) {
   };
   const { scope, admin } = route.config ?? {};
   if (scope) {
-    schema.security = [{ apiKey: [scope] }];
+    const anyOf: readonly string[] = typeof scope === 'string' ? [scope] : scope;
+    schema.security = anyOf.map((s) => ({ apiKey: [s] }));
     add(401, 'Missing, unknown or revoked key');
-    add(403, `The key lacks the scope ${scope}`);
+    add(403, `The key lacks the scope ${anyOf.join(' or ')}`);
   } else if (admin) {
     schema.security = [{ adminToken: [] }];
     add(401, 'Missing or wrong admin token');

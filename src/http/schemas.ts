@@ -3,6 +3,7 @@ import { LIMITS } from '../domain/events.js';
 import { KEY_ID_PATTERN, KEY_PATTERN, SCOPES } from '../domain/keys.js';
 import { workspaceNameSchema } from '../domain/workspaces.js';
 import { PROBLEMS, type ProblemCode } from '../errors.js';
+import { CONSISTENCY } from '../projection/freshness.js';
 import { MAX_CHURN_HOURS } from '../scoring/summary.js';
 
 /**
@@ -30,6 +31,8 @@ export const problemSchema = z
     detail: z.string().max(10_000),
     instance: z.string().max(10_000).optional().describe('The request path and query.'),
     errors: z.array(fieldErrorSchema).max(1000).optional().describe('Each offending field, for validation errors.'),
+    pending_events: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional().describe('`projection_lagging` only: events acknowledged but not yet in the scores.'),
+    oldest_pending_seconds: z.number().min(0).max(1e9).optional().describe('`projection_lagging` only: age of the oldest of them, in seconds.'),
   })
   .meta({
     id: 'Problem',
@@ -148,3 +151,18 @@ export function problemResponse(status: number, what: string) {
     .join(', ');
   return { description: `${what} (${codes})`, content: { 'application/problem+json': { schema: problemSchema } } };
 }
+
+/** `consistency`, a query parameter of every read. */
+export const consistencyParam = z
+  .enum(CONSISTENCY)
+  .default('strong')
+  .describe(
+    '`strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing.',
+  );
+
+export const asOfSchema = z
+  .object({
+    complete: z.boolean().describe('No acknowledged event of the workspace is missing from the answer.'),
+    pending_events: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Events acknowledged but not yet in the scores when the answer was read.'),
+  })
+  .meta({ id: 'AsOf', description: 'What a read answer reflects.', examples: [{ complete: true, pending_events: 0 }] });

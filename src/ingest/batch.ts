@@ -1,5 +1,5 @@
 import type { Database } from '../db/client.js';
-import { storeEvents } from '../db/events.js';
+import { appendEvents } from '../db/events.js';
 import type { EventType, NormalizedEvent } from '../domain/events.js';
 import { parseEvent, type RejectionCode } from '../domain/validate.js';
 import { Problem } from '../errors.js';
@@ -23,13 +23,19 @@ export interface IngestObserver {
   rejected(code: Rejected['code']): void;
 }
 
+/** Told when a workspace's events were appended, so they are projected soon. */
+export interface AppendListener {
+  notify(workspaceId: number): void;
+}
+
 export interface BatchOptions {
   /** Each input's index in the whole request (NDJSON line numbers); the array index otherwise. */
   indexes?: number[];
   observer?: IngestObserver | undefined;
+  projector?: AppendListener | undefined;
 }
 
-/** Validates each input on its own, stores the valid ones in one transaction, and reports every event's fate. */
+/** Validates each input on its own, appends the valid ones to the log in one transaction, and reports every event's fate. */
 export async function ingestBatch(
   db: Database,
   workspaceId: number,
@@ -51,7 +57,8 @@ export async function ingestBatch(
   let accepted = 0;
   let duplicates = 0;
   if (valid.length > 0) {
-    const outcomes = await db.transaction((tx) => storeEvents(tx, workspaceId, valid));
+    const outcomes = await db.transaction((tx) => appendEvents(tx, workspaceId, valid));
+    if (outcomes.includes('accepted')) opts.projector?.notify(workspaceId);
     outcomes.forEach((o, i) => {
       if (o !== 'id_conflict') opts.observer?.stored(valid[i]!.type, o);
       if (o === 'accepted') accepted++;

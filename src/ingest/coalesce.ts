@@ -1,6 +1,7 @@
 import type { Database } from '../db/client.js';
-import { storeEvents, type StoreOutcome } from '../db/events.js';
+import { appendEvents, type StoreOutcome } from '../db/events.js';
 import type { NormalizedEvent } from '../domain/events.js';
+import type { AppendListener } from './batch.js';
 
 /**
  * Transactions of one workspace's single events in flight at once on PostgreSQL; the events that
@@ -23,8 +24,10 @@ export interface GroupCommitOptions {
   inFlight?: number;
   /** Events per transaction at most (GROUP_COMMIT_MAX_EVENTS). */
   maxEvents?: number;
-  /** How a batch is stored: storeEvents in one transaction unless a test substitutes a double. */
+  /** How a batch is stored: appendEvents in one transaction unless a test substitutes a double. */
   store?: StoreBatch;
+  /** Told of each workspace whose events were appended. */
+  projector?: AppendListener | undefined;
 }
 
 interface Waiter {
@@ -60,7 +63,15 @@ export class GroupCommit {
   constructor(db: Database, opts: GroupCommitOptions = {}) {
     this.inFlight = db.kind === 'pglite' ? 1 : Math.max(1, opts.inFlight ?? GROUP_COMMIT_IN_FLIGHT);
     this.maxEvents = Math.max(1, opts.maxEvents ?? GROUP_COMMIT_MAX_EVENTS);
-    this.store = opts.store ?? ((workspaceId, events) => db.transaction((tx) => storeEvents(tx, workspaceId, events)));
+    const append: StoreBatch = (workspaceId, events) => db.transaction((tx) => appendEvents(tx, workspaceId, events));
+    const store = opts.store ?? append;
+    this.store = opts.projector
+      ? async (workspaceId, events) => {
+          const outcomes = await store(workspaceId, events);
+          if (outcomes.includes('accepted')) opts.projector!.notify(workspaceId);
+          return outcomes;
+        }
+      : store;
   }
 
   /** Stores one validated event with whatever else of its workspace is waiting; its outcome. */

@@ -1,7 +1,7 @@
 import type { Database } from '../db/client.js';
 import { LIMITS } from '../domain/events.js';
 import { jsonWorkExceeded } from '../domain/json.js';
-import { ingestBatch, type BatchResult, type IngestObserver, type Rejected } from './batch.js';
+import { ingestBatch, type AppendListener, type BatchResult, type IngestObserver, type Rejected } from './batch.js';
 
 /** At most this many rejections are listed in an answer; `rejected_total` counts them all. */
 export const MAX_LISTED_REJECTIONS = 1_000;
@@ -61,6 +61,7 @@ export interface StreamOptions {
   /** Called after each stored chunk, for progress reports. */
   onChunk?(soFar: StreamResult & { lines: number }): void;
   observer?: IngestObserver | undefined;
+  projector?: AppendListener | undefined;
 }
 
 /** Chunks of one stream stored at once: parsing the next chunk and storing two keeps both the service and the database busy. */
@@ -102,7 +103,7 @@ export async function ingestNdjson(
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   const store = (chunk: unknown[], chunkIndexes: number[]) => {
-    const done: Promise<void> = ingestBatch(db, workspaceId, chunk, { indexes: chunkIndexes, observer: opts.observer })
+    const done: Promise<void> = ingestBatch(db, workspaceId, chunk, { indexes: chunkIndexes, observer: opts.observer, projector: opts.projector })
       .then((r) => {
         total.accepted += r.accepted;
         total.duplicates += r.duplicates;

@@ -90,6 +90,7 @@ t.test('import loads a file and standard input with the API’s validation, and 
   writeFileSync(file, lines.join('\n') + '\n');
   const res = await runCli(env, ['import', file, '--workspace', name]);
   t.equal(res.code, 1, 'exit 1 when some lines were rejected');
+  t.match(res.stdout, /^\{/, `a summary on stdout (stderr: ${res.stderr})`);
   const summary = JSON.parse(res.stdout);
   t.match(summary, {
     accepted: 2,

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { followState } from '../../src/db/derived.js';
-import { at, bearer, newTenant, testApp } from '../helpers.js';
+import { at, bearer, newTenant, projected, testApp } from '../helpers.js';
 
 const follow = (actor: string, target: string, minutes: number, extra: object = {}) => ({
   type: 'follow',
@@ -185,6 +185,7 @@ t.test('the latest follow or unfollow decides the follow state, whatever the arr
   // g→h: a later follow wins over an earlier unfollow, sent in one batch in reverse order.
   await send([follow('g', 'h', 9), unfollow('g', 'h', 8), follow('g', 'h', 1)]);
   const ws = tenant.workspace.id;
+  await projected(db, ws);
   t.same(await followState(db, ws, 'a', 'b'), { follows: false, since: '2026-01-01T00:10:00.000000Z' });
   t.equal((await followState(db, ws, 'c', 'd')).follows, false);
   t.equal((await followState(db, ws, 'e', 'f')).follows, false);
@@ -248,6 +249,8 @@ t.test('the same event id in two workspaces is two events, and neither workspace
   });
   t.equal(r1.statusCode, 201);
   t.equal(r2.statusCode, 201);
+  await projected(db, one.workspace.id);
+  await projected(db, two.workspace.id);
   t.equal((await followState(db, one.workspace.id, 'a', 'b')).follows, true);
   t.equal((await followState(db, two.workspace.id, 'a', 'b')).follows, false);
 });

@@ -4,7 +4,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { defaultConfig } from '../../src/config.js';
 import type { Database, Queryable } from '../../src/db/client.js';
 import { GROUP_COMMIT_IN_FLIGHT } from '../../src/ingest/coalesce.js';
-import { at, bearer, newTenant, testDatabase, TEST_DATABASE_URL, type Tenant } from '../helpers.js';
+import { at, bearer, derivedState, newTenant, testDatabase, TEST_DATABASE_URL, type Tenant } from '../helpers.js';
 
 /**
  * Single `POST /v1/events` under concurrency, on the real database: requests of a workspace are
@@ -45,18 +45,23 @@ function spyOn(real: Database): Spy {
         if (lookup) await spy.afterLookup?.();
         return rows;
       },
+      // Ingest's transactions are counted and spied on; the projector's (which begin by trying the
+      // workspace's projection lock) pass through untouched.
       async transaction(fn) {
-        const n = spy.transactions++;
-        await spy.beforeTransaction?.(n);
-        return real.transaction((tx) =>
-          fn({
+        return real.transaction((tx) => {
+          let n: number | null | undefined;
+          return fn({
             async query<R>(text: string, params?: unknown[]) {
+              if (n === undefined) {
+                n = /pg_try_advisory_xact_lock/.test(text) ? null : spy.transactions++;
+                if (n !== null) await spy.beforeTransaction?.(n);
+              }
               const rows = await tx.query<R>(text, params);
-              await spy.afterStatement?.(n, text, rows, tx);
+              if (n !== null) await spy.afterStatement?.(n, text, rows, tx);
               return rows;
             },
-          }),
-        );
+          });
+        });
       },
       withConnection: (fn) => real.withConnection(fn),
       poolStats: () => real.poolStats(),
@@ -90,27 +95,6 @@ interface Sent {
 
 const post = (app: App, key: string, event: object) =>
   app.inject({ method: 'POST', url: '/v1/events', headers: bearer(key), payload: event }).then((r) => ({ status: r.statusCode, body: r.json() }));
-
-/** Every derived table of a workspace, row by row, workspace column aside: equal iff the derived state is. */
-async function derivedState(db: Database, workspaceId: number): Promise<Record<string, string[]>> {
-  const tables = await db.query<{ table_name: string }>(
-    `SELECT DISTINCT table_name FROM information_schema.columns
-      WHERE table_schema = current_schema() AND column_name = 'workspace_id'
-        AND table_name NOT IN ('events', 'api_keys', 'workspaces') ORDER BY table_name`,
-  );
-  const state: Record<string, string[]> = {};
-  for (const { table_name: table } of tables) {
-    const rows = await db.query<{ r: Record<string, unknown> }>(
-      `SELECT to_jsonb(x) - 'workspace_id' AS r FROM "${table}" x WHERE workspace_id = $1`,
-      [workspaceId],
-    );
-    // prev_* columns are scratch space of the last upsert (the row before it), not state.
-    state[table] = rows
-      .map(({ r }) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('prev_')).sort())))
-      .sort();
-  }
-  return state;
-}
 
 async function storedEvents(db: Database, workspaceId: number): Promise<Map<string, Record<string, unknown>>> {
   const rows = await db.query<{ event_id: string; r: Record<string, unknown> }>(

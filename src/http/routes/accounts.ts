@@ -32,7 +32,8 @@ import {
 import { DEFAULT_CHURN_HOURS, MAX_CHURN_HOURS, type Summary } from '../../scoring/summary.js';
 import { Cursors } from '../cursors.js';
 import type { InFlight } from '../in-flight.js';
-import { accountOut, intervalSchema, nextCursorSchema, windowSchema } from '../schemas.js';
+import { readAt, type Freshness } from '../../projection/freshness.js';
+import { accountOut, asOfSchema, consistencyParam, intervalSchema, nextCursorSchema, windowSchema } from '../schemas.js';
 
 /** An instant as a query parameter: RFC 3339 with an offset. */
 const instant = z
@@ -55,22 +56,24 @@ const windowQuery = z.strictObject({
   since: instant.optional().describe('Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until).'),
   until: instant.optional().describe('End of the window (exclusive), RFC 3339.').meta({ examples: ['2026-12-01T00:00:00Z'] }),
   churn_hours: churnHours,
+  consistency: consistencyParam,
 });
 
 const accountParams = z.object({ account: accountSchema });
 const pageQuery = {
   limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page.').meta({ examples: [100] }),
   cursor: z.string().max(2000).optional().describe('`next_cursor` of the previous page, with the same other parameters.'),
+  consistency: consistencyParam,
 };
 
 export const scoresSchema = z
-  .object({ account: accountOut, window: windowSchema, reciprocity: reciprocitySchema, engagement: engagementSchema, spam: spamSchema })
+  .object({ account: accountOut, window: windowSchema, reciprocity: reciprocitySchema, engagement: engagementSchema, spam: spamSchema, as_of: asOfSchema })
   .meta({ id: 'Scores', description: 'Every score of an account over one window.' });
 
-const batchItemSchema = scoresSchema.omit({ window: true }).meta({ id: 'AccountScores', description: 'Every score of one account; the window is the batch’s.' });
+const batchItemSchema = scoresSchema.omit({ window: true, as_of: true }).meta({ id: 'AccountScores', description: 'Every score of one account; the window is the batch’s.' });
 
 const scoresBatchSchema = z
-  .object({ window: windowSchema, results: z.array(batchItemSchema).max(100).describe('One per distinct account, in request order.') })
+  .object({ window: windowSchema, results: z.array(batchItemSchema).max(100).describe('One per distinct account, in request order.'), as_of: asOfSchema })
   .meta({ id: 'ScoresBatch', description: 'Scores of several accounts over one window.' });
 
 const scoresBatchRequestSchema = z
@@ -104,6 +107,7 @@ const rankingPageSchema = z
     order: z.enum(['asc', 'desc']),
     items: z.array(rankedAccountSchema).max(1000),
     next_cursor: nextCursorSchema,
+    as_of: asOfSchema,
   })
   .meta({ id: 'RankingPage', description: 'A page of a ranking.' });
 
@@ -112,7 +116,7 @@ const followEdgeSchema = z
   .meta({ id: 'FollowEdge', description: 'A one-way follow and when it began.', examples: [{ account: 'tw:bob', followed_at: '2026-11-20T10:00:00.000000Z' }] });
 
 const followEdgePageSchema = z
-  .object({ account: accountOut, items: z.array(followEdgeSchema).max(1000), next_cursor: nextCursorSchema })
+  .object({ account: accountOut, items: z.array(followEdgeSchema).max(1000), next_cursor: nextCursorSchema, as_of: asOfSchema })
   .meta({ id: 'FollowEdgePage', description: 'A page of one-way follows, oldest first.' });
 
 const partnerSchema = z
@@ -140,7 +144,7 @@ const partnerSchema = z
   });
 
 const partnerPageSchema = z
-  .object({ account: accountOut, items: z.array(partnerSchema).max(1000), next_cursor: nextCursorSchema })
+  .object({ account: accountOut, items: z.array(partnerSchema).max(1000), next_cursor: nextCursorSchema, as_of: asOfSchema })
   .meta({ id: 'PartnerPage', description: 'A page of partners, most exchange first.' });
 
 const hourCountSchema = z
@@ -157,6 +161,7 @@ const activityHoursSchema = z
       .array(hourCountSchema)
       .max(3)
       .describe('The three hours of the week with the most interactions received (earlier first on ties); empty without data.'),
+    as_of: asOfSchema,
   })
   .meta({ id: 'ActivityHours', description: 'When the account receives interactions.' });
 
@@ -173,7 +178,10 @@ const isText = (v: unknown): v is string => typeof v === 'string' && !v.includes
 const isTimeCursor = (v: unknown[]): v is [string, string] =>
   v.length === 2 && isText(v[0]) && parseRfc3339(v[0]) !== null && isText(v[1]);
 
-export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFlight }> = async (app, { db, inFlight }) => {
+export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFlight; freshness: Freshness }> = async (
+  app,
+  { db, inFlight, freshness },
+) => {
   const cursors = new Cursors(db);
   const summaryOf = (workspaceId: number, account: string, w: Window) => accountSummary(db, workspaceId, account, w);
   /** A window's reads aggregate the events in it: limited per key while they run. An all-time read is one row. */
@@ -198,7 +206,8 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
       },
     },
     async (request, reply) => {
-      return accountScores(db, request.workspaceId, request.params.account, windowed(request, reply, windowOf(request.query)));
+      const w = windowed(request, reply, windowOf(request.query));
+      return readAt(freshness, request.workspaceId, request.query.consistency, () => accountScores(db, request.workspaceId, request.params.account, w));
     },
   );
 
@@ -217,7 +226,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
           querystring: windowQuery,
           response: {
             200: z
-              .object({ account: accountOut, window: windowSchema, [name]: schema })
+              .object({ account: accountOut, window: windowSchema, [name]: schema, as_of: asOfSchema })
               .meta({ id: SECTION_IDS[name as keyof typeof SECTION_IDS], description: `The ${name} section of an account's scores.` })
               .describe(`The ${name} section, over the window it covers.`),
           },
@@ -225,10 +234,12 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
       },
       async (request, reply) => {
         const w = windowed(request, reply, windowOf(request.query));
-        const summary = await summaryOf(request.workspaceId, request.params.account, w);
-        const section = (compute as (s: Summary) => unknown)(summary);
-        // The response schema (built from the same table) checks the shape at run time.
-        return { account: request.params.account, window: describeWindow(w), [name]: section } as never;
+        return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
+          const summary = await summaryOf(request.workspaceId, request.params.account, w);
+          const section = (compute as (s: Summary) => unknown)(summary);
+          // The response schema (built from the same table) checks the shape at run time.
+          return { account: request.params.account, window: describeWindow(w), [name]: section } as never;
+        });
       },
     );
   }
@@ -242,6 +253,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         tags: ['scores'],
         summary: 'Scores of up to 100 accounts',
         description: 'One result per distinct account, in request order, each as getScores would answer it, over one window.',
+        querystring: z.strictObject({ consistency: consistencyParam }),
         body: scoresBatchRequestSchema,
         response: { 200: scoresBatchSchema.describe('One result per distinct account, over the one window.') },
       },
@@ -250,12 +262,14 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
       inFlight.hold(request, reply, 'heavy_read');
       const w = windowOf(request.body, '');
       const accounts = [...new Set(request.body.accounts)];
-      const results = [];
-      for (const account of accounts) {
-        const { window: _same, ...sections } = await accountScores(db, request.workspaceId, account, w);
-        results.push(sections);
-      }
-      return { window: describeWindow(w), results };
+      return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
+        const results = [];
+        for (const account of accounts) {
+          const { window: _same, ...sections } = await accountScores(db, request.workspaceId, account, w);
+          results.push(sections);
+        }
+        return { window: describeWindow(w), results };
+      });
     },
   );
 
@@ -282,15 +296,17 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
       const q = request.query;
       const bound = ['listAccounts', request.workspaceId, q.sort, q.order, q.min_followers];
       const after = await cursors.read(bound, q.cursor, (v): v is [number, string] => v.length === 2 && Number.isFinite(v[0]) && isText(v[1]));
-      const rows = await rankAccounts(db, request.workspaceId, { metric: q.sort, order: q.order, minFollowers: q.min_followers, limit: q.limit + 1, after });
-      const items = rows.slice(0, q.limit);
-      const last = items[items.length - 1];
-      return {
-        sort: q.sort,
-        order: q.order,
-        items: items.map((i) => ({ ...i, value: i.value === null ? null : round6(i.value) })),
-        next_cursor: rows.length > q.limit && last ? await cursors.issue(bound, rankKey(q.sort, last)) : null,
-      };
+      return readAt(freshness, request.workspaceId, q.consistency, async () => {
+        const rows = await rankAccounts(db, request.workspaceId, { metric: q.sort, order: q.order, minFollowers: q.min_followers, limit: q.limit + 1, after });
+        const items = rows.slice(0, q.limit);
+        const last = items[items.length - 1];
+        return {
+          sort: q.sort,
+          order: q.order,
+          items: items.map((i) => ({ ...i, value: i.value === null ? null : round6(i.value) })),
+          next_cursor: rows.length > q.limit && last ? await cursors.issue(bound, rankKey(q.sort, last)) : null,
+        };
+      });
     },
   );
 
@@ -314,17 +330,19 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         const cursor = await cursors.read(bound, request.query.cursor, isTimeCursor);
         // The cursor's time goes to SQL in canonical form: RFC 3339 allows offsets PostgreSQL does not.
         const after: [string, string] | null = cursor && [parseRfc3339(cursor[0])!.canonical, cursor[1]];
-        const rows = await oneWayFollows(db, request.workspaceId, request.params.account, direction, {
-          limit: request.query.limit + 1,
-          after,
+        return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
+          const rows = await oneWayFollows(db, request.workspaceId, request.params.account, direction, {
+            limit: request.query.limit + 1,
+            after,
+          });
+          const items = rows.slice(0, request.query.limit);
+          const last = items[items.length - 1];
+          return {
+            account: request.params.account,
+            items,
+            next_cursor: rows.length > request.query.limit && last ? await cursors.issue(bound, [last.followed_at, last.account]) : null,
+          };
         });
-        const items = rows.slice(0, request.query.limit);
-        const last = items[items.length - 1];
-        return {
-          account: request.params.account,
-          items,
-          next_cursor: rows.length > request.query.limit && last ? await cursors.issue(bound, [last.followed_at, last.account]) : null,
-        };
       },
     );
   }
@@ -352,17 +370,19 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         (v): v is [number, number, string] =>
           v.length === 3 && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1]) && isText(v[2]),
       );
-      const rows = await partners(db, request.workspaceId, request.params.account, { limit: request.query.limit + 1, after });
-      const items = rows.slice(0, request.query.limit);
-      const last = items[items.length - 1];
-      return {
-        account: request.params.account,
-        items,
-        next_cursor:
-          rows.length > request.query.limit && last
-            ? await cursors.issue(bound, [last.exchange, last.sent.total + last.received.total, last.account])
-            : null,
-      };
+      return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
+        const rows = await partners(db, request.workspaceId, request.params.account, { limit: request.query.limit + 1, after });
+        const items = rows.slice(0, request.query.limit);
+        const last = items[items.length - 1];
+        return {
+          account: request.params.account,
+          items,
+          next_cursor:
+            rows.length > request.query.limit && last
+              ? await cursors.issue(bound, [last.exchange, last.sent.total + last.received.total, last.account])
+              : null,
+        };
+      });
     },
   );
 
@@ -387,6 +407,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
             .meta({ examples: ['Europe/Paris'] }),
           since: windowQuery.shape.since,
           until: windowQuery.shape.until,
+          consistency: consistencyParam,
         }),
         response: { 200: activityHoursSchema.describe('Interactions received by local hour of the week.') },
       },
@@ -394,14 +415,16 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
     async (request, reply) => {
       inFlight.hold(request, reply, 'heavy_read');
       const w = windowOf({ ...request.query, churn_hours: DEFAULT_CHURN_HOURS });
-      const grid = await interactionsByHour(db, request.workspaceId, request.params.account, request.query.tz, w);
-      const hours = grid.map((interactions, i) => ({ weekday: WEEKDAYS[Math.floor(i / 24)]!, hour: i % 24, interactions }));
-      const best = hours
-        .filter((h) => h.interactions > 0)
-        .sort((a, b) => b.interactions - a.interactions)
-        .slice(0, 3);
-      const { churn_hours: _unused, ...window } = describeWindow(w);
-      return { account: request.params.account, tz: request.query.tz, window, hours, best_hours: best };
+      return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
+        const grid = await interactionsByHour(db, request.workspaceId, request.params.account, request.query.tz, w);
+        const hours = grid.map((interactions, i) => ({ weekday: WEEKDAYS[Math.floor(i / 24)]!, hour: i % 24, interactions }));
+        const best = hours
+          .filter((h) => h.interactions > 0)
+          .sort((a, b) => b.interactions - a.interactions)
+          .slice(0, 3);
+        const { churn_hours: _unused, ...window } = describeWindow(w);
+        return { account: request.params.account, tz: request.query.tz, window, hours, best_hours: best };
+      });
     },
   );
 

@@ -5,7 +5,7 @@ import type { Database } from '../../db/client.js';
 import { LIMITS } from '../../domain/events.js';
 import { eventInputSchema } from '../../domain/validate.js';
 import { clip, Problem } from '../../errors.js';
-import { ingestBatch, ingestOne, type IngestObserver } from '../../ingest/batch.js';
+import { ingestBatch, ingestOne, type AppendListener, type IngestObserver } from '../../ingest/batch.js';
 import { GroupCommit } from '../../ingest/coalesce.js';
 import type { InFlight } from '../in-flight.js';
 import { ingestNdjson, STREAM_CHUNK_EVENTS } from '../../ingest/ndjson.js';
@@ -55,13 +55,16 @@ export const BATCH_REQUEST_BODY = {
   },
 };
 
-export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: IngestObserver; inFlight: InFlight; maxBodyBytes: number }> = async (
-  app,
-  { db, observer, inFlight, maxBodyBytes },
-) => {
+export const eventRoutes: FastifyPluginAsyncZod<{
+  db: Database;
+  observer: IngestObserver;
+  inFlight: InFlight;
+  projector: AppendListener;
+  maxBodyBytes: number;
+}> = async (app, { db, observer, inFlight, projector, maxBodyBytes }) => {
   // Concurrent single events of a workspace share transactions. On close, nothing waits for a slot
   // any more, and the transactions still running (a caller may have hung up) are waited for.
-  const commits = new GroupCommit(db);
+  const commits = new GroupCommit(db, { projector });
   app.addHook('preClose', async () => commits.close());
   app.addHook('onClose', () => commits.drain());
 
@@ -82,7 +85,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: Ingest
         tags: ['events'],
         summary: 'Ingest one event',
         description:
-          'Stores one event. Idempotent: resending the same content (same `id`, or no `id` and the same fields) answers 200 `duplicate`; a reused `id` with other content is 409 `id_conflict` and the first event stands. `text` is turned into `has_link`, `is_question` and a fingerprint, then discarded. 201 means committed: the event is durable.',
+          'Stores one event. Idempotent: resending the same content (same `id`, or no `id` and the same fields) answers 200 `duplicate`; a reused `id` with other content is 409 `id_conflict` and the first event stands. `text` is turned into `has_link`, `is_question` and a fingerprint, then discarded. 201 means committed: the event is durable, and every read that begins from now on reflects it (waiting for the projector unless it asks for `consistency=eventual`).',
         body: eventInputSchema,
         response: {
           201: eventAcceptedSchema.describe('Stored now (committed).'),
@@ -116,7 +119,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: Ingest
       const body = request.body as unknown;
       if (request.headers['content-type']?.startsWith('application/x-ndjson')) {
         inFlight.hold(request, reply, 'stream');
-        return ingestNdjson(db, request.workspaceId, body as IncomingMessage, { observer });
+        return ingestNdjson(db, request.workspaceId, body as IncomingMessage, { observer, projector });
       }
       const parsed = batchBodySchema.safeParse(body);
       if (!parsed.success) {
@@ -134,7 +137,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; observer: Ingest
           `a JSON batch holds at most ${LIMITS.batchMaxEvents} events (got ${parsed.data.events.length}); send more as application/x-ndjson`,
         );
       }
-      const result = await ingestBatch(db, request.workspaceId, parsed.data.events, { observer });
+      const result = await ingestBatch(db, request.workspaceId, parsed.data.events, { observer, projector });
       return { ...result, rejected_total: result.rejected.length };
     },
   );

@@ -1,0 +1,158 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../db/client.js';
+import { applyDerivedState } from '../db/derived.js';
+import { finishPending, pendingUpTo, recordProjected, takePending, workspacesWithPending } from '../db/projection.js';
+
+export interface ProjectorOptions {
+  /** Events folded in one transaction at most. */
+  batchEvents: number;
+  /** How often the queue is looked at for work this process was not told of (other processes' ingest). */
+  pollMs: number;
+  /** Workspaces projected at once by this process. */
+  concurrency: number;
+  log?: FastifyBaseLogger | undefined;
+  /** Told of every batch folded in, for metrics. */
+  onBatch?(events: number, seconds: number): void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Folds the events the log has acknowledged into the derived tables, in large batches, one
+ * projector per workspace at a time across every process (an advisory lock per workspace, tried
+ * and never waited for: a busy workspace is someone else's). Each batch updates the derived
+ * state and leaves the queue in one transaction, so a crash at any point folds it again from the
+ * start, and nothing is counted twice. Ingest tells the projector of its workspace at once; other
+ * processes' ingest is found by polling.
+ */
+export class Projector {
+  private readonly wanted = new Set<number>();
+  private readonly running = new Map<number, Promise<void>>();
+  private readonly wakers = new Map<number, Set<() => void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly opts: ProjectorOptions,
+  ) {}
+
+  /** Starts polling for work; ingest in this process calls notify() instead of waiting for a poll. */
+  start() {
+    this.timer = setInterval(() => void this.poll(), this.opts.pollMs);
+    this.timer.unref();
+    void this.poll();
+  }
+
+  /** Stops taking work and waits for the batches under way. Their events stay queued if they fail. */
+  async stop() {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await Promise.all([...this.running.values()]);
+  }
+
+  /** Events of the workspace were just acknowledged: project them soon. */
+  notify(workspaceId: number) {
+    if (this.stopped) return;
+    this.wanted.add(workspaceId);
+    this.pump();
+  }
+
+  /**
+   * Folds one batch of the workspace's queue; the number of events, or 'busy' when another
+   * projector holds the workspace.
+   */
+  async projectBatch(workspaceId: number): Promise<number | 'busy'> {
+    const started = performance.now();
+    const n = await this.db.transaction(async (tx) => {
+      const batch = await takePending(tx, workspaceId, this.opts.batchEvents);
+      if (batch === null) return 'busy' as const;
+      if (batch.events.length > 0) {
+        await applyDerivedState(tx, workspaceId, batch.events);
+        await finishPending(tx, workspaceId, batch.seqs);
+        await recordProjected(tx, workspaceId, batch.events.length);
+      }
+      return batch.events.length;
+    });
+    if (typeof n === 'number' && n > 0) {
+      this.opts.onBatch?.(n, (performance.now() - started) / 1000);
+      this.wake(workspaceId);
+    }
+    return n;
+  }
+
+  /** Projects everything queued for the workspace now, here (the command line's reads and imports). */
+  async drain(workspaceId: number): Promise<void> {
+    for (;;) {
+      const n = await this.projectBatch(workspaceId);
+      if (n === 0) return;
+      if (n === 'busy') await sleep(20);
+    }
+  }
+
+  /**
+   * Resolves true once no event of the workspace up to `seq` is queued, false at `deadline`
+   * (epoch ms). Asks this process's projector to work on it; a batch folded here wakes the wait at
+   * once, one folded by another process is seen by polling.
+   */
+  async waitFor(workspaceId: number, seq: number, deadline: number): Promise<boolean> {
+    for (;;) {
+      if (!(await pendingUpTo(this.db, workspaceId, seq))) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      this.notify(workspaceId);
+      await new Promise<void>((resolve) => {
+        const wakers = this.wakers.get(workspaceId) ?? new Set();
+        this.wakers.set(workspaceId, wakers);
+        const done = () => {
+          clearTimeout(timer);
+          wakers.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(left, 25));
+        wakers.add(done);
+      });
+    }
+  }
+
+  private wake(workspaceId: number) {
+    for (const w of [...(this.wakers.get(workspaceId) ?? [])]) w();
+  }
+
+  private async poll() {
+    if (this.stopped || this.running.size >= this.opts.concurrency) return;
+    try {
+      for (const workspaceId of await workspacesWithPending(this.db)) this.wanted.add(workspaceId);
+      this.pump();
+    } catch (err) {
+      this.opts.log?.warn({ err }, 'the projector could not look for work; it tries again');
+    }
+  }
+
+  private pump() {
+    for (const workspaceId of this.wanted) {
+      if (this.running.size >= this.opts.concurrency) return;
+      if (this.running.has(workspaceId)) continue;
+      this.wanted.delete(workspaceId);
+      const run = this.run(workspaceId).finally(() => {
+        this.running.delete(workspaceId);
+        this.pump();
+      });
+      this.running.set(workspaceId, run);
+    }
+  }
+
+  /** Folds batches of the workspace until its queue is empty or someone else holds it. */
+  private async run(workspaceId: number) {
+    while (!this.stopped) {
+      try {
+        const n = await this.projectBatch(workspaceId);
+        if (n === 0 || n === 'busy') return;
+      } catch (err) {
+        // The batch rolled back and stays queued; the next poll (or ingest) tries again.
+        this.opts.log?.warn({ err, workspaceId }, 'a projection batch failed; its events stay queued');
+        return;
+      }
+    }
+  }
+}
