@@ -184,10 +184,12 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
 ) => {
   const cursors = new Cursors(db);
   const summaryOf = (workspaceId: number, account: string, w: Window) => accountSummary(db, workspaceId, account, w);
-  /** A window's reads aggregate the events in it: limited per key while they run. An all-time read is one row. */
+  /**
+   * A window's reads aggregate the events in it: limited while they run (an all-time read is one
+   * row). The slot is taken once the read may run, not while it waits for the projector.
+   */
   const windowed = (request: FastifyRequest, reply: FastifyReply, w: Window) => {
     if (w.since !== null || w.until !== null) inFlight.hold(request, reply, 'heavy_read');
-    return w;
   };
 
   app.get(
@@ -206,8 +208,11 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
       },
     },
     async (request, reply) => {
-      const w = windowed(request, reply, windowOf(request.query));
-      return readAt(freshness, request.workspaceId, request.query.consistency, () => accountScores(db, request.workspaceId, request.params.account, w));
+      const w = windowOf(request.query);
+      return readAt(freshness, request.workspaceId, request.query.consistency, () => {
+        windowed(request, reply, w);
+        return accountScores(db, request.workspaceId, request.params.account, w);
+      });
     },
   );
 
@@ -233,8 +238,9 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         },
       },
       async (request, reply) => {
-        const w = windowed(request, reply, windowOf(request.query));
+        const w = windowOf(request.query);
         return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
+          windowed(request, reply, w);
           const summary = await summaryOf(request.workspaceId, request.params.account, w);
           const section = (compute as (s: Summary) => unknown)(summary);
           // The response schema (built from the same table) checks the shape at run time.
@@ -259,10 +265,10 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
       },
     },
     async (request, reply) => {
-      inFlight.hold(request, reply, 'heavy_read');
       const w = windowOf(request.body, '');
       const accounts = [...new Set(request.body.accounts)];
       return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
+        inFlight.hold(request, reply, 'heavy_read');
         const results = [];
         for (const account of accounts) {
           const { window: _same, ...sections } = await accountScores(db, request.workspaceId, account, w);
@@ -413,9 +419,9 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
       },
     },
     async (request, reply) => {
-      inFlight.hold(request, reply, 'heavy_read');
       const w = windowOf({ ...request.query, churn_hours: DEFAULT_CHURN_HOURS });
       return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
+        inFlight.hold(request, reply, 'heavy_read');
         const grid = await interactionsByHour(db, request.workspaceId, request.params.account, request.query.tz, w);
         const hours = grid.map((interactions, i) => ({ weekday: WEEKDAYS[Math.floor(i / 24)]!, hour: i % 24, interactions }));
         const best = hours
