@@ -101,7 +101,7 @@ export const DEFINITIONS = {
 
 export type MetricName = keyof typeof DEFINITIONS;
 
-/** A plausible account (a link-spamming follow-churner), for the document's examples; docs/metrics.md uses it too. */
+/** A plausible account (a link-spamming follow-churner), for the OpenAPI document's examples. (docs/metrics.md works one simpler account through by hand.) */
 export const EXAMPLE_SUMMARY: Summary = {
   ...emptySummary(),
   followers: 400,
