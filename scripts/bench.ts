@@ -1174,6 +1174,8 @@ async function targetReads(ctx: Context, results: Results, signal: AbortSignal):
     const small = jsonBatches(accountHistory(SMALL, 1_000, 100, 5), prng(5), 1_000);
     const tally = newTally();
     for (const batch of small) await postBatch(service.base, key, batch.body, tally, signal);
+    // Reads are measured on a projection that is up to date: what earlier phases left, and the small account, folded first.
+    await waitProjected(ctx.url, Date.now() + 120_000);
     if (tally.failures > 0) throw new Error(`ingesting ${SMALL} failed: ${tally.failureSamples.join('; ')}`);
     const wsId = await workspaceId(ctx.url, 'bench-star');
     const accounts = await countRows(ctx.url, 'SELECT count(*) AS n FROM account_stats WHERE workspace_id = $1', [wsId]);
