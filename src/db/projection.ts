@@ -125,3 +125,8 @@ export async function projectedTotal(db: Queryable, workspaceId: number): Promis
   const rows = await db.query<{ n: number }>('SELECT projected_events AS n FROM projections WHERE workspace_id = $1', [workspaceId]);
   return Number(rows[0]?.n ?? 0);
 }
+
+/** Reclaims the queue's deleted rows and index entries (VACUUM runs outside any transaction). */
+export async function vacuumQueue(db: Queryable): Promise<void> {
+  await db.query('VACUUM pending_events');
+}

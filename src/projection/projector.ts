@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client.js';
 import { applyDerivedState } from '../db/derived.js';
-import { finishPending, pendingUpTo, recordProjected, takePending, workspacesWithPending } from '../db/projection.js';
+import { finishPending, pendingUpTo, recordProjected, takePending, vacuumQueue, workspacesWithPending } from '../db/projection.js';
 
 export interface ProjectorOptions {
   /** Events folded in one transaction at most. */
@@ -14,6 +14,9 @@ export interface ProjectorOptions {
   /** Told of every batch folded in, for metrics. */
   onBatch?(events: number, seconds: number): void;
 }
+
+/** Events folded by this process after which an emptied queue is vacuumed. */
+export const QUEUE_VACUUM_EVENTS = 50_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,6 +34,7 @@ export class Projector {
   private readonly wakers = new Map<number, Set<() => void>>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private foldedSinceVacuum = 0;
 
   constructor(
     private readonly db: Database,
@@ -147,12 +151,25 @@ export class Projector {
     while (!this.stopped) {
       try {
         const n = await this.projectBatch(workspaceId);
-        if (n === 0 || n === 'busy') return;
+        if (n === 'busy') return;
+        if (n === 0) return await this.reclaimQueue();
+        this.foldedSinceVacuum += n;
       } catch (err) {
         // The batch rolled back and stays queued; the next poll (or ingest) tries again.
         this.opts.log?.warn({ err, workspaceId }, 'a projection batch failed; its events stay queued');
         return;
       }
     }
+  }
+
+  /**
+   * Every read looks at its workspace's queue, and a queue that held many events is an index full
+   * of deleted entries until it is vacuumed (autovacuum may be off, or minutes away): once this
+   * process has emptied a queue of at least QUEUE_VACUUM_EVENTS, it vacuums the table itself.
+   */
+  private async reclaimQueue() {
+    if (this.foldedSinceVacuum < QUEUE_VACUUM_EVENTS) return;
+    this.foldedSinceVacuum = 0;
+    await vacuumQueue(this.db).catch((err: unknown) => this.opts.log?.warn({ err }, 'the projector could not vacuum its queue; autovacuum will'));
   }
 }
