@@ -1,42 +1,10 @@
-import { INTERACTION_TYPES, type InteractionType, type NormalizedEvent } from '../domain/events.js';
+import { INTERACTION_TYPES, type NormalizedEvent } from '../domain/events.js';
 import { clampMicros, formatMicros } from '../domain/time.js';
-import {
-  answeredDelta,
-  churnDelta,
-  CONTEXT,
-  contributionDelta,
-  PAIR_COUNTERS,
-  type Counts,
-  type PairState,
-  type Timed,
-} from '../scoring/pairs.js';
+import { answeredDelta, churnDelta, CONTEXT, PAIR_COUNTERS, PAIR_RULES, type PairCounter, type Timed } from '../scoring/pairs.js';
 import { DEFAULT_CHURN_HOURS } from '../scoring/summary.js';
 import { storeSpamScores } from './stats.js';
 import { iso, prepared, type Queryable } from './client.js';
 
-/** A follow/unfollow seen for one direction of a pair. */
-interface FollowMark {
-  at: string;
-  micros: bigint;
-  follows: boolean;
-}
-
-/** Later wins; on a tie, unfollow wins (SPEC §2). Commutative, so arrival order cannot matter. */
-function laterMark(a: FollowMark | null, b: FollowMark): FollowMark {
-  if (!a || b.micros > a.micros || (b.micros === a.micros && !b.follows)) return b;
-  return a;
-}
-
-interface RowDelta {
-  account: string;
-  other: string;
-  out: FollowMark | null;
-  in: FollowMark | null;
-  outCounts: Counts;
-  inCounts: Counts;
-}
-
-const zeroCounts = (): Counts => ({ like: 0, reply: 0, mention: 0, repost: 0 });
 export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** Accounts hold no control characters, so a newline cannot occur inside either part. */
 export const pairKey = (a: string, b: string) => `${a}\n${b}`;
@@ -44,34 +12,8 @@ type PairEvent = NormalizedEvent & { target: string };
 const isPairEvent = (e: NormalizedEvent): e is PairEvent => e.target !== null && e.target !== e.actor;
 const isConversation = (type: string) => type === 'reply' || type === 'mention';
 
-/** Folds new events into one delta per (account, other) row, both orders of each pair. */
-export function relationshipDeltas(events: readonly NormalizedEvent[]): RowDelta[] {
-  const rows = new Map<string, RowDelta>();
-  const row = (account: string, other: string) => {
-    const key = pairKey(account, other);
-    let r = rows.get(key);
-    if (!r) {
-      r = { account, other, out: null, in: null, outCounts: zeroCounts(), inCounts: zeroCounts() };
-      rows.set(key, r);
-    }
-    return r;
-  };
-  for (const e of events) {
-    if (!isPairEvent(e)) continue;
-    const forward = row(e.actor, e.target);
-    const backward = row(e.target, e.actor);
-    if (e.type === 'follow' || e.type === 'unfollow') {
-      const mark = { at: e.occurredAt, micros: e.occurredAtMicros, follows: e.type === 'follow' };
-      forward.out = laterMark(forward.out, mark);
-      backward.in = laterMark(backward.in, mark);
-    } else if (e.type !== 'post') {
-      forward.outCounts[e.type]++;
-      backward.inCounts[e.type]++;
-    }
-  }
-  // One global order for every writer, so concurrent batches take row locks in the same order.
-  return [...rows.values()].sort((a, b) => compare(a.account, b.account) || compare(a.other, b.other));
-}
+/** Event types whose effect depends on more than one pair's counters: the recounts need them in memory. */
+export const RECOUNTED_TYPES = ['follow', 'unfollow', 'reply', 'mention', 'post'] as const;
 
 const wins = (dir: 'out' | 'in') =>
   `(EXCLUDED.${dir}_follow_at IS NOT NULL AND (r.${dir}_follow_at IS NULL
@@ -80,37 +22,63 @@ const wins = (dir: 'out' | 'in') =>
 
 const COUNT_COLUMNS = INTERACTION_TYPES.flatMap((t) => [`out_${t}`, `in_${t}`]);
 
-const UPSERT_RELATIONSHIPS = prepared(`
-  INSERT INTO relationships AS r (workspace_id, account, other, out_follow_at, out_follows, in_follow_at, in_follows,
-                                  ${COUNT_COLUMNS.join(', ')})
-  SELECT $1, u.* FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::bool[], $6::timestamptz[], $7::bool[],
-                             ${COUNT_COLUMNS.map((_, i) => `$${i + 8}::int[]`).join(', ')}) AS u
-  ON CONFLICT (workspace_id, account, other) DO UPDATE SET
-    prev_out_follows = r.out_follows,
-    prev_in_follows = r.in_follows,
-    out_follows = CASE WHEN ${wins('out')} THEN EXCLUDED.out_follows ELSE r.out_follows END,
-    out_follow_at = CASE WHEN ${wins('out')} THEN EXCLUDED.out_follow_at ELSE r.out_follow_at END,
-    in_follows = CASE WHEN ${wins('in')} THEN EXCLUDED.in_follows ELSE r.in_follows END,
-    in_follow_at = CASE WHEN ${wins('in')} THEN EXCLUDED.in_follow_at ELSE r.in_follow_at END,
-    ${COUNT_COLUMNS.map((c) => `${c} = r.${c} + EXCLUDED.${c}`).join(',\n    ')}
-  RETURNING account, other, (r.xmax = 0) AS fresh, prev_out_follows, prev_in_follows, out_follows, in_follows,
-            ${COUNT_COLUMNS.join(', ')}`);
+// A pair's counters after the upsert, and before it: the follow flags the row had (prev_*) and the
+// counts less what the batch added.
+const after = (column: string) => `up.${column}`;
+const before = (column: string) => (column.endsWith('_follows') ? `up.prev_${column}` : `(up.${column} - added.${column})`);
 
-type RelationshipRow = { account: string; other: string; fresh: boolean } & Record<string, boolean | number>;
-
-// Written out rather than mapped over INTERACTION_TYPES: this runs for every row of every batch.
-const countsOf = (row: RelationshipRow, dir: 'out' | 'in'): Counts => ({
-  like: Number(row[`${dir}_like`]),
-  reply: Number(row[`${dir}_reply`]),
-  mention: Number(row[`${dir}_mention`]),
-  repost: Number(row[`${dir}_repost`]),
-});
-const minus = (c: Counts, d: Counts): Counts => ({
-  like: c.like - d.like,
-  reply: c.reply - d.reply,
-  mention: c.mention - d.mention,
-  repost: c.repost - d.repost,
-});
+/**
+ * The relationships half of a fold, in one statement: the batch's pair events are grouped per
+ * (account, other) row, both orders of each pair (the latest follow mark of each direction wins,
+ * on a tie the unfollow, as SPEC §2 says; counts add up), upserted, and each account's counters
+ * change by what its rows contribute after the upsert less what they contributed before
+ * (PAIR_RULES, the rules reads and erasure use). Answers one row per account: those changes, and
+ * the partners with whom the account had no row before (`fresh`: no event of the pair was
+ * projected before), which the recounts need not look up.
+ */
+const FOLD_RELATIONSHIPS = prepared(`
+  WITH batch AS (
+    SELECT e.actor, e.target, e.type, e.occurred_at
+      FROM pending_events p JOIN events e ON e.workspace_id = p.workspace_id AND e.event_id = p.event_id
+     WHERE p.workspace_id = $1 AND p.seq = ANY($2::int8[]) AND e.target IS NOT NULL AND e.target <> e.actor AND e.type <> 'post'
+  ), sides AS (
+    SELECT actor AS account, target AS other, true AS out, type, occurred_at FROM batch
+    UNION ALL
+    SELECT target, actor, false, type, occurred_at FROM batch
+  ), marks AS (
+    SELECT DISTINCT ON (account, other, out) account, other, out, occurred_at AS at, type = 'follow' AS follows
+      FROM sides WHERE type IN ('follow', 'unfollow')
+     ORDER BY account, other, out, occurred_at DESC, type = 'unfollow' DESC
+  ), added AS (
+    SELECT account, other, ${INTERACTION_TYPES.flatMap((t) => [
+      `(count(*) FILTER (WHERE out AND type = '${t}'))::int AS out_${t}`,
+      `(count(*) FILTER (WHERE NOT out AND type = '${t}'))::int AS in_${t}`,
+    ]).join(', ')},
+           bool_or(type IN ('follow', 'unfollow', 'reply', 'mention')) AS recounted
+      FROM sides GROUP BY account, other
+  ), up AS (
+    INSERT INTO relationships AS r (workspace_id, account, other, out_follow_at, out_follows, in_follow_at, in_follows,
+                                    ${COUNT_COLUMNS.join(', ')})
+    SELECT $1, a.account, a.other, o.at, COALESCE(o.follows, false), i.at, COALESCE(i.follows, false), ${COUNT_COLUMNS.map((c) => `a.${c}`).join(', ')}
+      FROM added a
+      LEFT JOIN marks o ON o.account = a.account AND o.other = a.other AND o.out
+      LEFT JOIN marks i ON i.account = a.account AND i.other = a.other AND NOT i.out
+     ORDER BY a.account, a.other
+    ON CONFLICT (workspace_id, account, other) DO UPDATE SET
+      prev_out_follows = r.out_follows,
+      prev_in_follows = r.in_follows,
+      out_follows = CASE WHEN ${wins('out')} THEN EXCLUDED.out_follows ELSE r.out_follows END,
+      out_follow_at = CASE WHEN ${wins('out')} THEN EXCLUDED.out_follow_at ELSE r.out_follow_at END,
+      in_follows = CASE WHEN ${wins('in')} THEN EXCLUDED.in_follows ELSE r.in_follows END,
+      in_follow_at = CASE WHEN ${wins('in')} THEN EXCLUDED.in_follow_at ELSE r.in_follow_at END,
+      ${COUNT_COLUMNS.map((c) => `${c} = r.${c} + EXCLUDED.${c}`).join(',\n      ')}
+    RETURNING r.account, r.other, (r.xmax = 0) AS fresh, r.prev_out_follows, r.prev_in_follows, r.out_follows, r.in_follows,
+              ${COUNT_COLUMNS.map((c) => `r.${c}`).join(', ')}
+  )
+  SELECT up.account, array_agg(up.other) FILTER (WHERE up.fresh AND added.recounted) AS fresh,
+         ${PAIR_COUNTERS.map((k) => `sum(${PAIR_RULES[k].sql(after)} - ${PAIR_RULES[k].sql(before)})::int8 AS "${k}"`).join(',\n         ')}
+    FROM up JOIN added ON added.account = up.account AND added.other = up.other
+   GROUP BY up.account`);
 
 export const STATS_COUNTERS = [
   ...PAIR_COUNTERS,
@@ -154,51 +122,18 @@ export class Deltas {
 }
 
 /**
- * Upserts the batch's relationship rows and adds their contribution changes to `deltas`. Returns
- * the pairs whose rows did not exist before: between those two accounts no event was stored
- * before this batch, so the batch alone is their whole history.
+ * Folds the batch's pair events into relationships and their contribution changes into `deltas`
+ * (FOLD_RELATIONSHIPS). Returns the pairs whose rows did not exist before, among those the
+ * recounts look at: between those two accounts no event was projected before this batch, so the
+ * batch alone is their whole history.
  */
-async function applyRelationships(
-  tx: Queryable,
-  workspaceId: number,
-  events: readonly NormalizedEvent[],
-  deltas: Deltas,
-): Promise<Set<string>> {
+async function applyRelationships(tx: Queryable, workspaceId: number, seqs: readonly number[], deltas: Deltas): Promise<Set<string>> {
   const fresh = new Set<string>();
-  const rows = relationshipDeltas(events);
-  if (rows.length === 0) return fresh;
-  const added = new Map(rows.map((r) => [pairKey(r.account, r.other), r]));
-  const counts = COUNT_COLUMNS.map((c) => {
-    const [dir, type] = c.split('_') as ['out' | 'in', InteractionType];
-    return rows.map((d) => (dir === 'out' ? d.outCounts : d.inCounts)[type]);
-  });
-  const result = await tx.query<RelationshipRow>(UPSERT_RELATIONSHIPS, [
-    workspaceId,
-    rows.map((d) => d.account),
-    rows.map((d) => d.other),
-    rows.map((d) => d.out?.at ?? null),
-    rows.map((d) => d.out?.follows ?? false),
-    rows.map((d) => d.in?.at ?? null),
-    rows.map((d) => d.in?.follows ?? false),
-    ...counts,
-  ]);
-  for (const row of result) {
-    const key = pairKey(row.account, row.other);
-    if (row.fresh) fresh.add(key);
-    const add = added.get(key)!;
-    const after: PairState = {
-      outFollows: Boolean(row.out_follows),
-      inFollows: Boolean(row.in_follows),
-      out: countsOf(row, 'out'),
-      in: countsOf(row, 'in'),
-    };
-    const before: PairState = {
-      outFollows: Boolean(row.prev_out_follows),
-      inFollows: Boolean(row.prev_in_follows),
-      out: minus(after.out, add.outCounts),
-      in: minus(after.in, add.inCounts),
-    };
-    deltas.add(row.account, contributionDelta(before, after));
+  const rows = await tx.query<Record<PairCounter, number> & { account: string; fresh: string[] | null }>(FOLD_RELATIONSHIPS, [workspaceId, seqs]);
+  for (const row of rows) {
+    const d = deltas.of(row.account);
+    for (const k of PAIR_COUNTERS) d[k] += Number(row[k]);
+    for (const other of row.fresh ?? []) fresh.add(pairKey(row.account, other));
   }
   return fresh;
 }
@@ -330,31 +265,61 @@ async function applyConversations({ tx, workspaceId, events, newIds, fresh, delt
 }
 
 /**
- * For each probe, the first projected unfollow of actor→target after `at` (or, `before`, the last
- * at or before it): one index seek on events_pair_type_time each, however long the pair's history.
- * The batch being folded is still queued, so it is left out like every queued event.
+ * The projected unfollows of actor→target next to the given instants of each pair: the first one
+ * after each instant (or, `before`, the last at or before it), keyed by pairKey, then by instant.
+ * The batch being folded is still queued, so it is left out like every queued event. Each pair's
+ * instants are sorted and each is looked for only in the gap up to its neighbour (one index range
+ * on events_pair_type_time each); an empty gap takes the neighbour's answer. So a seek walks over
+ * no queued event of the batch but those at its own bounds, and a batch of n events of one pair
+ * costs O(n), never O(n²), whatever its pair's history.
  */
 async function unfollowNeighbours(
   tx: Queryable,
   workspaceId: number,
-  probes: { actor: string; target: string; at: bigint }[],
+  instants: readonly PairEvent[],
   before: boolean,
-): Promise<(bigint | null)[]> {
-  const found = new Array<bigint | null>(probes.length).fill(null);
-  if (probes.length === 0) return found;
+): Promise<Map<string, Map<bigint, bigint>>> {
+  const found = new Map<string, Map<bigint, bigint>>();
+  if (instants.length === 0) return found;
+  const probes: { key: string; actor: string; target: string; times: bigint[] }[] = [];
+  for (const [key, group] of groupBy(instants, (e) => pairKey(e.actor, e.target))) {
+    const times = [...new Set(group.map((e) => e.occurredAtMicros))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    probes.push({ key, actor: group[0]!.actor, target: group[0]!.target, times });
+  }
+  const gaps = probes.flatMap((p, i) =>
+    p.times.map((t, j) => {
+      const neighbour = before ? p.times[j - 1] : p.times[j + 1];
+      const bound = neighbour === undefined ? (before ? '-infinity' : 'infinity') : formatMicros(neighbour);
+      return { probe: i, at: t, lo: before ? bound : formatMicros(t), hi: before ? formatMicros(t) : bound };
+    }),
+  );
   const rows = await tx.query<{ i: string; micros: string }>(
     `SELECT p.i::text AS i, ${micros('e.occurred_at')} AS micros
-       FROM unnest($2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS p(actor, target, at, i)
+       FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) WITH ORDINALITY AS p(actor, target, lo, hi, i)
        CROSS JOIN LATERAL (
          SELECT event_id, occurred_at FROM events e
           WHERE e.workspace_id = $1 AND e.actor = p.actor AND e.target = p.target AND e.type = 'unfollow'
-            AND ${before ? 'e.occurred_at <= p.at' : 'e.occurred_at > p.at'}
+            AND e.occurred_at > p.lo AND e.occurred_at <= p.hi
             ${PROJECTED}
           ORDER BY e.occurred_at ${before ? 'DESC' : ''} LIMIT 1
        ) e`,
-    [workspaceId, probes.map((p) => p.actor), probes.map((p) => p.target), probes.map((p) => formatMicros(clampMicros(p.at)))],
+    [workspaceId, gaps.map((g) => probes[g.probe]!.actor), gaps.map((g) => probes[g.probe]!.target), gaps.map((g) => g.lo), gaps.map((g) => g.hi)],
   );
-  for (const r of rows) found[Number(r.i) - 1] = BigInt(r.micros);
+  const inGap = new Map(rows.map((r) => [Number(r.i) - 1, BigInt(r.micros)]));
+  let g = 0;
+  for (const p of probes) {
+    const answers = new Map<bigint, bigint>();
+    const first = g;
+    g += p.times.length;
+    // An empty gap has its neighbour's answer: walk from the open end towards it.
+    let carried: bigint | undefined;
+    for (let k = 0; k < p.times.length; k++) {
+      const j = before ? k : p.times.length - 1 - k;
+      carried = inGap.get(first + j) ?? carried;
+      if (carried !== undefined) answers.set(p.times[j]!, carried);
+    }
+    found.set(p.key, answers);
+  }
   return found;
 }
 
@@ -389,20 +354,19 @@ async function churnContext(tx: Queryable, workspaceId: number, marks: readonly 
     if (list) list.push(at);
     else map.set(key, [at]);
   };
-  const probe = (e: PairEvent) => ({ actor: e.actor, target: e.target, at: e.occurredAtMicros });
-  const after = await unfollowNeighbours(tx, workspaceId, marks.map(probe), false);
-  marks.forEach((e, i) => {
-    const next = after[i];
-    if (next != null) add(unfollows, pairKey(e.actor, e.target), next);
-  });
+  const after = await unfollowNeighbours(tx, workspaceId, marks, false);
+  for (const e of marks) {
+    const next = after.get(pairKey(e.actor, e.target))?.get(e.occurredAtMicros);
+    if (next !== undefined) add(unfollows, pairKey(e.actor, e.target), next);
+  }
   const newUnfollows = marks.filter((e) => e.type === 'unfollow');
-  const before = await unfollowNeighbours(tx, workspaceId, newUnfollows.map(probe), true);
+  const before = await unfollowNeighbours(tx, workspaceId, newUnfollows, true);
   const ranges = mergeRanges(
-    newUnfollows.map((e, i) => {
+    newUnfollows.map((e) => {
       const floor = e.occurredAtMicros - CONTEXT.maxChurn;
-      const last = before[i];
-      if (last != null) add(unfollows, pairKey(e.actor, e.target), last);
-      return { actor: e.actor, target: e.target, lo: last != null && last > floor ? last : floor, hi: e.occurredAtMicros };
+      const last = before.get(pairKey(e.actor, e.target))?.get(e.occurredAtMicros);
+      if (last !== undefined) add(unfollows, pairKey(e.actor, e.target), last);
+      return { actor: e.actor, target: e.target, lo: last !== undefined && last > floor ? last : floor, hi: e.occurredAtMicros };
     }),
   );
   // Unfollows are looked up by time only: one at the same instant twice is one and the same.
@@ -541,17 +505,22 @@ export async function applyStats(tx: Queryable, workspaceId: number, deltas: Del
   await storeSpamScores(tx, workspaceId, rows);
 }
 
-/** Brings every derived table up to date with newly stored events (none of them stored before). */
-export async function applyDerivedState(tx: Queryable, workspaceId: number, events: readonly NormalizedEvent[]) {
-  if (events.length === 0) return;
+/**
+ * Brings every derived table up to date with the queued events `seqs` (none of them folded in
+ * before); `events` are those of them the recounts need in memory (RECOUNTED_TYPES, and events
+ * that name one account only), the rest are folded in by SQL alone.
+ */
+export async function applyDerivedState(tx: Queryable, workspaceId: number, seqs: readonly number[], events: readonly NormalizedEvent[]) {
+  if (seqs.length === 0) return;
   const newIds = new Set(events.map((e) => e.id));
   const deltas = new Deltas();
-  // Every account an event names has a row, so the ranking lists exactly the accounts that exist.
+  // Every account an event names has a row, so the ranking lists exactly the accounts that exist:
+  // those of pair events come back from the relationships fold, the others are here.
   for (const e of events) {
     deltas.of(e.actor);
     if (e.target !== null) deltas.of(e.target);
   }
-  const fresh = await applyRelationships(tx, workspaceId, events, deltas);
+  const fresh = await applyRelationships(tx, workspaceId, seqs, deltas);
   const recount: Recount = { tx, workspaceId, events, newIds, fresh, deltas };
   await applyConversations(recount);
   await applyFollowChurn(recount);

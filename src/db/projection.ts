@@ -1,5 +1,6 @@
 import type { NormalizedEvent } from '../domain/events.js';
-import { iso, type Queryable } from './client.js';
+import { RECOUNTED_TYPES } from './derived.js';
+import { iso, prepared, type Queryable } from './client.js';
 
 /** The class of the advisory locks that make one projector per workspace, across every process. */
 const PROJECTION_LOCK_CLASS = 0x52505231; // "RPR1"
@@ -29,24 +30,19 @@ export interface PendingBatch {
 
 /**
  * The next events of the workspace's queue, in arrival order, for a fold in the caller's
- * transaction; they stay queued until finishPending() in the same transaction (so recounts see
- * them as not yet projected). Null when another projector holds the workspace (the lock is
+ * transaction: all their queue numbers, and those of the events the recounts read in memory (see
+ * RECOUNTED_TYPES); they stay queued until finishPending() in the same transaction (so recounts
+ * see them as not yet projected). Null when another projector holds the workspace (the lock is
  * tried, never waited for).
  */
 export async function takePending(tx: Queryable, workspaceId: number, max: number): Promise<PendingBatch | null> {
   const [lock] = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::int, $2::int) AS ok', [PROJECTION_LOCK_CLASS, workspaceId]);
   if (!lock?.ok) return null;
-  const rows = await tx.query<StoredEventRow & { seq: number }>(
-    `SELECT p.seq, e.event_id, e.type::text AS type, e.actor, e.target, e.post, ${iso('e.occurred_at')} AS occurred_at,
-            (extract(epoch FROM e.occurred_at) * 1000000)::int8::text AS micros, e.has_link, e.is_question, e.fingerprint
-       FROM pending_events p JOIN events e ON e.workspace_id = p.workspace_id AND e.event_id = p.event_id
-      WHERE p.workspace_id = $1
-      ORDER BY p.seq
-      LIMIT $2`,
-    [workspaceId, max],
-  );
+  const seqs = (await tx.query<{ seq: number }>(TAKE_SEQS, [workspaceId, max])).map((r) => Number(r.seq));
+  if (seqs.length === 0) return { seqs, events: [] };
+  const rows = await tx.query<StoredEventRow>(TAKE_RECOUNTED, [workspaceId, seqs]);
   return {
-    seqs: rows.map((r) => Number(r.seq)),
+    seqs,
     events: rows.map((r) => ({
       id: r.event_id,
       type: r.type,
@@ -63,6 +59,16 @@ export async function takePending(tx: Queryable, workspaceId: number, max: numbe
     })),
   };
 }
+
+const TAKE_SEQS = prepared('SELECT seq FROM pending_events WHERE workspace_id = $1 ORDER BY seq LIMIT $2');
+
+const TAKE_RECOUNTED = prepared(`
+  SELECT e.event_id, e.type::text AS type, e.actor, e.target, e.post, ${iso('e.occurred_at')} AS occurred_at,
+         (extract(epoch FROM e.occurred_at) * 1000000)::int8::text AS micros, e.has_link, e.is_question, e.fingerprint
+    FROM pending_events p JOIN events e ON e.workspace_id = p.workspace_id AND e.event_id = p.event_id
+   WHERE p.workspace_id = $1 AND p.seq = ANY($2::int8[])
+     AND (e.type IN (${RECOUNTED_TYPES.map((t) => `'${t}'`).join(', ')}) OR e.target IS NULL OR e.target = e.actor)
+   ORDER BY p.seq`);
 
 /** Takes a folded batch off the queue, in the transaction that folded it. */
 export async function finishPending(tx: Queryable, workspaceId: number, seqs: readonly number[]): Promise<void> {

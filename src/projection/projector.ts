@@ -71,12 +71,12 @@ export class Projector {
     const n = await this.db.transaction(async (tx) => {
       const batch = await takePending(tx, workspaceId, this.opts.batchEvents);
       if (batch === null) return 'busy' as const;
-      if (batch.events.length > 0) {
-        await applyDerivedState(tx, workspaceId, batch.events);
+      if (batch.seqs.length > 0) {
+        await applyDerivedState(tx, workspaceId, batch.seqs, batch.events);
         await finishPending(tx, workspaceId, batch.seqs);
-        await recordProjected(tx, workspaceId, batch.events.length);
+        await recordProjected(tx, workspaceId, batch.seqs.length);
       }
-      return batch.events.length;
+      return batch.seqs.length;
     });
     if (typeof n === 'number' && n > 0) {
       this.opts.onBatch?.(n, (performance.now() - started) / 1000);

@@ -11,51 +11,68 @@ export interface PairState {
   in: Counts;
 }
 
-export const PAIR_COUNTERS = [
-  'followers',
-  'following',
-  'mutual',
-  'partnersEngaged',
-  'partnersEngaging',
-  'partnersMutual',
-  'exchangeMin',
-  'interactionsSent',
-  'receivedLike',
-  'receivedReply',
-  'receivedMention',
-  'receivedRepost',
-  'engagedFollowers',
-  'likedAccounts',
-  'likeForLikeAccounts',
-] as const;
+/**
+ * A rule over one ordered pair's state, written once and read two ways: evaluated on a PairState
+ * (erasure, tests) and as a SQL expression over a relationships row (the projector's fold), so the
+ * two cannot disagree. `column` maps a relationships column name (out_follows, in_like, …) to SQL.
+ */
+export interface PairRule<T> {
+  of(s: PairState): T;
+  sql(column: (name: string) => string): string;
+}
+
+const follows = (dir: 'out' | 'in'): PairRule<boolean> => ({
+  of: (s) => (dir === 'out' ? s.outFollows : s.inFollows),
+  sql: (c) => c(`${dir}_follows`),
+});
+const count = (dir: 'out' | 'in', type: InteractionType): PairRule<number> => ({ of: (s) => s[dir][type], sql: (c) => c(`${dir}_${type}`) });
+const sum = (...xs: PairRule<number>[]): PairRule<number> => ({
+  of: (s) => xs.reduce((n, x) => n + x.of(s), 0),
+  sql: (c) => `(${xs.map((x) => x.sql(c)).join(' + ')})`,
+});
+const positive = (x: PairRule<number>): PairRule<boolean> => ({ of: (s) => x.of(s) > 0, sql: (c) => `(${x.sql(c)} > 0)` });
+const and = (...xs: PairRule<boolean>[]): PairRule<boolean> => ({
+  of: (s) => xs.every((x) => x.of(s)),
+  sql: (c) => `(${xs.map((x) => x.sql(c)).join(' AND ')})`,
+});
+const not = (x: PairRule<boolean>): PairRule<boolean> => ({ of: (s) => !x.of(s), sql: (c) => `(NOT ${x.sql(c)})` });
+const flag = (x: PairRule<boolean>): PairRule<number> => ({ of: (s) => (x.of(s) ? 1 : 0), sql: (c) => `(${x.sql(c)})::int` });
+const least = (a: PairRule<number>, b: PairRule<number>): PairRule<number> => ({
+  of: (s) => Math.min(a.of(s), b.of(s)),
+  sql: (c) => `LEAST(${a.sql(c)}, ${b.sql(c)})`,
+});
+
+const sent = sum(...INTERACTION_TYPES.map((t) => count('out', t)));
+const got = sum(...INTERACTION_TYPES.map((t) => count('in', t)));
+const talked = positive(sum(count('out', 'reply'), count('out', 'mention'), count('in', 'reply'), count('in', 'mention')));
 
 /** The part of A's counters that the pair (A, X) contributes; A's counter is the sum over all X. */
-export type PairContribution = Record<(typeof PAIR_COUNTERS)[number], number>;
+export const PAIR_RULES = {
+  followers: flag(follows('in')),
+  following: flag(follows('out')),
+  mutual: flag(and(follows('in'), follows('out'))),
+  partnersEngaged: flag(positive(sent)),
+  partnersEngaging: flag(positive(got)),
+  partnersMutual: flag(and(positive(sent), positive(got))),
+  exchangeMin: least(sent, got),
+  interactionsSent: sent,
+  receivedLike: count('in', 'like'),
+  receivedReply: count('in', 'reply'),
+  receivedMention: count('in', 'mention'),
+  receivedRepost: count('in', 'repost'),
+  engagedFollowers: flag(and(follows('in'), positive(got))),
+  likedAccounts: flag(positive(count('out', 'like'))),
+  likeForLikeAccounts: flag(and(positive(count('out', 'like')), positive(count('in', 'like')), not(talked))),
+} satisfies Record<string, PairRule<number>>;
 
-const total = (c: Counts) => INTERACTION_TYPES.reduce((n, t) => n + c[t], 0);
-const flag = (b: boolean) => (b ? 1 : 0);
+export type PairCounter = keyof typeof PAIR_RULES;
+export const PAIR_COUNTERS = Object.keys(PAIR_RULES) as PairCounter[];
+export type PairContribution = Record<PairCounter, number>;
 
 export function pairContribution(s: PairState): PairContribution {
-  const sent = total(s.out);
-  const got = total(s.in);
-  const talked = s.out.reply + s.out.mention + s.in.reply + s.in.mention > 0;
-  return {
-    followers: flag(s.inFollows),
-    following: flag(s.outFollows),
-    mutual: flag(s.inFollows && s.outFollows),
-    partnersEngaged: flag(sent > 0),
-    partnersEngaging: flag(got > 0),
-    partnersMutual: flag(sent > 0 && got > 0),
-    exchangeMin: Math.min(sent, got),
-    interactionsSent: sent,
-    receivedLike: s.in.like,
-    receivedReply: s.in.reply,
-    receivedMention: s.in.mention,
-    receivedRepost: s.in.repost,
-    engagedFollowers: flag(s.inFollows && got > 0),
-    likedAccounts: flag(s.out.like > 0),
-    likeForLikeAccounts: flag(s.out.like > 0 && s.in.like > 0 && !talked),
-  };
+  const c = {} as PairContribution;
+  for (const k of PAIR_COUNTERS) c[k] = PAIR_RULES[k].of(s);
+  return c;
 }
 
 export function contributionDelta(before: PairState, after: PairState): PairContribution {

@@ -68,7 +68,7 @@ t.test('one more follow of a pair with thousands of follows and unfollows reads 
           }
           const c = counting(tx);
           t.equal(batch?.events.length, 1, 'the event is the only one queued');
-          await applyDerivedState(c, tenant.workspace.id, batch!.events);
+          await applyDerivedState(c, tenant.workspace.id, batch!.seqs, batch!.events);
           rows = c.rows;
           throw new Error('undo');
         })
@@ -103,7 +103,7 @@ t.test('a batch of thousands of follows and unfollows of one pair with history r
         pending = await takePending(tx, tenant.workspace.id, 5_000);
       }
       const c = counting(tx);
-      await applyDerivedState(c, tenant.workspace.id, pending.events);
+      await applyDerivedState(c, tenant.workspace.id, pending.seqs, pending.events);
       rows = c.rows;
       throw new Error('undo');
     })
