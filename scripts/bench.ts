@@ -969,8 +969,8 @@ async function load(ctx: Context, url: string, options: CannonOptions, signal: A
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The targets the summary lists, in order: the write path's (issue #14's "Targets"), then the read,
- * memory and exactly-once targets it keeps. A check that answers one names it.
+ * The targets the summary lists, in order: the write path's, then the read, memory and exactly-once
+ * targets kept from before it. A check that answers one names it.
  */
 const GOALS = {
   ack: 'acknowledged JSON batch ingest (4 clients) ≥ 0.8 × the ceiling row',
@@ -1014,6 +1014,8 @@ interface Results {
   baselines: { a?: Record<string, unknown>; b?: Record<string, unknown> };
   targets: Partial<Record<Phase, { checks: Check[]; details: Record<string, unknown> }>>;
   errors: Partial<Record<Phase | 'setup', string>>;
+  /** Per target the summary lists: what answers it, and whether it is met (null: not measured). */
+  summary?: { goal: Goal; target: string; phase: Phase | null; figure: number | null; unit: string | null; ratio: number | null; pass: boolean | null }[];
   passed?: boolean;
 }
 
@@ -1153,12 +1155,13 @@ async function batchesEndToEnd(
   signal: AbortSignal,
   deadline: number,
 ) {
+  const prepared = batches.reduce((n, b) => n + b.events, 0);
   const service = await startService(ctx, phase, signal);
   try {
     const key = await tenant(ctx, service, workspace);
     // Leave time for the batches in flight to finish inside the phase's budget.
     const stopAt = deadline - 10_000;
-    log(`${phase}: ${batches.length} JSON batches (${batches.reduce((n, b) => n + b.events, 0)} events), 4 clients…`);
+    log(`${phase}: ${batches.length} JSON batches (${prepared} events), 4 clients…`);
     const r = await sendBatches(service.base, key, batches, 4, stopAt, signal);
     const rate = Math.round(r.tally.accepted / r.seconds);
     const ok = r.tally.failures === 0 && r.tally.rejected === 0 && r.tally.accepted === r.sent;
@@ -1169,7 +1172,7 @@ async function batchesEndToEnd(
         `a default read reflected them ${read.seconds.toFixed(1)} s later${read.reflected ? '' : ' (not by the deadline)'} = ${endToEnd} events/s end to end`,
     );
     const details = {
-      events_prepared: batches.reduce((n, b) => n + b.events, 0),
+      events_prepared: prepared,
       events_sent: r.sent,
       ...tallyFigures(r.tally),
       seconds: round(r.seconds, 2),
@@ -1643,14 +1646,18 @@ function table(results: Results): string {
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
-/** One line per target of GOALS: the check that answers it, its ratio (or figure), PASS, MISS or not measured. */
-function summary(results: Results): string {
+/** Per target of GOALS, the check that answers it (null: not measured). */
+function goalsMet(results: Results): { goal: Goal; target: string; check: Check | null }[] {
   const checks = Object.values(results.targets).flatMap((t) => t.checks);
+  return (Object.entries(GOALS) as [Goal, string][]).map(([goal, target]) => ({ goal, target, check: checks.find((c) => c.goal === goal) ?? null }));
+}
+
+/** One line per target of GOALS: the figure and ratio that answer it, PASS, MISS or not measured. */
+function summary(results: Results): string {
   const rows: string[][] = [['target', 'phase', 'measured', 'ratio', 'result']];
-  for (const [goal, text] of Object.entries(GOALS)) {
-    const c = checks.find((x) => x.goal === goal);
-    if (!c) rows.push([text, '', 'not measured', '', '—']);
-    else rows.push([text, c.phase, fmt(c.figure, c.unit), c.ratio === null ? '—' : fmt(c.ratio), c.pass ? 'PASS' : 'MISS']);
+  for (const { target, check: c } of goalsMet(results)) {
+    if (!c) rows.push([target, '', 'not measured', '', '—']);
+    else rows.push([target, c.phase, fmt(c.figure, c.unit), c.ratio === null ? '—' : fmt(c.ratio), c.pass ? 'PASS' : 'MISS']);
   }
   const overrides = Object.entries(SERVICE_OVERRIDES).map(([k, v]) => `${k}=${v}`).join(', ');
   rows.push(['the service in its default configuration', '', `log level ${loadConfig({}).LOG_LEVEL}; ${overrides} (note)`, '', '—']);
@@ -1803,6 +1810,7 @@ async function main(): Promise<number> {
   const checks = Object.values(results.targets).flatMap((t) => t.checks).filter((c) => c.target !== 'info');
   const missing = opts.phases.filter((p) => /^\d+$/.test(p) && !results.targets[p]);
   results.passed = !broke && missing.length === 0 && checks.every((c) => c.pass);
+  results.summary = goalsMet(results).map(({ goal, target, check: c }) => ({ goal, target, phase: c?.phase ?? null, figure: c?.figure ?? null, unit: c?.unit ?? null, ratio: c?.ratio ?? null, pass: c ? c.pass : null }));
   results.finished_at = new Date().toISOString();
   results.seconds = round(elapsedS());
   mkdirSync(dirname(opts.out), { recursive: true });

@@ -43,6 +43,7 @@ t.test('the benchmark at scale 0.01 measures every baseline and target, writes t
     baselines: { a: Record<string, { rows: number; rows_per_s: number; events_only?: { rows_per_s: number; ratio: number } }>; b: Record<string, number> & { all: { non_2xx: number } } };
     targets: Record<string, { checks: Check[]; details: Record<string, unknown> }>;
     errors: Record<string, string>;
+    summary: { goal: string; pass: boolean | null }[];
   };
   t.same(results.errors, {}, 'no phase failed to run');
   for (const set of ['synthetic', 'higgs']) {
@@ -80,6 +81,7 @@ t.test('the benchmark at scale 0.01 measures every baseline and target, writes t
   t.match(run.stdout, /phase\s+measure\s+figure\s+baseline\s+ratio\s+target\s+result/, 'the table is printed');
   t.match(run.stdout, /summary of the targets\n.*target\s+phase\s+measured\s+ratio\s+result/, 'the summary is printed');
   t.notMatch(run.stdout, /not measured/, 'the summary has every target measured');
+  t.ok(results.summary.length > 0 && results.summary.every((s) => typeof s.pass === 'boolean'), 'the JSON summary has every target, each met or not');
   t.match(run.stdout, /note: the service runs with its defaults \(log level info, .*\) but RATE_LIMIT_PER_MINUTE=0: /, 'the one setting that differs is said, with why');
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
