@@ -43,6 +43,7 @@ t.test('the benchmark at scale 0.01 measures every baseline and target, writes t
     baselines: { a: Record<string, { rows: number; rows_per_s: number; events_only?: { rows_per_s: number; ratio: number } }>; b: Record<string, number> & { all: { non_2xx: number } } };
     targets: Record<string, { checks: Check[]; details: Record<string, unknown> }>;
     errors: Record<string, string>;
+    summary: { goal: string; pass: boolean | null }[];
   };
   t.same(results.errors, {}, 'no phase failed to run');
   for (const set of ['synthetic', 'higgs']) {
@@ -54,7 +55,7 @@ t.test('the benchmark at scale 0.01 measures every baseline and target, writes t
   for (const figure of ['rps', 'p50_ms', 'p99_ms']) t.ok(isNumber(results.baselines.b[figure]), `baseline b: ${figure}`);
   t.equal(results.baselines.b.all.non_2xx, 0, 'every lookup found its row');
 
-  for (const phase of ['1', '2', '3', '4', '5', '6']) {
+  for (const phase of ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']) {
     const checks = results.targets[phase]?.checks ?? [];
     t.ok(checks.length > 0, `target ${phase} is reported`);
     for (const c of checks) {
@@ -68,7 +69,20 @@ t.test('the benchmark at scale 0.01 measures every baseline and target, writes t
   t.equal(six.rows, six.events, 'target 6: every event stored once');
   t.equal(six.duplicates, six.overlap, 'target 6: the overlap reported as duplicates');
 
+  // The read that ends the hot account's clock reflects every interaction aimed at it, at any scale too.
+  const seven = results.targets['7']!.details;
+  t.equal(seven.received_read, seven.received_expected, 'target 7: the default read counts every interaction aimed at the hot account');
+  const eight = results.targets['8']!.details as { offered_events_per_s: number; capacity_end_to_end_events_per_s: number; lag_ms: { batches: number; p99: number; unreflected: number } };
+  // One batch every 100 ms, of whole events: within 5 events/s of half.
+  t.ok(Math.abs(eight.offered_events_per_s - eight.capacity_end_to_end_events_per_s / 2) <= 5, 'target 8: offered at half the end-to-end rate');
+  t.ok(eight.lag_ms.batches > 0 && isNumber(eight.lag_ms.p99) && eight.lag_ms.unreflected === 0, 'target 8: a lag for every batch, each reflected by a default read');
+  t.ok(isNumber(results.targets['10']!.details.vacuum_analyze_seconds), 'target 10: the maintenance is timed');
+
   t.match(run.stdout, /phase\s+measure\s+figure\s+baseline\s+ratio\s+target\s+result/, 'the table is printed');
+  t.match(run.stdout, /summary of the targets\n.*target\s+phase\s+measured\s+ratio\s+result/, 'the summary is printed');
+  t.notMatch(run.stdout, /not measured/, 'the summary has every target measured');
+  t.ok(results.summary.length > 0 && results.summary.every((s) => typeof s.pass === 'boolean'), 'the JSON summary has every target, each met or not');
+  t.match(run.stdout, /note: the service runs with its defaults \(log level info, .*\) but RATE_LIMIT_PER_MINUTE=0: /, 'the one setting that differs is said, with why');
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   const left = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [`rapport_bench_${run.pid}`]);
