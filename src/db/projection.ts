@@ -70,6 +70,11 @@ const TAKE_RECOUNTED = prepared(`
      AND (e.type IN (${RECOUNTED_TYPES.map((t) => `'${t}'`).join(', ')}) OR e.target IS NULL OR e.target = e.actor)
    ORDER BY p.seq`);
 
+/** The rest of the transaction commits without waiting for the disk (it stays atomic). */
+export async function relaxDurability(tx: Queryable): Promise<void> {
+  await tx.query('SET LOCAL synchronous_commit = off');
+}
+
 /** Takes a folded batch off the queue, in the transaction that folded it. */
 export async function finishPending(tx: Queryable, workspaceId: number, seqs: readonly number[]): Promise<void> {
   await tx.query('DELETE FROM pending_events WHERE workspace_id = $1 AND seq = ANY($2::int8[])', [workspaceId, seqs]);

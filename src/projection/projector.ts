@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client.js';
 import { applyDerivedState } from '../db/derived.js';
-import { finishPending, pendingUpTo, recordProjected, takePending, vacuumQueue, workspacesWithPending } from '../db/projection.js';
+import { finishPending, pendingUpTo, recordProjected, relaxDurability, takePending, vacuumQueue, workspacesWithPending } from '../db/projection.js';
 
 export interface ProjectorOptions {
   /** Events folded in one transaction at most. */
@@ -69,6 +69,9 @@ export class Projector {
   async projectBatch(workspaceId: number): Promise<number | 'busy'> {
     const started = performance.now();
     const n = await this.db.transaction(async (tx) => {
+      // A fold lost in a crash is lost whole, queue entries included, and folded again from the
+      // queue: it need not wait for its commit to reach the disk.
+      await relaxDurability(tx);
       const batch = await takePending(tx, workspaceId, this.opts.batchEvents);
       if (batch === null) return 'busy' as const;
       if (batch.seqs.length > 0) {
