@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client.js';
 import { applyDerivedState } from '../db/derived.js';
+import { subscriptionsOf } from '../db/webhooks.js';
+import { emitWebhookEvents } from '../webhooks/emit.js';
 import { finishPending, pendingUpTo, recordProjected, takePending, vacuumQueue, workspacesWithPending } from '../db/projection.js';
 
 export interface ProjectorOptions {
@@ -25,7 +27,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * projector per workspace at a time across every process (an advisory lock per workspace, tried
  * and never waited for: a busy workspace is someone else's). Each batch updates the derived
  * state and leaves the queue in one transaction, so a crash at any point folds it again from the
- * start, and nothing is counted twice. Ingest tells the projector of its workspace at once; other
+ * start, and nothing is counted twice. The webhook events a batch causes are queued in its
+ * transaction too (an outbox), so they are neither lost nor sent for a fold that rolled back. Ingest tells the projector of its workspace at once; other
  * processes' ingest is found by polling.
  */
 export class Projector {
@@ -72,7 +75,9 @@ export class Projector {
       const batch = await takePending(tx, workspaceId, this.opts.batchEvents);
       if (batch === null) return 'busy' as const;
       if (batch.events.length > 0) {
-        await applyDerivedState(tx, workspaceId, batch.events);
+        const subscriptions = await subscriptionsOf(tx, workspaceId);
+        const changes = await applyDerivedState(tx, workspaceId, batch.events, subscriptions.length > 0);
+        if (subscriptions.length > 0) await emitWebhookEvents(tx, workspaceId, subscriptions, changes);
         await finishPending(tx, workspaceId, batch.seqs);
         await recordProjected(tx, workspaceId, batch.events.length);
       }
