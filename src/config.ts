@@ -58,6 +58,8 @@ const configSchema = z.object({
   PROJECTOR_BATCH_EVENTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000_000).default(10_000)),
   PROJECTOR_POLL_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(5).max(60_000).default(100)),
   PROJECTOR_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(2)),
+  // Whether this process sends webhook deliveries (a deployment may leave it to some processes).
+  WEBHOOK_SENDER: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('true').transform((v) => v === 'true')),
   // Webhooks (SPEC §9): private, loopback and link-local targets (and plain http) are refused unless this is true.
   WEBHOOK_ALLOW_PRIVATE: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('false').transform((v) => v === 'true')),
   // Encrypts the stored signing secrets; when unset, a key generated into the database (service_secrets) does.
