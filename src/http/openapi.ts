@@ -176,6 +176,9 @@ function pruneComponents(document: OpenApiDocument) {
 function finishDocument(document: OpenApiDocument): OpenApiDocument {
   const batch = document.paths?.['/v1/events/batch']?.post;
   if (batch) batch.requestBody = BATCH_REQUEST_BODY;
+  // Its body only changes a default: a rotation may be asked for with none.
+  const rotate = document.paths?.['/v1/webhooks/{id}/rotate-secret']?.post?.requestBody as Json | undefined;
+  if (rotate) rotate.required = false;
   // Headers are defined once under components/headers and referred to from every answer.
   const headers: Record<string, Json> = { ...RESPONSE_HEADERS, 'Retry-After': { description: 'Seconds to wait before retrying.', schema: seconds } };
   const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });

@@ -290,7 +290,8 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ db: Database; secrets: Secre
               .default(WEBHOOK_LIMITS.defaultGraceSeconds)
               .describe('How long the previous secret keeps signing too.'),
           })
-          .optional()
+          // No body at all (Fastify reads it as null) takes every default.
+          .nullish()
           .meta({ id: 'RotateSecretRequest', description: 'How long the previous secret still signs.', examples: [{ grace_seconds: 3600 }] }),
         response: { 200: createdWebhookSchema.describe('Rotated; the new secret is in the answer, this once.'), 404: notFound },
       },
