@@ -183,7 +183,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ db: Database; secrets: Secre
         description: `Deliveries are signed POSTs to \`url\` (see docs/integration.md). The URL must be https and its host must resolve to public addresses only (checked now and at every delivery) unless the deployment sets WEBHOOK_ALLOW_PRIVATE=true; at most ${WEBHOOK_LIMITS.perWorkspace} subscriptions per workspace. The answer carries the signing secret, this once.`,
         body: z
           .strictObject({
-            url: z.string().min(1).max(WEBHOOK_LIMITS.urlMaxChars).describe('Where deliveries are POSTed: https, no credentials, no fragment.'),
+            url: z.string().min(1).max(WEBHOOK_LIMITS.urlMaxChars).describe('Where deliveries are POSTed: https, no credentials, no fragment.').meta({ format: 'uri' }),
             events: eventTypes,
             thresholds: thresholds.default({}),
           })
