@@ -242,7 +242,8 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ db: Database; secrets: Secre
         response: {
           200: z
             .object({ webhooks: z.array(webhookSchema).max(WEBHOOK_LIMITS.perWorkspace) })
-            .meta({ id: 'WebhookList', description: 'The workspace’s webhook subscriptions, oldest first.' }),
+            .meta({ id: 'WebhookList', description: 'The workspace’s webhook subscriptions, oldest first.' })
+            .describe('The subscriptions, without their secrets.'),
         },
       },
     },
@@ -326,7 +327,8 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ db: Database; secrets: Secre
         response: {
           200: z
             .object({ items: z.array(deliverySchema).max(100), next_cursor: nextCursorSchema })
-            .meta({ id: 'DeliveryList', description: 'A page of a subscription’s deliveries, newest first.' }),
+            .meta({ id: 'DeliveryList', description: 'A page of a subscription’s deliveries, newest first.' })
+            .describe('A page of the log.'),
           404: notFound,
         },
       },
