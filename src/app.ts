@@ -20,7 +20,10 @@ import { adminRoutes } from './http/routes/admin.js';
 import { eventRoutes } from './http/routes/events.js';
 import { healthRoutes } from './http/routes/health.js';
 import { ingestRoutes } from './http/routes/ingest.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
 import { Projector } from './projection/projector.js';
+import { SecretBox } from './webhooks/secrets.js';
+import { Sender } from './webhooks/sender.js';
 
 export interface AppOptions {
   config: Config;
@@ -139,6 +142,22 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
   projector.start();
   // After the routes' own close hooks (queued single events are appended first), before the pool closes.
   app.addHook('onClose', () => projector.stop());
+  // Webhook deliveries go out from serving processes (WEBHOOK_SENDER), apart from requests and the projector.
+  const secrets = new SecretBox(db, config.WEBHOOK_ENCRYPTION_KEY);
+  if (config.WEBHOOK_SENDER) {
+    const sender = new Sender(db, secrets, {
+      concurrency: config.WEBHOOK_CONCURRENCY,
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      pollMs: config.WEBHOOK_POLL_MS,
+      backoffMs: config.WEBHOOK_BACKOFF_MS,
+      backoffMaxMs: config.WEBHOOK_BACKOFF_MAX_MS,
+      retrySeconds: config.WEBHOOK_RETRY_SECONDS,
+      allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+      log: app.log,
+    });
+    sender.start();
+    app.addHook('onClose', () => sender.stop());
+  }
   const freshness = { db, projector, waitMs: config.READ_WAIT_MS };
   await registerOpenApi(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -155,6 +174,7 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     await api.register(eventRoutes, { db, observer, inFlight, projector, maxBodyBytes: config.MAX_BODY_BYTES });
     await api.register(ingestRoutes, { freshness });
     await api.register(accountRoutes, { db, inFlight, freshness });
+    await api.register(webhookRoutes, { db, secrets, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE });
     if (config.ADMIN_TOKEN) await api.register(adminRoutes, { db });
   });
   return app;

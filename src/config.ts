@@ -58,6 +58,18 @@ const configSchema = z.object({
   PROJECTOR_BATCH_EVENTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000_000).default(10_000)),
   PROJECTOR_POLL_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(5).max(60_000).default(100)),
   PROJECTOR_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(2)),
+  // Whether this process sends webhook deliveries (a deployment may leave it to some processes).
+  WEBHOOK_SENDER: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('true').transform((v) => v === 'true')),
+  // Webhooks (SPEC §9): private, loopback and link-local targets (and plain http) are refused unless this is true.
+  WEBHOOK_ALLOW_PRIVATE: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('false').transform((v) => v === 'true')),
+  // Encrypts the stored signing secrets; when unset, a key generated into the database (service_secrets) does.
+  WEBHOOK_ENCRYPTION_KEY: z.preprocess(emptyAsUndefined, secretToken('WEBHOOK_ENCRYPTION_KEY').optional()),
+  WEBHOOK_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000).default(16)),
+  WEBHOOK_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(120_000).default(10_000)),
+  WEBHOOK_POLL_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(5).max(60_000).default(1_000)),
+  WEBHOOK_BACKOFF_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(3_600_000).default(10_000)),
+  WEBHOOK_BACKOFF_MAX_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(86_400_000).default(3_600_000)),
+  WEBHOOK_RETRY_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(7 * 86_400).default(86_400)),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(10_000)),
 });
 

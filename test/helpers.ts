@@ -91,6 +91,8 @@ export async function testApp(t: Test, overrides: Partial<Config> = {}): Promise
     RATE_LIMIT_PER_MINUTE: 0,
     AUTH_FAILURES_PER_MINUTE: 1_000_000,
     LOAD_SHED_EVENT_LOOP_DELAY_MS: 0,
+    // Every test file's app shares the database: only a test about webhooks sends them, with its own settings.
+    WEBHOOK_SENDER: false,
     ...overrides,
   });
   const app = await buildApp({ config, db, logStream: stream });

@@ -326,6 +326,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook subscriptions
+         * @description Every subscription of the workspace, oldest first; never the secrets.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe to webhook events
+         * @description Deliveries are signed POSTs to `url` (see docs/integration.md). The URL must be https and its host must resolve to public addresses only (checked now and at every delivery) unless the deployment sets WEBHOOK_ALLOW_PRIVATE=true; at most 20 subscriptions per workspace. The answer carries the signing secret, this once.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook subscription
+         * @description Nothing more is sent to it (a request already in flight may still arrive); its deliveries and their log are deleted with it.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret
+         * @description A new secret signs every delivery from now on. For `grace_seconds` (default one day) the previous one signs too: `Rapport-Signature` then carries two `v1` values, the new one first, so receivers can switch without losing a delivery. `grace_seconds: 0` retires it at once (a leaked secret).
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log of a subscription
+         * @description Every delivery, newest first, with every attempt; cursor pagination.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again
+         * @description Queues the delivery again, as it was (same id and body, signed afresh), with a new 24-hour retry window: delivered or failed, it is pending again, and sent once the account’s earlier pending deliveries are settled.
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/workspaces": {
         parameters: {
             query?: never;
@@ -500,13 +604,43 @@ export interface components {
          */
         CreateKeyRequest: {
             /**
-             * @description What the key may do; both scopes when omitted.
+             * @description What the key may do; events:write and scores:read when omitted (webhooks:manage only when asked for).
              * @default [
              *       "events:write",
              *       "scores:read"
              *     ]
              */
-            scopes?: ("events:write" | "scores:read")[];
+            scopes?: ("events:write" | "scores:read" | "webhooks:manage")[];
+        };
+        /**
+         * @description What to send, and where.
+         * @example {
+         *       "url": "https://bot.example.com/rapport",
+         *       "events": [
+         *         "flag.raised",
+         *         "flag.cleared",
+         *         "score.crossed"
+         *       ],
+         *       "thresholds": {
+         *         "spam_score": 0.8
+         *       }
+         *     }
+         */
+        CreateWebhookRequest: {
+            /**
+             * Format: uri
+             * @description Where deliveries are POSTed: https, no credentials, no fragment.
+             */
+            url: string;
+            /** @description `flag.raised` / `flag.cleared`: a flag appears on / leaves an account. `score.crossed`: a metric named in `thresholds` crosses its threshold, either way. */
+            events: ("flag.raised" | "flag.cleared" | "score.crossed")[];
+            /**
+             * @description All-time metric (default churn_hours) → threshold, for `score.crossed`. A metric crosses t upwards when before < t ≤ after, downwards when after < t ≤ before, comparing the values the scores endpoint answers (ratios rounded to 6 places; a null ratio is below every threshold). Shares and spam_score take thresholds in [0, 1].
+             * @default {}
+             */
+            thresholds?: {
+                [key: string]: number;
+            };
         };
         /**
          * @description The workspace to create.
@@ -536,7 +670,7 @@ export interface components {
             key_id: string;
             /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
             workspace: string;
-            scopes: ("events:write" | "scores:read")[];
+            scopes: ("events:write" | "scores:read" | "webhooks:manage")[];
             /**
              * Format: date-time
              * @example 2026-11-20T10:00:00.000000Z
@@ -546,6 +680,145 @@ export interface components {
             revoked_at: string | null;
             /** @description The key: shown this once, never again. */
             key: string;
+        };
+        /**
+         * @description A webhook subscription with its signing secret: the only time the secret is shown.
+         * @example {
+         *       "id": "wh_5f0c2a9e41b7d3086c1e",
+         *       "url": "https://bot.example.com/rapport",
+         *       "events": [
+         *         "flag.raised",
+         *         "flag.cleared",
+         *         "score.crossed"
+         *       ],
+         *       "thresholds": {
+         *         "spam_score": 0.8
+         *       },
+         *       "created_at": "2026-11-20T10:00:00.000000Z",
+         *       "previous_secret_expires_at": null,
+         *       "secret": "whsec_Xq3vTn8hR2kLw9ZpB4sYc7JmD1fGu6EaH0iOtNvQbWr"
+         *     }
+         */
+        CreatedWebhook: {
+            /**
+             * @description A subscription id, `wh_` and 20 hex digits.
+             * @example wh_5f0c2a9e41b7d3086c1e
+             */
+            id: string;
+            /** Format: uri */
+            url: string;
+            events: ("flag.raised" | "flag.cleared" | "score.crossed")[];
+            /** @description All-time metric (default churn_hours) → threshold, for `score.crossed`. A metric crosses t upwards when before < t ≤ after, downwards when after < t ≤ before, comparing the values the scores endpoint answers (ratios rounded to 6 places; a null ratio is below every threshold). Shares and spam_score take thresholds in [0, 1]. */
+            thresholds: {
+                [key: string]: number;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-20T10:00:00.000000Z
+             */
+            created_at: string;
+            /** @description After a rotation: until when the previous secret also signs (a second `v1`); null when only the current one does. */
+            previous_secret_expires_at: string | null;
+            /** @description The signing secret: shown this once, never again. Verify `Rapport-Signature` with it. */
+            secret: string;
+        };
+        /**
+         * @description One webhook event for one subscription, and every attempt to deliver it.
+         * @example {
+         *       "id": "whd_0b7e4f1c9a2d6e3f5a8b1c0d",
+         *       "type": "score.crossed",
+         *       "account": "tw:alice",
+         *       "occurred_at": "2026-11-20T10:00:00.000000Z",
+         *       "data": {
+         *         "metric": "spam_score",
+         *         "threshold": 0.8,
+         *         "direction": "up",
+         *         "before": 0.64,
+         *         "after": 0.82
+         *       },
+         *       "status": "delivered",
+         *       "next_attempt_at": null,
+         *       "attempts": [
+         *         {
+         *           "attempt": 1,
+         *           "at": "2026-11-20T10:00:01.250000Z",
+         *           "duration_ms": 84,
+         *           "status_code": 503,
+         *           "error": null
+         *         },
+         *         {
+         *           "attempt": 2,
+         *           "at": "2026-11-20T10:00:07.900000Z",
+         *           "duration_ms": 61,
+         *           "status_code": 200,
+         *           "error": null
+         *         }
+         *       ]
+         *     }
+         */
+        Delivery: {
+            /**
+             * @description A delivery id, `whd_` and 24 hex digits; the `id` of the event body, the same on every attempt and redelivery.
+             * @example whd_0b7e4f1c9a2d6e3f5a8b1c0d
+             */
+            id: string;
+            /** @enum {string} */
+            type: "flag.raised" | "flag.cleared" | "score.crossed";
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            /**
+             * Format: date-time
+             * @description When the change was folded into the scores.
+             * @example 2026-11-20T10:00:00.000000Z
+             */
+            occurred_at: string;
+            data: components["schemas"]["FlagRaisedData"] | components["schemas"]["FlagClearedData"] | components["schemas"]["ScoreCrossedData"];
+            /**
+             * @description failed: no 2xx within WEBHOOK_RETRY_SECONDS (24 hours) of the change or the latest redelivery.
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /** @description When a pending delivery is tried next (once the account’s earlier deliveries are settled); null otherwise. */
+            next_attempt_at: string | null;
+            /** @description Every attempt, oldest first. */
+            attempts: components["schemas"]["DeliveryAttempt"][];
+        };
+        /**
+         * @description One attempt of a delivery.
+         * @example {
+         *       "attempt": 1,
+         *       "at": "2026-11-20T10:00:01.250000Z",
+         *       "duration_ms": 84,
+         *       "status_code": 503,
+         *       "error": null
+         *     }
+         */
+        DeliveryAttempt: {
+            /** Format: int32 */
+            attempt: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-20T10:00:00.000000Z
+             */
+            at: string;
+            /** Format: int32 */
+            duration_ms: number;
+            /** @description The receiver’s status; null when no answer came. */
+            status_code: number | null;
+            /** @description Why no answer came (refused, timed out, not a public address…); null when one did. */
+            error: string | null;
+        };
+        /** @description A page of a subscription’s deliveries, newest first. */
+        DeliveryList: {
+            items: components["schemas"]["Delivery"][];
+            /**
+             * @description Pass as `cursor` for the next page of the same query; null on the last page.
+             * @example eyJrIjpbMC41LCJ0dzphbGljZSJdfQ.q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6
+             */
+            next_cursor: string | null;
         };
         /**
          * @description How much the account is interacted with, and by whom.
@@ -714,6 +987,52 @@ export interface components {
             thresholds: components["schemas"]["FlagThreshold"][];
         };
         /**
+         * @description `data` of `flag.cleared`.
+         * @example {
+         *       "flag": "follow_burst",
+         *       "description": "At least 100 follows in a single UTC day.",
+         *       "spam_score": 0.1
+         *     }
+         */
+        FlagClearedData: {
+            /**
+             * @description link_spam: Most posts are links and almost none ask a question. (posts >= 5 and link_post_ratio >= 0.8 and question_ratio <= 0.1); duplicate_posts: At least half of the posts repeat an earlier post word for word. (posts >= 5 and duplicate_post_ratio >= 0.5); follow_churn: At least half of the follows are undone within churn_hours. (follows >= 10 and follow_churn_ratio >= 0.5); follow_burst: At least 100 follows in a single UTC day. (peak_daily_follows >= 100); like_for_like: Most liked accounts like back without any conversation. (liked_accounts >= 10 and like_for_like_ratio >= 0.8); low_engagement: A following of 1,000 or more of whom fewer than 1 % ever interact. (followers >= 1000 and engaged_follower_ratio < 0.01)
+             * @enum {string}
+             */
+            flag: "link_spam" | "duplicate_posts" | "follow_churn" | "follow_burst" | "like_for_like" | "low_engagement";
+            description: string;
+            /** @description The account’s spam_score after the change. */
+            spam_score: number;
+        };
+        /**
+         * @description `data` of `flag.raised`.
+         * @example {
+         *       "flag": "follow_burst",
+         *       "description": "At least 100 follows in a single UTC day.",
+         *       "thresholds": [
+         *         {
+         *           "metric": "peak_daily_follows",
+         *           "op": ">=",
+         *           "threshold": 100,
+         *           "actual": 140
+         *         }
+         *       ],
+         *       "spam_score": 0.216
+         *     }
+         */
+        FlagRaisedData: {
+            /**
+             * @description link_spam: Most posts are links and almost none ask a question. (posts >= 5 and link_post_ratio >= 0.8 and question_ratio <= 0.1); duplicate_posts: At least half of the posts repeat an earlier post word for word. (posts >= 5 and duplicate_post_ratio >= 0.5); follow_churn: At least half of the follows are undone within churn_hours. (follows >= 10 and follow_churn_ratio >= 0.5); follow_burst: At least 100 follows in a single UTC day. (peak_daily_follows >= 100); like_for_like: Most liked accounts like back without any conversation. (liked_accounts >= 10 and like_for_like_ratio >= 0.8); low_engagement: A following of 1,000 or more of whom fewer than 1 % ever interact. (followers >= 1000 and engaged_follower_ratio < 0.01)
+             * @enum {string}
+             */
+            flag: "link_spam" | "duplicate_posts" | "follow_churn" | "follow_burst" | "like_for_like" | "low_engagement";
+            description: string;
+            /** @description The flag’s conditions, each of which now holds. */
+            thresholds: components["schemas"]["FlagThreshold"][];
+            /** @description The account’s spam_score after the change. */
+            spam_score: number;
+        };
+        /**
          * @description One condition of a flag, which held.
          * @example {
          *       "metric": "link_post_ratio",
@@ -879,7 +1198,7 @@ export interface components {
             key_id: string;
             /** @description Workspace name: 1–64 of a–z, 0–9, `.`, `-`, `_`, starting with a letter or digit. */
             workspace: string;
-            scopes: ("events:write" | "scores:read")[];
+            scopes: ("events:write" | "scores:read" | "webhooks:manage")[];
             /**
              * Format: date-time
              * @example 2026-11-20T10:00:00.000000Z
@@ -977,7 +1296,7 @@ export interface components {
              * @description Stable, machine-readable; the status of each code is fixed.
              * @enum {string}
              */
-            code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "invalid_cursor" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "projection_lagging" | "internal_error";
+            code: "not_found" | "malformed_json" | "malformed_request" | "too_complex" | "request_timeout" | "headers_too_large" | "validation_failed" | "invalid_cursor" | "unsupported_media_type" | "payload_too_large" | "uri_too_long" | "batch_too_large" | "missing_credentials" | "invalid_key" | "insufficient_scope" | "invalid_event" | "occurred_at_in_future" | "id_conflict" | "workspace_not_found" | "key_not_found" | "webhook_not_found" | "delivery_not_found" | "webhook_target_refused" | "webhook_limit_reached" | "rate_limited" | "too_many_in_flight" | "database_unavailable" | "overloaded" | "projection_lagging" | "internal_error";
             detail: string;
             /** @description The request path and query. */
             instance?: string;
@@ -1197,6 +1516,44 @@ export interface components {
             /** @enum {string} */
             code: "invalid_event" | "occurred_at_in_future" | "id_conflict" | "invalid_json" | "line_too_long";
             message: string;
+        };
+        /**
+         * @description How long the previous secret still signs.
+         * @example {
+         *       "grace_seconds": 3600
+         *     }
+         */
+        RotateSecretRequest: {
+            /**
+             * Format: int32
+             * @description How long the previous secret keeps signing too.
+             * @default 86400
+             */
+            grace_seconds?: number;
+        } | null;
+        /**
+         * @description `data` of `score.crossed`.
+         * @example {
+         *       "metric": "spam_score",
+         *       "threshold": 0.8,
+         *       "direction": "up",
+         *       "before": 0.64,
+         *       "after": 0.82
+         *     }
+         */
+        ScoreCrossedData: {
+            /** @enum {string} */
+            metric: "spam_score" | "followers" | "following" | "mutual" | "follow_back_rate" | "followers_followed_back" | "graph_reciprocity" | "following_to_followers" | "partners_engaged" | "partners_engaging" | "partners_mutual" | "engagement_reciprocity" | "exchange_balance" | "response_rate" | "interactions_received" | "engaged_followers" | "engaged_follower_ratio" | "interactions_per_follower" | "posts" | "link_post_ratio" | "question_ratio" | "duplicate_post_ratio" | "follows" | "quick_unfollows" | "follow_churn_ratio" | "peak_daily_follows" | "like_for_like_ratio";
+            threshold: number;
+            /**
+             * @description up: before < threshold ≤ after; down: after < threshold ≤ before.
+             * @enum {string}
+             */
+            direction: "up" | "down";
+            /** @description The value before the change (null: a ratio with no data). */
+            before: number | null;
+            /** @description The value after it. */
+            after: number | null;
         };
         /** @description Every score of an account over one window. */
         Scores: {
@@ -1475,6 +1832,48 @@ export interface components {
             status: "ok";
         };
         /**
+         * @description A webhook subscription, never its secret.
+         * @example {
+         *       "id": "wh_5f0c2a9e41b7d3086c1e",
+         *       "url": "https://bot.example.com/rapport",
+         *       "events": [
+         *         "flag.raised",
+         *         "flag.cleared",
+         *         "score.crossed"
+         *       ],
+         *       "thresholds": {
+         *         "spam_score": 0.8
+         *       },
+         *       "created_at": "2026-11-20T10:00:00.000000Z",
+         *       "previous_secret_expires_at": null
+         *     }
+         */
+        Webhook: {
+            /**
+             * @description A subscription id, `wh_` and 20 hex digits.
+             * @example wh_5f0c2a9e41b7d3086c1e
+             */
+            id: string;
+            /** Format: uri */
+            url: string;
+            events: ("flag.raised" | "flag.cleared" | "score.crossed")[];
+            /** @description All-time metric (default churn_hours) → threshold, for `score.crossed`. A metric crosses t upwards when before < t ≤ after, downwards when after < t ≤ before, comparing the values the scores endpoint answers (ratios rounded to 6 places; a null ratio is below every threshold). Shares and spam_score take thresholds in [0, 1]. */
+            thresholds: {
+                [key: string]: number;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-11-20T10:00:00.000000Z
+             */
+            created_at: string;
+            /** @description After a rotation: until when the previous secret also signs (a second `v1`); null when only the current one does. */
+            previous_secret_expires_at: string | null;
+        };
+        /** @description The workspace’s webhook subscriptions, oldest first. */
+        WebhookList: {
+            webhooks: components["schemas"]["Webhook"][];
+        };
+        /**
          * @description The window the activity metrics cover (null: open); follow-graph metrics are always the current state.
          * @example {
          *       "since": "2026-11-01T00:00:00.000000Z",
@@ -1551,7 +1950,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -1667,7 +2066,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -1800,7 +2199,7 @@ export interface operations {
                     "application/json": components["schemas"]["EventAccepted"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -1852,7 +2251,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The id is already used by an event with other content; the first event stands (`id_conflict`) */
+            /** @description The id is already used by an event with other content; the first event stands (`id_conflict`, `webhook_limit_reached`) */
             409: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -2013,7 +2412,7 @@ export interface operations {
                     "application/json": components["schemas"]["BatchResult"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -2169,7 +2568,7 @@ export interface operations {
                     "application/json": components["schemas"]["IngestStatus"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -2346,7 +2745,7 @@ export interface operations {
                     "application/json": components["schemas"]["Scores"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -2536,7 +2935,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReciprocityScores"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -2726,7 +3125,7 @@ export interface operations {
                     "application/json": components["schemas"]["EngagementScores"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -2916,7 +3315,7 @@ export interface operations {
                     "application/json": components["schemas"]["SpamScores"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -3092,7 +3491,7 @@ export interface operations {
                     "application/json": components["schemas"]["ScoresBatch"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -3263,7 +3662,7 @@ export interface operations {
                     "application/json": components["schemas"]["RankingPage"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -3432,7 +3831,7 @@ export interface operations {
                     "application/json": components["schemas"]["FollowEdgePage"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -3614,7 +4013,7 @@ export interface operations {
                     "application/json": components["schemas"]["FollowEdgePage"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -3796,7 +4195,7 @@ export interface operations {
                     "application/json": components["schemas"]["PartnerPage"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -3986,7 +4385,7 @@ export interface operations {
                     "application/json": components["schemas"]["ActivityHours"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4158,7 +4557,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountErasure"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4186,6 +4585,1101 @@ export interface operations {
             };
             /** @description The key lacks the scope events:write (`insufficient_scope`) */
             403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request (its headers, or its body within REQUEST_TIMEOUT_MS) was not received in time; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`headers_too_large`) */
+            431: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscriptions, without their secrets. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the scope webhooks:manage (`insufficient_scope`) */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request (its headers, or its body within REQUEST_TIMEOUT_MS) was not received in time; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`headers_too_large`) */
+            431: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Subscribed; the secret is in the answer, this once. */
+            201: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the scope webhooks:manage (`insufficient_scope`) */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request (its headers, or its body within REQUEST_TIMEOUT_MS) was not received in time; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The workspace has 20 subscriptions already (`id_conflict`, `webhook_limit_reached`) */
+            409: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`headers_too_large`) */
+            431: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A subscription id, `wh_` and 20 hex digits.
+                 * @example wh_5f0c2a9e41b7d3086c1e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; the subscription as it was. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the scope webhooks:manage (`insufficient_scope`) */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No webhook subscription of this workspace has this id (`not_found`, `workspace_not_found`, `key_not_found`, `webhook_not_found`, `delivery_not_found`) */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request (its headers, or its body within REQUEST_TIMEOUT_MS) was not received in time; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`headers_too_large`) */
+            431: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A subscription id, `wh_` and 20 hex digits.
+                 * @example wh_5f0c2a9e41b7d3086c1e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description Rotated; the new secret is in the answer, this once. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the scope webhooks:manage (`insufficient_scope`) */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No webhook subscription of this workspace has this id (`not_found`, `workspace_not_found`, `key_not_found`, `webhook_not_found`, `delivery_not_found`) */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request (its headers, or its body within REQUEST_TIMEOUT_MS) was not received in time; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`headers_too_large`) */
+            431: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Deliveries per page. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description A subscription id, `wh_` and 20 hex digits.
+                 * @example wh_5f0c2a9e41b7d3086c1e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the log. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the scope webhooks:manage (`insufficient_scope`) */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No webhook subscription of this workspace has this id (`not_found`, `workspace_not_found`, `key_not_found`, `webhook_not_found`, `delivery_not_found`) */
+            404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request (its headers, or its body within REQUEST_TIMEOUT_MS) was not received in time; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`headers_too_large`) */
+            431: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A subscription id, `wh_` and 20 hex digits.
+                 * @example wh_5f0c2a9e41b7d3086c1e
+                 */
+                id: string;
+                /**
+                 * @description A delivery id, `whd_` and 24 hex digits; the `id` of the event body, the same on every attempt and redelivery.
+                 * @example whd_0b7e4f1c9a2d6e3f5a8b1c0d
+                 */
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued again. */
+            202: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the scope webhooks:manage (`insufficient_scope`) */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such subscription, or no such delivery of it (`not_found`, `workspace_not_found`, `key_not_found`, `webhook_not_found`, `delivery_not_found`) */
+            404: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -4344,7 +5838,7 @@ export interface operations {
                     "application/json": components["schemas"]["Workspace"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4490,7 +5984,7 @@ export interface operations {
                     "application/json": components["schemas"]["KeyList"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4516,7 +6010,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No workspace has this name (`not_found`, `workspace_not_found`, `key_not_found`) */
+            /** @description No workspace has this name (`not_found`, `workspace_not_found`, `key_not_found`, `webhook_not_found`, `delivery_not_found`) */
             404: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4666,7 +6160,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedKey"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4692,7 +6186,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No workspace has this name (`not_found`, `workspace_not_found`, `key_not_found`) */
+            /** @description No workspace has this name (`not_found`, `workspace_not_found`, `key_not_found`, `webhook_not_found`, `delivery_not_found`) */
             404: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4837,7 +6331,7 @@ export interface operations {
                     "application/json": components["schemas"]["Key"];
                 };
             };
-            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`) */
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
             400: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
@@ -4863,7 +6357,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No key has this id (`not_found`, `workspace_not_found`, `key_not_found`) */
+            /** @description No key has this id (`not_found`, `workspace_not_found`, `key_not_found`, `webhook_not_found`, `delivery_not_found`) */
             404: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];

@@ -6,7 +6,7 @@ import { DatabaseInUseError, openDatabase, type Database } from '../db/client.js
 import { autovacuumRuns, maintainTables } from '../db/maintenance.js';
 import { migrate } from '../db/migrate.js';
 import { createKey, createWorkspace, listKeys, requireWorkspace, revokeKey } from '../db/workspaces.js';
-import { keyJson, parseKey, SCOPES, type Scope } from '../domain/keys.js';
+import { DEFAULT_SCOPES, keyJson, parseKey, SCOPES, type Scope } from '../domain/keys.js';
 import { parseRfc3339 } from '../domain/time.js';
 import { accountSchema } from '../domain/validate.js';
 import { workspaceNameSchema } from '../domain/workspaces.js';
@@ -124,7 +124,7 @@ export function buildCli(config: () => Config): Command {
   keys
     .command('create')
     .requiredOption('--workspace <name>', 'workspace the key belongs to', workspaceName)
-    .option('--scopes <list>', `comma-separated scopes (${SCOPES.join(', ')})`, scopeList, [...SCOPES])
+    .option('--scopes <list>', `comma-separated scopes of ${SCOPES.join(', ')}; default ${DEFAULT_SCOPES.join(',')}`, scopeList, [...DEFAULT_SCOPES])
     .description('issue a key and print it alone on stdout; it is not shown again')
     .action((opts: { workspace: string; scopes: Scope[] }) =>
       withDatabase(config(), async (db) => {

@@ -2,7 +2,7 @@ import { INTERACTION_TYPES, type NormalizedEvent } from '../domain/events.js';
 import { clampMicros, formatMicros } from '../domain/time.js';
 import { answeredDelta, churnDelta, CONTEXT, PAIR_COUNTERS, PAIR_RULES, type PairCounter, type Timed } from '../scoring/pairs.js';
 import { DEFAULT_CHURN_HOURS } from '../scoring/summary.js';
-import { storeSpamScores } from './stats.js';
+import { storeSpamScores, type StatsRow } from './stats.js';
 import { iso, prepared, type Queryable } from './client.js';
 
 export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -482,36 +482,63 @@ async function applyPosts(tx: Queryable, workspaceId: number, events: readonly N
 
 const STATS_COLUMNS = STATS_COUNTERS.map(snake);
 
-const UPSERT_STATS = prepared(`
+const UPSERT_STATS_SQL = `
   INSERT INTO account_stats AS s (workspace_id, account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows)
   SELECT $1, u.* FROM unnest($2::text[], ${STATS_COLUMNS.map((_, i) => `$${i + 3}::int8[]`).join(', ')},
                              $${STATS_COLUMNS.length + 3}::int8[]) AS u
   ON CONFLICT (workspace_id, account) DO UPDATE SET
     ${STATS_COLUMNS.map((c) => `${c} = s.${c} + EXCLUDED.${c}`).join(',\n    ')},
     peak_daily_follows = GREATEST(s.peak_daily_follows, EXCLUDED.peak_daily_follows)
-  RETURNING account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows, spam_score`);
+  RETURNING account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows, spam_score`;
+const UPSERT_STATS = prepared(UPSERT_STATS_SQL);
+// The same upsert, with each row as it was before (null for a new account): the old rows are read
+// in the same statement, so from the snapshot it writes over, on the workspace's shard. Counters
+// alone could be subtracted back, but peak_daily_follows is a maximum.
+const UPSERT_STATS_OBSERVED = prepared(`
+  WITH old AS (SELECT * FROM account_stats WHERE workspace_id = $1 AND account = ANY($2::text[])),
+       up AS (${UPSERT_STATS_SQL})
+  SELECT up.*, to_jsonb(old) AS before FROM up LEFT JOIN old ON old.account = up.account`);
 
-/** Adds the batch's changes to account_stats and refreshes the stored spam score of every account touched. */
-export async function applyStats(tx: Queryable, workspaceId: number, deltas: Deltas) {
+/** An account's account_stats row before and after a batch (before undefined: the account is new). */
+export interface StatsChange {
+  account: string;
+  before: StatsRow | undefined;
+  after: StatsRow;
+}
+
+/**
+ * Adds the batch's changes to account_stats and refreshes the stored spam score of every account
+ * touched. With `observe`, answers each touched account's row before and after (what webhooks
+ * compare); otherwise nothing, at no extra cost.
+ */
+export async function applyStats(tx: Queryable, workspaceId: number, deltas: Deltas, observe = false): Promise<StatsChange[]> {
   const accounts = [...new Set([...deltas.stats.keys(), ...deltas.peaks.keys()])].sort(compare);
-  if (accounts.length === 0) return;
+  if (accounts.length === 0) return [];
   const columns = STATS_COUNTERS.map((k) => accounts.map((a) => deltas.stats.get(a)?.[k] ?? 0));
-  const rows = await tx.query<Record<string, number> & { account: string }>(UPSERT_STATS, [
+  const rows = await tx.query<StatsRow & { account: string; before?: StatsRow | null }>(observe ? UPSERT_STATS_OBSERVED : UPSERT_STATS, [
     workspaceId,
     accounts,
     ...columns,
     accounts.map((a) => deltas.peaks.get(a) ?? 0),
   ]);
   await storeSpamScores(tx, workspaceId, rows);
+  return observe ? rows.map(({ before, ...after }) => ({ account: after.account, before: before ?? undefined, after })) : [];
 }
 
 /**
  * Brings every derived table up to date with the queued events `seqs` (none of them folded in
  * before); `events` are those of them the recounts need in memory (RECOUNTED_TYPES, and events
- * that name one account only), the rest are folded in by SQL alone.
+ * that name one account only), the rest are folded in by SQL alone. With `observe`, answers the
+ * account_stats rows of the accounts the batch touched, before and after.
  */
-export async function applyDerivedState(tx: Queryable, workspaceId: number, seqs: readonly number[], events: readonly NormalizedEvent[]) {
-  if (seqs.length === 0) return;
+export async function applyDerivedState(
+  tx: Queryable,
+  workspaceId: number,
+  seqs: readonly number[],
+  events: readonly NormalizedEvent[],
+  observe = false,
+): Promise<StatsChange[]> {
+  if (seqs.length === 0) return [];
   const newIds = new Set(events.map((e) => e.id));
   const deltas = new Deltas();
   // Every account an event names has a row, so the ranking lists exactly the accounts that exist:
@@ -525,7 +552,7 @@ export async function applyDerivedState(tx: Queryable, workspaceId: number, seqs
   await applyConversations(recount);
   await applyFollowChurn(recount);
   await applyPosts(tx, workspaceId, events, deltas);
-  await applyStats(tx, workspaceId, deltas);
+  return applyStats(tx, workspaceId, deltas, observe);
 }
 
 export interface FollowState {

@@ -22,6 +22,9 @@ export const DISTRIBUTION = [
   { table: 'unfollow_delays', kind: 'by_workspace' },
   { table: 'pending_events', kind: 'by_workspace' },
   { table: 'projections', kind: 'by_workspace' },
+  { table: 'webhooks', kind: 'by_workspace' },
+  { table: 'webhook_deliveries', kind: 'by_workspace' },
+  { table: 'webhook_attempts', kind: 'by_workspace' },
 ] as const satisfies readonly { table: string; kind: 'reference' | 'by_workspace' }[];
 
 /** The table every distributed table is co-located with. */

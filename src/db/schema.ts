@@ -7,6 +7,7 @@ import {
   doublePrecision,
   index,
   integer,
+  jsonb,
   smallint,
   pgEnum,
   pgTable,
@@ -234,3 +235,78 @@ export const projections = pgTable('projections', {
   workspaceId: integer('workspace_id').primaryKey(),
   projectedEvents: bigint('projected_events', { mode: 'number' }).notNull().default(0),
 });
+
+/**
+ * Webhook subscriptions (SPEC §9). The signing secret must be usable to sign, so it is kept
+ * encrypted (AES-256-GCM, src/webhooks/secrets.ts), never hashed; after a rotation the previous
+ * secret also signs until `previous_secret_until`. `lease_*` make one sender per subscription
+ * across processes: a sender holds the lease while it delivers and renews it between requests.
+ */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    workspaceId: integer('workspace_id').notNull(),
+    id: text('id').notNull(),
+    url: text('url').notNull(),
+    events: text('events').array().notNull(),
+    /** metric name → threshold, for score.crossed. */
+    thresholds: jsonb('thresholds').$type<Record<string, number>>().notNull(),
+    secret: bytea('secret').notNull(),
+    previousSecret: bytea('previous_secret'),
+    previousSecretUntil: tstz('previous_secret_until'),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: tstz('lease_until'),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.id] })],
+);
+
+/**
+ * The outbox: one row per webhook event and subscription, written by the projector in the
+ * transaction that changed the state, so a crash loses none and a rolled-back fold sends none.
+ * `seq` orders an account's deliveries; a delivery is tried only once no earlier one of the same
+ * subscription and account is pending.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    workspaceId: integer('workspace_id').notNull(),
+    id: text('id').notNull(),
+    webhookId: text('webhook_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    type: text('type').notNull(),
+    account: text('account').notNull(),
+    occurredAt: tstz('occurred_at').notNull().defaultNow(),
+    data: jsonb('data').notNull(),
+    /** pending, delivered or failed (retried for WEBHOOK_RETRY_SECONDS without a 2xx). */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
+    /** Start of the retry window: the state change, or the latest redelivery request. */
+    retryFrom: tstz('retry_from').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.id] }),
+    // The delivery log, newest first.
+    index('webhook_deliveries_log').on(t.workspaceId, t.webhookId, t.seq),
+    // The sender's heads: per account, the oldest pending delivery.
+    index('webhook_deliveries_pending').on(t.workspaceId, t.webhookId, t.account, t.seq).where(sql`${t.status} = 'pending'`),
+    // Every sender's look for due work, across workspaces.
+    index('webhook_deliveries_due').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+  ],
+);
+
+/** Every attempt of every delivery: when, how long, and what came back (a status or an error). */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    workspaceId: integer('workspace_id').notNull(),
+    deliveryId: text('delivery_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    at: tstz('at').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.deliveryId, t.attempt] })],
+);

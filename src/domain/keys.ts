@@ -1,7 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const SCOPES = ['events:write', 'scores:read'] as const;
+export const SCOPES = ['events:write', 'scores:read', 'webhooks:manage'] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/**
+ * What a key may do when its creator does not say: ingest and read. Managing webhooks (choosing
+ * where the workspace's findings are sent, reading the delivery log) is asked for explicitly, so
+ * a key handed to an ingest job or a dashboard cannot redirect them.
+ */
+export const DEFAULT_SCOPES: readonly Scope[] = ['events:write', 'scores:read'];
 
 /**
  * A key reads `rpk_<key id>_<secret>`: the prefix makes it recognisable (secret scanners, logs),

@@ -12,8 +12,8 @@ const DESCRIPTION = `Rapport ingests social-media interaction events and serves 
 scores, explaining every number: each ratio carries its numerator and denominator, the spam score the
 contribution of each signal, each flag the thresholds that raised it.
 
-Authenticate with \`Authorization: Bearer <key>\`; a key carries the scopes \`events:write\` and/or
-\`scores:read\`. Every error is RFC 9457 problem+json with a stable \`code\`.`;
+Authenticate with \`Authorization: Bearer <key>\`; a key carries one or more of the scopes
+\`events:write\`, \`scores:read\` and \`webhooks:manage\`. Every error is RFC 9457 problem+json with a stable \`code\`.`;
 
 /**
  * Fills in what every operation shares, from the route's own options, so a route cannot be added
@@ -77,6 +77,7 @@ export async function registerOpenApi(app: FastifyInstance) {
         { name: 'events', description: 'Ingest interaction events' },
         { name: 'scores', description: 'Reciprocity, engagement and spam scores of accounts' },
         { name: 'accounts', description: 'Lists, rankings and erasure of accounts' },
+        { name: 'webhooks', description: 'Subscriptions to flag and threshold events, signed deliveries and their log' },
         { name: 'admin', description: 'Workspaces and keys (only when ADMIN_TOKEN is set)' },
         { name: 'operations', description: 'Health and readiness' },
       ],
@@ -175,6 +176,9 @@ function pruneComponents(document: OpenApiDocument) {
 function finishDocument(document: OpenApiDocument): OpenApiDocument {
   const batch = document.paths?.['/v1/events/batch']?.post;
   if (batch) batch.requestBody = BATCH_REQUEST_BODY;
+  // Its body only changes a default: a rotation may be asked for with none.
+  const rotate = document.paths?.['/v1/webhooks/{id}/rotate-secret']?.post?.requestBody as Json | undefined;
+  if (rotate) rotate.required = false;
   // Headers are defined once under components/headers and referred to from every answer.
   const headers: Record<string, Json> = { ...RESPONSE_HEADERS, 'Retry-After': { description: 'Seconds to wait before retrying.', schema: seconds } };
   const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });

@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client.js';
 import { applyDerivedState } from '../db/derived.js';
+import { subscriptionsOf } from '../db/webhooks.js';
+import { emitWebhookEvents } from '../webhooks/emit.js';
 import { finishPending, pendingUpTo, recordProjected, relaxDurability, takePending, vacuumQueue, workspacesWithPending } from '../db/projection.js';
 
 export interface ProjectorOptions {
@@ -25,7 +27,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * projector per workspace at a time across every process (an advisory lock per workspace, tried
  * and never waited for: a busy workspace is someone else's). Each batch updates the derived
  * state and leaves the queue in one transaction, so a crash at any point folds it again from the
- * start, and nothing is counted twice. Ingest tells the projector of its workspace at once; other
+ * start, and nothing is counted twice. The webhook events a batch causes are queued in its
+ * transaction too (an outbox), so they are neither lost nor sent for a fold that rolled back. Ingest tells the projector of its workspace at once; other
  * processes' ingest is found by polling.
  */
 export class Projector {
@@ -69,13 +72,16 @@ export class Projector {
   async projectBatch(workspaceId: number): Promise<number | 'busy'> {
     const started = performance.now();
     const n = await this.db.transaction(async (tx) => {
-      // A fold lost in a crash is lost whole, queue entries included, and folded again from the
-      // queue: it need not wait for its commit to reach the disk.
-      await relaxDurability(tx);
       const batch = await takePending(tx, workspaceId, this.opts.batchEvents);
       if (batch === null) return 'busy' as const;
       if (batch.seqs.length > 0) {
-        await applyDerivedState(tx, workspaceId, batch.seqs, batch.events);
+        const subscriptions = await subscriptionsOf(tx, workspaceId);
+        const changes = await applyDerivedState(tx, workspaceId, batch.seqs, batch.events, subscriptions.length > 0);
+        if (subscriptions.length > 0) await emitWebhookEvents(tx, workspaceId, subscriptions, changes);
+        // A fold lost in a crash is lost whole, queue entries included, and folded again from the
+        // queue: it need not wait for its commit to reach the disk. Unless it queued deliveries: a
+        // sender may send them once they are visible, and the fold done again would queue them anew.
+        else await relaxDurability(tx);
         await finishPending(tx, workspaceId, batch.seqs);
         await recordProjected(tx, workspaceId, batch.seqs.length);
       }

@@ -17,6 +17,8 @@ export function cliEnv(t: Test, extra: Record<string, string> = {}): Record<stri
     LOG_LEVEL: 'warn',
     RATE_LIMIT_PER_MINUTE: '0',
     LOAD_SHED_EVENT_LOOP_DELAY_MS: '0',
+    // As in testApp: webhooks are sent only by the tests about them.
+    WEBHOOK_SENDER: 'false',
   };
   if (TEST_DATABASE_URL) base.DATABASE_URL = TEST_DATABASE_URL;
   else {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client.js';
 import { createKey, createWorkspace, listKeys, requireWorkspace, revokeKey } from '../../db/workspaces.js';
-import { KEY_ID_PATTERN, keyJson, SCOPES } from '../../domain/keys.js';
+import { DEFAULT_SCOPES, KEY_ID_PATTERN, keyJson, SCOPES } from '../../domain/keys.js';
 import { workspaceNameSchema } from '../../domain/workspaces.js';
 import { createdKeySchema, keySchema, problemResponse, workspaceSchema } from '../schemas.js';
 
@@ -14,8 +14,8 @@ const scopesSchema = z
   .array(z.enum(SCOPES))
   .min(1)
   .max(SCOPES.length)
-  .default([...SCOPES])
-  .describe('What the key may do; both scopes when omitted.');
+  .default([...DEFAULT_SCOPES])
+  .describe(`What the key may do; ${DEFAULT_SCOPES.join(' and ')} when omitted (webhooks:manage only when asked for).`);
 
 /** Workspace and key administration, behind ADMIN_TOKEN; not registered at all without one. */
 export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
