@@ -148,12 +148,16 @@ t.test('score.crossed either way, and in order per account after a receiver come
       `${account}: in order`,
     );
   }
-  // The log: every attempt of the first delivery, failures then the success.
-  const log = await s.app.inject({ method: 'GET', url: `/v1/webhooks/${hook.id}/deliveries?limit=100`, headers: bearer(s.hookKey) });
-  t.equal(log.statusCode, 200);
-  const items = log.json().items as { id: string; account: string; status: string; attempts: { status_code: number; error: string | null }[] }[];
-  t.equal(items.length, 6);
-  t.ok(items.every((d) => d.status === 'delivered'));
+  // The log: every attempt of the first delivery, failures then the success. The sender records
+  // an answer once it has it, a moment after the receiver sent it.
+  type Logged = { id: string; account: string; status: string; attempts: { status_code: number; error: string | null }[] };
+  let items: Logged[] = [];
+  const logged = await until(async () => {
+    const log = await s.app.inject({ method: 'GET', url: `/v1/webhooks/${hook.id}/deliveries?limit=100`, headers: bearer(s.hookKey) });
+    items = log.json().items as Logged[];
+    return log.statusCode === 200 && items.length === 6 && items.every((d) => d.status === 'delivered');
+  });
+  t.ok(logged, 'the log shows the six deliveries delivered');
   const first = items.filter((d) => d.account === 'tw:a').at(-1)!;
   t.ok(first.attempts.length >= 2, 'the first delivery was attempted more than once');
   t.strictSame(first.attempts.map((a) => a.status_code), [...first.attempts.slice(0, -1).map(() => 503), 200]);
