@@ -51,7 +51,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import split2 from 'split2';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
-import { compare } from '../src/db/derived.js';
+import { compare } from '../src/projection/deltas.js';
 import { DISTRIBUTION } from '../src/db/distribution.js';
 import { insertEvents } from '../src/db/events.js';
 import type { NormalizedEvent } from '../src/domain/events.js';

@@ -1,7 +1,8 @@
 import { answeredCount, churnBuckets, pairContribution, PAIR_COUNTERS, type PairContribution } from '../scoring/pairs.js';
 import { DEFAULT_CHURN_HOURS } from '../scoring/summary.js';
 import type { Queryable } from './client.js';
-import { applyStats, compare, Deltas, groupBy } from './derived.js';
+import { compare, Deltas, groupBy } from '../projection/deltas.js';
+import { applyStats } from './derived.js';
 import { lockProjection } from './projection.js';
 import { storeSpamScores, type StatsRow } from './stats.js';
 

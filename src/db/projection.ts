@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../domain/events.js';
-import { RECOUNTED_TYPES } from './derived.js';
+import { RECOUNTED_TYPES } from '../projection/deltas.js';
 import { iso, prepared, type Queryable } from './client.js';
 
 /** The class of the advisory locks that make one projector per workspace, across every process. */

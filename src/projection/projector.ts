@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client.js';
-import { applyDerivedState } from '../db/derived.js';
+import { foldBatch } from './fold.js';
 import { subscriptionsOf } from '../db/webhooks.js';
 import { emitWebhookEvents } from '../webhooks/emit.js';
 import { finishPending, pendingUpTo, recordProjected, relaxDurability, takePending, vacuumQueue, workspacesWithPending } from '../db/projection.js';
@@ -76,7 +76,7 @@ export class Projector {
       if (batch === null) return 'busy' as const;
       if (batch.seqs.length > 0) {
         const subscriptions = await subscriptionsOf(tx, workspaceId);
-        const changes = await applyDerivedState(tx, workspaceId, batch.seqs, batch.events, subscriptions.length > 0);
+        const changes = await foldBatch(tx, workspaceId, batch.seqs, batch.events, subscriptions.length > 0);
         if (subscriptions.length > 0) await emitWebhookEvents(tx, workspaceId, subscriptions, changes);
         // A fold lost in a crash is lost whole, queue entries included, and folded again from the
         // queue: it need not wait for its commit to reach the disk. Unless it queued deliveries: a

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { accountSummary } from '../../src/db/accounts.js';
 import type { Queryable } from '../../src/db/client.js';
-import { applyDerivedState } from '../../src/db/derived.js';
+import { foldBatch } from '../../src/projection/fold.js';
 import { appendEvents } from '../../src/db/events.js';
 import { takePending } from '../../src/db/projection.js';
 import { parseEvent } from '../../src/domain/validate.js';
@@ -68,7 +68,7 @@ t.test('one more follow of a pair with thousands of follows and unfollows reads 
           }
           const c = counting(tx);
           t.equal(batch?.events.length, 1, 'the event is the only one queued');
-          await applyDerivedState(c, tenant.workspace.id, batch!.seqs, batch!.events);
+          await foldBatch(c, tenant.workspace.id, batch!.seqs, batch!.events);
           rows = c.rows;
           throw new Error('undo');
         })
@@ -103,7 +103,7 @@ t.test('a batch of thousands of follows and unfollows of one pair with history r
         pending = await takePending(tx, tenant.workspace.id, 5_000);
       }
       const c = counting(tx);
-      await applyDerivedState(c, tenant.workspace.id, pending.seqs, pending.events);
+      await foldBatch(c, tenant.workspace.id, pending.seqs, pending.events);
       rows = c.rows;
       throw new Error('undo');
     })
