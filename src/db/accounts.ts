@@ -1,16 +1,9 @@
-import { formatMicros, parseRfc3339 } from '../domain/time.js';
-import { Problem } from '../errors.js';
+import { formatMicros, UnknownTimeZoneError } from '../domain/time.js';
+import type { Window } from '../domain/window.js';
 import { RESPONSE_WINDOW_HOURS, type Summary } from '../scoring/summary.js';
-import { engagement, RANKING_SQL, reciprocity, spam, type RankingMetric } from '../scoring/metrics.js';
+import { isRatioMetric, RANKING_SQL, type RankingMetric } from '../scoring/metrics.js';
 import { iso, type Queryable } from './client.js';
-import { allTimeSummary, summaryFromStats, type StatsRow } from './stats.js';
-
-export interface Window {
-  /** Microseconds; null for an open end. */
-  since: bigint | null;
-  until: bigint | null;
-  churnHours: number;
-}
+import { summaryFromStats, type StatsRow } from './stats.js';
 
 const INTERACTIONS = `('like', 'reply', 'mention', 'repost')`;
 
@@ -82,12 +75,10 @@ const WINDOW_SUMMARY = `
        FROM mine f) own`;
 
 /**
- * An account's summary: the stored all-time counters, or, for a window, SPEC §3's activity
- * metrics aggregated over the window's events (the follow graph is the current state either way).
+ * SPEC §3's activity metrics of an account over a window that has at least one bound. The follow
+ * graph is not windowed: its counters are left at 0 for the caller to take from the stored ones.
  */
-export async function accountSummary(db: Queryable, workspaceId: number, account: string, w: Window): Promise<Summary> {
-  const allTime = await allTimeSummary(db, workspaceId, account, w.churnHours);
-  if (w.since === null && w.until === null) return allTime;
+export async function windowSummary(db: Queryable, workspaceId: number, account: string, w: Window): Promise<Summary> {
   const [row] = await db.query<StatsRow>(WINDOW_SUMMARY, [
     workspaceId,
     account,
@@ -96,34 +87,7 @@ export async function accountSummary(db: Queryable, workspaceId: number, account
     w.churnHours,
     RESPONSE_WINDOW_HOURS,
   ]);
-  return { ...summaryFromStats(row), followers: allTime.followers, following: allTime.following, mutual: allTime.mutual };
-}
-
-/** A window from query strings or a body (already checked to be RFC 3339); `where` prefixes the field an error names. */
-export function windowOf(
-  q: { since?: string | undefined; until?: string | undefined; churn_hours: number },
-  where: 'querystring.' | '' = 'querystring.',
-): Window {
-  const since = q.since === undefined ? null : parseRfc3339(q.since)!.micros;
-  const until = q.until === undefined ? null : parseRfc3339(q.until)!.micros;
-  if (since !== null && until !== null && until <= since) {
-    throw new Problem('validation_failed', 'until must be later than since', {
-      errors: [{ field: `${where}until`, message: 'must be later than since' }],
-    });
-  }
-  return { since, until, churnHours: q.churn_hours };
-}
-
-export const describeWindow = (w: Window) => ({
-  since: w.since === null ? null : formatMicros(w.since),
-  until: w.until === null ? null : formatMicros(w.until),
-  churn_hours: w.churnHours,
-});
-
-/** The whole scores document of an account, as `GET /v1/accounts/{account}/scores` and `rapport scores` print it. */
-export async function accountScores(db: Queryable, workspaceId: number, account: string, w: Window) {
-  const s = await accountSummary(db, workspaceId, account, w);
-  return { account, window: describeWindow(w), reciprocity: reciprocity(s), engagement: engagement(s), spam: spam(s) };
+  return summaryFromStats(row);
 }
 
 export interface FollowEdge {
@@ -198,9 +162,7 @@ export async function partners(
   }));
 }
 
-export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
-
-/** Interactions received by A per (ISO weekday, hour) in the time zone `tz`, inside the window. */
+/** Interactions received by A per (ISO weekday, hour) in the time zone `tz`, inside the window: 168 counts, Monday 00 first. */
 export async function interactionsByHour(
   db: Queryable,
   workspaceId: number,
@@ -220,18 +182,12 @@ export async function interactionsByHour(
   )
     .catch((err: { code?: string }) => {
       // A zone the runtime knows but the database's zone data does not (old aliases such as US/Pacific-New).
-      if (err.code === '22023') {
-        throw new Problem('validation_failed', `the database does not know the time zone ${JSON.stringify(tz)}`, {
-          errors: [{ field: 'querystring.tz', message: 'unknown time zone' }],
-        });
-      }
-      throw err;
+      throw err.code === '22023' ? new UnknownTimeZoneError(tz) : err;
     });
   const grid = new Array<number>(7 * 24).fill(0);
   for (const r of rows) grid[(Number(r.dow) - 1) * 24 + Number(r.hour)] = Number(r.n);
   return grid;
 }
-
 
 export interface RankedAccount {
   account: string;
@@ -252,7 +208,7 @@ export async function rankAccounts(
   q: { metric: RankingMetric; order: 'asc' | 'desc'; minFollowers: number; limit: number; after: [number, string] | null },
 ): Promise<RankedAccount[]> {
   const expr = RANKING_SQL[q.metric];
-  const key = expr.startsWith('CASE') ? `COALESCE(${expr}, -1)` : expr;
+  const key = isRatioMetric(q.metric) ? `COALESCE(${expr}, -1)` : expr;
   const cmp = q.order === 'desc' ? '<' : '>';
   const dir = q.order === 'desc' ? 'DESC' : 'ASC';
   const rows = await db.query<RankedAccount>(
@@ -266,9 +222,3 @@ export async function rankAccounts(
   );
   return rows.map((r) => ({ ...r, value: r.value === null ? null : Number(r.value) }));
 }
-
-/** The sort key of a ranked row, as the next page's cursor holds it. */
-export const rankKey = (metric: RankingMetric, r: RankedAccount): [number, string] => [
-  r.value ?? (RANKING_SQL[metric].startsWith('CASE') ? -1 : 0),
-  r.account,
-];

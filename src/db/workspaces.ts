@@ -1,5 +1,4 @@
 import { generateKey, type Scope } from '../domain/keys.js';
-import { Problem } from '../errors.js';
 import { iso, type Queryable } from './client.js';
 
 export interface Workspace {
@@ -46,12 +45,6 @@ export async function findWorkspace(db: Queryable, name: string): Promise<Worksp
   return rows[0] ?? null;
 }
 
-export async function requireWorkspace(db: Queryable, name: string): Promise<Workspace> {
-  const ws = await findWorkspace(db, name);
-  if (!ws) throw new Problem('workspace_not_found', `no workspace is named ${JSON.stringify(name)}`);
-  return ws;
-}
-
 /** Issues a key; the returned `key` is the only time the secret exists outside the client. */
 export async function createKey(
   db: Queryable,
@@ -76,8 +69,8 @@ export async function listKeys(db: Queryable, workspace: Workspace): Promise<Key
   );
 }
 
-/** Revokes a key; revoking a revoked key is a no-op that still answers with the key. */
-export async function revokeKey(db: Queryable, keyId: string): Promise<KeyInfo> {
+/** Revokes a key; revoking a revoked key is a no-op that still answers with the key; null when no key has the id. */
+export async function revokeKey(db: Queryable, keyId: string): Promise<KeyInfo | null> {
   // The first revocation stands: a revoked key is left alone rather than its instant coalesced,
   // and the answer is formatted over the CTE, as Citus allows no non-immutable function in a
   // CASE/COALESCE or the RETURNING of a write to a reference table. The outer SELECT sees the
@@ -90,8 +83,7 @@ export async function revokeKey(db: Queryable, keyId: string): Promise<KeyInfo> 
       WHERE k.key_id = $1`,
     [keyId],
   );
-  if (!rows[0]) throw new Problem('key_not_found', `no key has the id ${JSON.stringify(keyId)}`);
-  return rows[0];
+  return rows[0] ?? null;
 }
 
 /** Several keys by id in one query (the key lookups of concurrent requests); unknown ids are absent. */

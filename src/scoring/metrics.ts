@@ -324,6 +324,8 @@ export const RANKING_SQL = {
 
 export type RankingMetric = keyof typeof RANKING_SQL;
 export const RANKING_METRICS = Object.keys(RANKING_SQL) as [RankingMetric, ...RankingMetric[]];
+/** A ratio has no value (null) when its denominator is 0; a count always has one. */
+export const isRatioMetric = (m: RankingMetric) => RANKING_SQL[m].startsWith('CASE');
 
 /**
  * The sections' examples are what the functions above compute for EXAMPLE_SUMMARY, so they cannot
