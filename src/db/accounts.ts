@@ -1,78 +1,98 @@
 import { formatMicros, UnknownTimeZoneError } from '../domain/time.js';
 import type { Window } from '../domain/window.js';
-import { RESPONSE_WINDOW_HOURS, type Summary } from '../scoring/summary.js';
-import { isRatioMetric, RANKING_SQL, type RankingMetric } from '../scoring/metrics.js';
+import { PAIR_COUNTERS, PAIR_RULES, type PairRule } from '../scoring/pairs.js';
+import { FOLLOW_GRAPH, RESPONSE_WINDOW_HOURS, type Summary } from '../scoring/summary.js';
+import { sql, type SQL } from 'drizzle-orm';
+import { alias, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { INTERACTION_TYPES } from '../domain/events.js';
+import { FORMULAS, isRatioMetric, RANKING_METRICS, type Counter, type RankingMetric, type Terms } from '../scoring/metrics.js';
 import { iso, type Queryable } from './client.js';
+import { accountStats, events, relationships } from './schema.js';
+import { bare, statement } from './sql.js';
 import { summaryFromStats, type StatsRow } from './stats.js';
 
-const INTERACTIONS = `('like', 'reply', 'mention', 'repost')`;
+const e = events;
+const capitalize = <T extends string>(t: T) => `${t[0]!.toUpperCase()}${t.slice(1)}` as Capitalize<T>;
+const a = alias(events, 'a');
+const u = alias(events, 'u');
+const m = alias(events, 'm');
+const r = alias(relationships, 'r');
+const list = (values: readonly string[]) => sql.raw(`(${values.map((v) => `'${v}'`).join(', ')})`);
+const INTERACTIONS = list(INTERACTION_TYPES);
+const CONVERSATION = list(['reply', 'mention']);
+const inWindow = (at: SQL | AnyPgColumn) => sql`($3::timestamptz IS NULL OR ${at} >= $3) AND ($4::timestamptz IS NULL OR ${at} < $4)`;
+
+const PAIR_COUNTS = INTERACTION_TYPES.flatMap((t) => (['out', 'in'] as const).map((dir) => ({ dir, type: t, column: bare(relationships[`${dir}${capitalize(t)}`]) })));
+
+/** A per-pair rule of scoring/pairs.ts over a row that has the relationships table's count and follow columns. */
+function pairRuleSql(rule: PairRule): SQL {
+  if ('sum' in rule) return sql`(${sql.join(rule.sum.map((c) => bare(relationships[c])), sql` + `)})`;
+  if ('follows' in rule) return sql`${bare(rule.follows === 'out' ? relationships.outFollows : relationships.inFollows)}::int`;
+  if ('least' in rule) return sql`LEAST(${pairRuleSql(rule.least[0])}, ${pairRuleSql(rule.least[1])})`;
+  if ('positive' in rule) return sql`(${pairRuleSql(rule.positive)} > 0)::int`;
+  if ('all' in rule) return sql`(${sql.join(rule.all.map(pairRuleSql), sql` * `)})`;
+  return sql`(1 - ${pairRuleSql(rule.not)})`;
+}
+
+/** The pair counters a window changes: the follow graph is the current state whatever the window. */
+const WINDOWED_PAIR_COUNTERS = PAIR_COUNTERS.filter((c) => !(FOLLOW_GRAPH as readonly string[]).includes(c));
 
 /**
  * SPEC §3's activity metrics over [since, until), aggregated by PostgreSQL in one statement that
- * answers one row: a read's memory does not grow with the events in its window. Answers
- * (response_rate) and unfollows (quick_unfollows) may lie past `until`; each is one index probe of
- * the pair's events (events_pair_time).
+ * answers one row: a read's memory does not grow with the events in its window. The window's
+ * events are counted per partner as a relationships row counts them, with the pair's current
+ * follow state, and each per-pair rule is summed as PAIR_RULES defines it. Answers (response_rate)
+ * and unfollows (quick_unfollows) may lie past `until`; each is one index probe of the pair's
+ * events (events_pair_type_time).
  */
-const WINDOW_SUMMARY = `
+const WINDOW_SUMMARY = statement(sql`
   WITH mine AS (
-    SELECT type, target, occurred_at, has_link, is_question, fingerprint FROM events
-     WHERE workspace_id = $1 AND actor = $2 AND target IS DISTINCT FROM $2 AND type IN ('post', 'follow')
-       AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
+    SELECT ${e.type}, ${e.target}, ${e.occurredAt}, ${e.hasLink}, ${e.isQuestion}, ${e.fingerprint} FROM ${e}
+     WHERE ${e.workspaceId} = $1 AND ${e.actor} = $2 AND ${e.target} IS DISTINCT FROM $2 AND ${e.type} IN ('post', 'follow')
+       AND ${inWindow(e.occurredAt)}
   ), partner AS (
-    SELECT other, sum(sent)::int8 AS sent, sum(got)::int8 AS got, sum(out_like)::int8 AS out_like, sum(in_like)::int8 AS in_like,
-           sum(talk)::int8 AS talk, sum(in_reply)::int8 AS in_reply, sum(in_mention)::int8 AS in_mention, sum(in_repost)::int8 AS in_repost
+    SELECT other, ${sql.join(PAIR_COUNTS.map((c) => sql`sum(${c.column})::int8 AS ${c.column}`), sql`, `)}
       FROM (
-        SELECT target AS other, 1 AS sent, 0 AS got, (type = 'like')::int AS out_like, 0 AS in_like,
-               (type IN ('reply', 'mention'))::int AS talk, 0 AS in_reply, 0 AS in_mention, 0 AS in_repost
-          FROM events
-         WHERE workspace_id = $1 AND actor = $2 AND target <> $2 AND type IN ${INTERACTIONS}
-           AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
+        SELECT ${e.target} AS other,
+               ${sql.join(PAIR_COUNTS.map((c) => sql`${c.dir === 'out' ? sql`(${e.type} = ${sql.raw(`'${c.type}'`)})::int` : sql`0`} AS ${c.column}`), sql`, `)}
+          FROM ${e}
+         WHERE ${e.workspaceId} = $1 AND ${e.actor} = $2 AND ${e.target} <> $2 AND ${e.type} IN ${INTERACTIONS} AND ${inWindow(e.occurredAt)}
         UNION ALL
-        SELECT actor, 0, 1, 0, (type = 'like')::int, (type IN ('reply', 'mention'))::int,
-               (type = 'reply')::int, (type = 'mention')::int, (type = 'repost')::int
-          FROM events
-         WHERE workspace_id = $1 AND target = $2 AND actor <> $2 AND type IN ${INTERACTIONS}
-           AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
-      ) e
+        SELECT ${e.actor}, ${sql.join(PAIR_COUNTS.map((c) => (c.dir === 'in' ? sql`(${e.type} = ${sql.raw(`'${c.type}'`)})::int` : sql`0`)), sql`, `)}
+          FROM ${e}
+         WHERE ${e.workspaceId} = $1 AND ${e.target} = $2 AND ${e.actor} <> $2 AND ${e.type} IN ${INTERACTIONS} AND ${inWindow(e.occurredAt)}
+      ) x
      GROUP BY other
+  ), pair AS (
+    SELECT p.*, COALESCE(${r.outFollows}, false) AS ${bare(relationships.outFollows)}, COALESCE(${r.inFollows}, false) AS ${bare(relationships.inFollows)}
+      FROM partner p LEFT JOIN ${relationships} AS ${r} ON ${r.workspaceId} = $1 AND ${r.account} = $2 AND ${r.other} = p.other
   )
   SELECT * FROM
-    (SELECT count(*) FILTER (WHERE sent > 0) AS partners_engaged,
-            count(*) FILTER (WHERE got > 0) AS partners_engaging,
-            count(*) FILTER (WHERE sent > 0 AND got > 0) AS partners_mutual,
-            COALESCE(sum(LEAST(sent, got)), 0)::int8 AS exchange_min,
-            COALESCE(sum(sent), 0)::int8 AS interactions_sent,
-            COALESCE(sum(in_like), 0)::int8 AS received_like,
-            COALESCE(sum(in_reply), 0)::int8 AS received_reply,
-            COALESCE(sum(in_mention), 0)::int8 AS received_mention,
-            COALESCE(sum(in_repost), 0)::int8 AS received_repost,
-            count(*) FILTER (WHERE got > 0 AND EXISTS (
-              SELECT 1 FROM relationships r
-               WHERE r.workspace_id = $1 AND r.account = $2 AND r.other = p.other AND r.in_follows)) AS engaged_followers,
-            count(*) FILTER (WHERE out_like > 0) AS liked_accounts,
-            count(*) FILTER (WHERE out_like > 0 AND in_like > 0 AND talk = 0) AS like_for_like_accounts
-       FROM partner p) pairs,
-    (SELECT count(*) AS conversations_received,
+    (SELECT ${sql.join(WINDOWED_PAIR_COUNTERS.map((c) => sql`COALESCE(sum(${pairRuleSql(PAIR_RULES[c])}), 0)::int8 AS ${bare(accountStats[c])}`), sql`,
+            `)}
+       FROM pair) pairs,
+    (SELECT count(*) AS ${bare(accountStats.conversationsReceived)},
             count(*) FILTER (WHERE EXISTS (
-              SELECT 1 FROM events a
-               WHERE a.workspace_id = $1 AND a.actor = $2 AND a.target = m.actor AND a.type IN ('reply', 'mention')
-                 AND a.occurred_at > m.occurred_at AND a.occurred_at <= m.occurred_at + make_interval(hours => $6))) AS conversations_answered
-       FROM events m
-      WHERE m.workspace_id = $1 AND m.target = $2 AND m.actor <> $2 AND m.type IN ('reply', 'mention')
-        AND ($3::timestamptz IS NULL OR m.occurred_at >= $3) AND ($4::timestamptz IS NULL OR m.occurred_at < $4)) talk,
-    (SELECT count(*) FILTER (WHERE type = 'post') AS posts,
-            count(*) FILTER (WHERE type = 'post' AND has_link) AS link_posts,
-            count(*) FILTER (WHERE type = 'post' AND is_question) AS question_posts,
+              SELECT 1 FROM ${events} AS ${a}
+               WHERE ${a.workspaceId} = $1 AND ${a.actor} = $2 AND ${a.target} = ${m.actor} AND ${a.type} IN ${CONVERSATION}
+                 AND ${a.occurredAt} > ${m.occurredAt} AND ${a.occurredAt} <= ${m.occurredAt} + make_interval(hours => $6))) AS ${bare(accountStats.conversationsAnswered)}
+       FROM ${events} AS ${m}
+      WHERE ${m.workspaceId} = $1 AND ${m.target} = $2 AND ${m.actor} <> $2 AND ${m.type} IN ${CONVERSATION} AND ${inWindow(m.occurredAt)}) talk,
+    (SELECT count(*) FILTER (WHERE type = 'post') AS ${bare(accountStats.posts)},
+            count(*) FILTER (WHERE type = 'post' AND ${bare(e.hasLink)}) AS ${bare(accountStats.linkPosts)},
+            count(*) FILTER (WHERE type = 'post' AND ${bare(e.isQuestion)}) AS ${bare(accountStats.questionPosts)},
             -- k equal posts make k − 1 duplicates: Σ (k − 1) = posts with a fingerprint − distinct fingerprints.
-            count(fingerprint) FILTER (WHERE type = 'post') - count(DISTINCT fingerprint) FILTER (WHERE type = 'post') AS duplicate_posts,
-            count(*) FILTER (WHERE type = 'follow') AS follows,
+            count(${bare(e.fingerprint)}) FILTER (WHERE type = 'post') - count(DISTINCT ${bare(e.fingerprint)}) FILTER (WHERE type = 'post') AS ${bare(accountStats.duplicatePosts)},
+            count(*) FILTER (WHERE type = 'follow') AS ${bare(accountStats.follows)},
+            -- A quick unfollow (scoring/pairs.ts isQuickUnfollow): the first unfollow after the follow comes within churn_hours,
+            -- i.e. some unfollow u has t < u ≤ t + churn_hours.
             count(*) FILTER (WHERE type = 'follow' AND EXISTS (
-              SELECT 1 FROM events u
-               WHERE u.workspace_id = $1 AND u.actor = $2 AND u.target = f.target AND u.type = 'unfollow'
-                 AND u.occurred_at > f.occurred_at AND u.occurred_at <= f.occurred_at + make_interval(hours => $5))) AS quick_unfollows,
+              SELECT 1 FROM ${events} AS ${u}
+               WHERE ${u.workspaceId} = $1 AND ${u.actor} = $2 AND ${u.target} = f.target AND ${u.type} = 'unfollow'
+                 AND ${u.occurredAt} > f.occurred_at AND ${u.occurredAt} <= f.occurred_at + make_interval(hours => $5))) AS ${bare(accountStats.quickUnfollows)},
             (SELECT COALESCE(max(n), 0) FROM (
-               SELECT count(*) AS n FROM mine WHERE type = 'follow' GROUP BY (occurred_at AT TIME ZONE 'UTC')::date) d) AS peak_daily_follows
-       FROM mine f) own`;
+               SELECT count(*) AS n FROM mine WHERE type = 'follow' GROUP BY (occurred_at AT TIME ZONE 'UTC')::date) d) AS ${bare(accountStats.peakDailyFollows)}
+       FROM mine f) own`);
 
 /**
  * SPEC §3's activity metrics of an account over a window that has at least one bound. The follow
@@ -197,28 +217,53 @@ export interface RankedAccount {
   spam_score: number;
 }
 
+const sumSql = (terms: Terms): SQL =>
+  sql.join(
+    Object.entries(terms).map(([c, k]) => (k === 1 ? sql`${accountStats[c as Counter]}` : sql`${sql.raw(String(k))} * ${accountStats[c as Counter]}`)),
+    sql` + `,
+  );
+
+/** A ranking metric over account_stats, rendered from its formula (scoring/metrics.ts FORMULAS). */
+export function metricSql(metric: RankingMetric): SQL {
+  if (metric === 'spam_score') return sql`${accountStats.spamScore}`;
+  const f = FORMULAS[metric];
+  if ('count' in f) return sumSql(f.count);
+  return sql`CASE WHEN (${sumSql(f.denominator)}) = 0 THEN NULL ELSE (${sumSql(f.numerator)})::float8 / (${sumSql(f.denominator)}) END`;
+}
+
 /**
- * Accounts ranked by an all-time metric. Ties are broken by the account name in the same
- * direction, so that the (value, account) pair orders the page and an index can serve it; a
- * ratio with no data (null) sorts as −1, below every real value.
+ * Ties are broken by the account name in the same direction, so that the (value, account) pair
+ * orders the page and an index can serve it; a ratio with no data (null) sorts as −1, below every
+ * real value. One statement per metric and order, rendered once.
  */
+function rankingStatement(metric: RankingMetric, order: 'asc' | 'desc'): string {
+  const s = accountStats;
+  const value = metricSql(metric);
+  const key = isRatioMetric(metric) ? sql`COALESCE(${value}, -1)` : value;
+  const [cmp, dir] = order === 'desc' ? [sql.raw('<'), sql.raw('DESC')] : [sql.raw('>'), sql.raw('ASC')];
+  return statement(sql`
+    SELECT ${s.account}, (${value})::float8 AS value, ${s.followers}, ${s.following}, ${s.spamScore}
+      FROM ${s}
+     WHERE ${s.workspaceId} = $1 AND ${s.followers} >= $2
+       AND ($3::float8 IS NULL OR (${key}, ${s.account}) ${cmp} ($3::float8, $4::text))
+     ORDER BY ${key} ${dir}, ${s.account} ${dir}
+     LIMIT $5`);
+}
+
+const RANKINGS = new Map(RANKING_METRICS.flatMap((m) => (['asc', 'desc'] as const).map((o) => [`${m} ${o}`, rankingStatement(m, o)])));
+
+/** Accounts ranked by an all-time metric (see rankingStatement for the order). */
 export async function rankAccounts(
   db: Queryable,
   workspaceId: number,
   q: { metric: RankingMetric; order: 'asc' | 'desc'; minFollowers: number; limit: number; after: [number, string] | null },
 ): Promise<RankedAccount[]> {
-  const expr = RANKING_SQL[q.metric];
-  const key = isRatioMetric(q.metric) ? `COALESCE(${expr}, -1)` : expr;
-  const cmp = q.order === 'desc' ? '<' : '>';
-  const dir = q.order === 'desc' ? 'DESC' : 'ASC';
-  const rows = await db.query<RankedAccount>(
-    `SELECT account, (${expr})::float8 AS value, followers, following, spam_score
-       FROM account_stats
-      WHERE workspace_id = $1 AND followers >= $2
-        AND ($3::float8 IS NULL OR (${key}, account) ${cmp} ($3::float8, $4::text))
-      ORDER BY ${key} ${dir}, account ${dir}
-      LIMIT $5`,
-    [workspaceId, q.minFollowers, q.after?.[0] ?? null, q.after?.[1] ?? null, q.limit],
-  );
+  const rows = await db.query<RankedAccount>(RANKINGS.get(`${q.metric} ${q.order}`)!, [
+    workspaceId,
+    q.minFollowers,
+    q.after?.[0] ?? null,
+    q.after?.[1] ?? null,
+    q.limit,
+  ]);
   return rows.map((r) => ({ ...r, value: r.value === null ? null : Number(r.value) }));
 }

@@ -1,4 +1,4 @@
-import { INTERACTION_TYPES, type InteractionType } from '../domain/events.js';
+import type { InteractionType } from '../domain/events.js';
 import { HOUR_MICROS, MAX_CHURN_HOURS, RESPONSE_WINDOW_HOURS } from './summary.js';
 
 export type Counts = Record<InteractionType, number>;
@@ -32,30 +32,91 @@ export const PAIR_COUNTERS = [
 /** The part of A's counters that the pair (A, X) contributes; A's counter is the sum over all X. */
 export type PairContribution = Record<(typeof PAIR_COUNTERS)[number], number>;
 
-const total = (c: Counts) => INTERACTION_TYPES.reduce((n, t) => n + c[t], 0);
-const flag = (b: boolean) => (b ? 1 : 0);
+/** One count of a pair, by direction and type, named as the relationships table names it. */
+export type PairCount = `${'out' | 'in'}${Capitalize<InteractionType>}`;
+
+/**
+ * A per-pair rule, over whole numbers: a sum of the pair's counts, whether one side follows the
+ * other (1 or 0), the lesser of two, whether one is positive (1 or 0), all of several (a product
+ * of 0s and 1s), not (1 − x). Small enough to be evaluated here and rendered as SQL by db/.
+ */
+export type PairRule =
+  | { sum: readonly PairCount[] }
+  | { follows: 'out' | 'in' }
+  | { least: readonly [PairRule, PairRule] }
+  | { positive: PairRule }
+  | { all: readonly PairRule[] }
+  | { not: PairRule };
+
+const sum = (...counts: PairCount[]): PairRule => ({ sum: counts });
+const follows = (dir: 'out' | 'in'): PairRule => ({ follows: dir });
+const least = (a: PairRule, b: PairRule): PairRule => ({ least: [a, b] });
+const positive = (x: PairRule): PairRule => ({ positive: x });
+const all = (...xs: PairRule[]): PairRule => ({ all: xs });
+const not = (x: PairRule): PairRule => ({ not: x });
+
+const SENT = sum('outLike', 'outReply', 'outMention', 'outRepost');
+const GOT = sum('inLike', 'inReply', 'inMention', 'inRepost');
+const TALKED = positive(sum('outReply', 'outMention', 'inReply', 'inMention'));
+
+/**
+ * What each pair (A, X) adds to A's counters: the one definition of every per-partner rule. The
+ * projector folds it over relationships rows (pairContribution), and a windowed read renders it
+ * as SQL over the window's per-partner counts (db/accounts.ts).
+ */
+export const PAIR_RULES = {
+  followers: follows('in'),
+  following: follows('out'),
+  mutual: all(follows('in'), follows('out')),
+  partnersEngaged: positive(SENT),
+  partnersEngaging: positive(GOT),
+  partnersMutual: all(positive(SENT), positive(GOT)),
+  exchangeMin: least(SENT, GOT),
+  interactionsSent: SENT,
+  receivedLike: sum('inLike'),
+  receivedReply: sum('inReply'),
+  receivedMention: sum('inMention'),
+  receivedRepost: sum('inRepost'),
+  engagedFollowers: all(follows('in'), positive(GOT)),
+  likedAccounts: positive(sum('outLike')),
+  likeForLikeAccounts: all(positive(sum('outLike')), positive(sum('inLike')), not(TALKED)),
+} as const satisfies Record<(typeof PAIR_COUNTERS)[number], PairRule>;
+
+const countOf = (c: PairCount): ((s: PairState) => number) => {
+  const side = c.startsWith('out') ? 'out' : 'in';
+  const type = c.slice(side.length).toLowerCase() as InteractionType;
+  return (s) => s[side][type];
+};
+
+/** A rule as a function, built once: the projector runs it for every row of every batch. */
+function compile(rule: PairRule): (s: PairState) => number {
+  if ('sum' in rule) {
+    const parts = rule.sum.map(countOf);
+    return (s) => parts.reduce((n, part) => n + part(s), 0);
+  }
+  if ('follows' in rule) return rule.follows === 'out' ? (s) => (s.outFollows ? 1 : 0) : (s) => (s.inFollows ? 1 : 0);
+  if ('least' in rule) {
+    const [a, b] = rule.least.map(compile) as [(s: PairState) => number, (s: PairState) => number];
+    return (s) => Math.min(a(s), b(s));
+  }
+  if ('positive' in rule) {
+    const x = compile(rule.positive);
+    return (s) => (x(s) > 0 ? 1 : 0);
+  }
+  if ('all' in rule) {
+    const xs = rule.all.map(compile);
+    return (s) => (xs.every((x) => x(s) !== 0) ? 1 : 0);
+  }
+  const x = compile(rule.not);
+  return (s) => (x(s) === 0 ? 1 : 0);
+}
+
+const COMPILED = PAIR_COUNTERS.map((k) => [k, compile(PAIR_RULES[k])] as const);
 
 export function pairContribution(s: PairState): PairContribution {
-  const sent = total(s.out);
-  const got = total(s.in);
-  const talked = s.out.reply + s.out.mention + s.in.reply + s.in.mention > 0;
-  return {
-    followers: flag(s.inFollows),
-    following: flag(s.outFollows),
-    mutual: flag(s.inFollows && s.outFollows),
-    partnersEngaged: flag(sent > 0),
-    partnersEngaging: flag(got > 0),
-    partnersMutual: flag(sent > 0 && got > 0),
-    exchangeMin: Math.min(sent, got),
-    interactionsSent: sent,
-    receivedLike: s.in.like,
-    receivedReply: s.in.reply,
-    receivedMention: s.in.mention,
-    receivedRepost: s.in.repost,
-    engagedFollowers: flag(s.inFollows && got > 0),
-    likedAccounts: flag(s.out.like > 0),
-    likeForLikeAccounts: flag(s.out.like > 0 && s.in.like > 0 && !talked),
-  };
+  const c = {} as PairContribution;
+  for (const [k, rule] of COMPILED) c[k] = rule(s);
+  return c;
 }
 
 export function contributionDelta(before: PairState, after: PairState): PairContribution {
@@ -120,6 +181,9 @@ export function answeredDelta(receivedByA: readonly Timed[], sentByA: readonly T
   );
   return after - before;
 }
+
+/** A follow is a quick unfollow for `churn_hours` = H when its bucket (churnBuckets) is at most H. */
+export const isQuickUnfollow = (bucket: number | null, churnHours: number) => bucket !== null && bucket <= churnHours;
 
 /**
  * Hours (rounded up) from a follow to the first later unfollow of the same target, or null when

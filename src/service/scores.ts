@@ -3,7 +3,7 @@ import { windowSummary } from '../db/accounts.js';
 import { allTimeSummary } from '../db/stats.js';
 import { describeWindow, type Window } from '../domain/window.js';
 import { engagement, reciprocity, spam } from '../scoring/metrics.js';
-import type { Summary } from '../scoring/summary.js';
+import { FOLLOW_GRAPH, type Summary } from '../scoring/summary.js';
 
 /**
  * Score documents, as the API answers them and the CLI prints them: the database's counters for
@@ -22,7 +22,8 @@ export async function accountSummary(db: Queryable, workspaceId: number, account
   const allTime = await allTimeSummary(db, workspaceId, account, w.churnHours);
   if (w.since === null && w.until === null) return allTime;
   const windowed = await windowSummary(db, workspaceId, account, w);
-  return { ...windowed, followers: allTime.followers, following: allTime.following, mutual: allTime.mutual };
+  for (const c of FOLLOW_GRAPH) windowed[c] = allTime[c];
+  return windowed;
 }
 
 /** Every section of an account's scores, without the window they cover. */
