@@ -4,11 +4,11 @@ import { PAIR_COUNTERS, PAIR_RULES, type PairRule } from '../scoring/pairs.js';
 import { FOLLOW_GRAPH, RESPONSE_WINDOW_HOURS, type Summary } from '../scoring/summary.js';
 import { sql, type SQL } from 'drizzle-orm';
 import { alias, type AnyPgColumn } from 'drizzle-orm/pg-core';
-import { INTERACTION_TYPES } from '../domain/events.js';
+import { INTERACTION_TYPES, type InteractionType } from '../domain/events.js';
 import { FORMULAS, isRatioMetric, RANKING_METRICS, type Counter, type RankingMetric, type Terms } from '../scoring/metrics.js';
-import { iso, type Queryable } from './client.js';
+import type { Queryable } from './client.js';
 import { accountStats, events, relationships } from './schema.js';
-import { bare, statement } from './sql.js';
+import { bare, isoOf, statement } from './sql.js';
 import { summaryFromStats, type StatsRow } from './stats.js';
 
 const e = events;
@@ -22,7 +22,12 @@ const INTERACTIONS = list(INTERACTION_TYPES);
 const CONVERSATION = list(['reply', 'mention']);
 const inWindow = (at: SQL | AnyPgColumn) => sql`($3::timestamptz IS NULL OR ${at} >= $3) AND ($4::timestamptz IS NULL OR ${at} < $4)`;
 
-const PAIR_COUNTS = INTERACTION_TYPES.flatMap((t) => (['out', 'in'] as const).map((dir) => ({ dir, type: t, column: bare(relationships[`${dir}${capitalize(t)}`]) })));
+const PAIR_COUNTS = INTERACTION_TYPES.flatMap((type) =>
+  (['out', 'in'] as const).map((dir) => {
+    const key = `${dir}${capitalize(type)}` as const;
+    return { dir, type, key, name: relationships[key].name as `${typeof dir}_${InteractionType}`, column: bare(relationships[key]) };
+  }),
+);
 
 /** A per-pair rule of scoring/pairs.ts over a row that has the relationships table's count and follow columns. */
 function pairRuleSql(rule: PairRule): SQL {
@@ -115,6 +120,24 @@ export interface FollowEdge {
   followed_at: string;
 }
 
+const ONE_WAY = {
+  out: oneWayStatement('out'),
+  in: oneWayStatement('in'),
+};
+
+function oneWayStatement(direction: 'out' | 'in'): string {
+  const rel = relationships;
+  const [mine, theirs, since] =
+    direction === 'out' ? [rel.outFollows, rel.inFollows, rel.outFollowAt] : [rel.inFollows, rel.outFollows, rel.inFollowAt];
+  return statement(sql`
+    SELECT ${rel.other} AS account, ${isoOf(since)} AS followed_at
+      FROM ${rel}
+     WHERE ${rel.workspaceId} = $1 AND ${rel.account} = $2 AND ${mine} AND NOT ${theirs}
+       AND ($3::timestamptz IS NULL OR (${since}, ${rel.other}) > ($3::timestamptz, $4::text))
+     ORDER BY ${since}, ${rel.other}
+     LIMIT $5`);
+}
+
 /**
  * Accounts A follows that do not follow A back (`direction` out), or followers A does not follow
  * back (`direction` in): oldest follow first.
@@ -126,16 +149,7 @@ export async function oneWayFollows(
   direction: 'out' | 'in',
   page: { limit: number; after: [string, string] | null },
 ): Promise<FollowEdge[]> {
-  const [mine, theirs] = direction === 'out' ? ['out', 'in'] : ['in', 'out'];
-  return db.query<FollowEdge>(
-    `SELECT other AS account, ${iso(`${mine}_follow_at`)} AS followed_at
-       FROM relationships
-      WHERE workspace_id = $1 AND account = $2 AND ${mine}_follows AND NOT ${theirs}_follows
-        AND ($3::timestamptz IS NULL OR (${mine}_follow_at, other) > ($3::timestamptz, $4::text))
-      ORDER BY ${mine}_follow_at, other
-      LIMIT $5`,
-    [workspaceId, account, page.after?.[0] ?? null, page.after?.[1] ?? null, page.limit],
-  );
+  return db.query<FollowEdge>(ONE_WAY[direction], [workspaceId, account, page.after?.[0] ?? null, page.after?.[1] ?? null, page.limit]);
 }
 
 export interface Partner {
@@ -147,7 +161,24 @@ export interface Partner {
   followed_by: boolean;
 }
 
-const total = (p: string) => `(${p}_like + ${p}_reply + ${p}_mention + ${p}_repost)`;
+const SENT = PAIR_RULES.interactionsSent;
+const RECEIVED: PairRule = { sum: INTERACTION_TYPES.map((t) => `in${capitalize(t)}` as const) };
+
+/** The exchange (PAIR_RULES.exchangeMin) and volume of a pair, over the relationships row of the outer query. */
+const PARTNERS = statement(sql`
+  SELECT * FROM (
+    SELECT ${sql.join(
+      [relationships.other, ...PAIR_COUNTS.map((c) => relationships[c.key]), relationships.outFollows, relationships.inFollows].map(bare),
+      sql`, `,
+    )},
+           ${pairRuleSql(PAIR_RULES.exchangeMin)} AS exchange, ${pairRuleSql(SENT)} + ${pairRuleSql(RECEIVED)} AS volume
+      FROM ${relationships}
+     WHERE ${relationships.workspaceId} = $1 AND ${relationships.account} = $2 AND ${pairRuleSql(SENT)} + ${pairRuleSql(RECEIVED)} > 0) p
+   WHERE $3::int8 IS NULL OR (exchange, volume) < ($3::int8, $4::int8) OR ((exchange, volume) = ($3::int8, $4::int8) AND other > $5)
+   ORDER BY exchange DESC, volume DESC, other
+   LIMIT $6`);
+
+type RelationshipCounts = Record<(typeof PAIR_COUNTS)[number]['name'], number>;
 
 /** The accounts A exchanges interactions with, most exchange first: min(sent, received), then sent + received. */
 export async function partners(
@@ -156,24 +187,20 @@ export async function partners(
   account: string,
   page: { limit: number; after: [number, number, string] | null },
 ): Promise<Partner[]> {
-  const rows = await db.query<Record<string, number | string | boolean>>(
-    `SELECT * FROM (
-       SELECT other, out_like, out_reply, out_mention, out_repost, in_like, in_reply, in_mention, in_repost,
-              out_follows, in_follows,
-              LEAST(${total('out')}, ${total('in')}) AS exchange, ${total('out')} + ${total('in')} AS volume
-         FROM relationships
-        WHERE workspace_id = $1 AND account = $2 AND ${total('out')} + ${total('in')} > 0) p
-      WHERE $3::int8 IS NULL OR (exchange, volume) < ($3::int8, $4::int8) OR ((exchange, volume) = ($3::int8, $4::int8) AND other > $5)
-      ORDER BY exchange DESC, volume DESC, other
-      LIMIT $6`,
-    [workspaceId, account, page.after?.[0] ?? null, page.after?.[1] ?? null, page.after?.[2] ?? null, page.limit],
-  );
-  const side = (r: Record<string, number | string | boolean>, p: 'out' | 'in') => {
-    const c = { like: Number(r[`${p}_like`]), reply: Number(r[`${p}_reply`]), mention: Number(r[`${p}_mention`]), repost: Number(r[`${p}_repost`]) };
-    return { ...c, total: c.like + c.reply + c.mention + c.repost };
+  const rows = await db.query<RelationshipCounts & { other: string; out_follows: boolean; in_follows: boolean; exchange: number }>(PARTNERS, [
+    workspaceId,
+    account,
+    page.after?.[0] ?? null,
+    page.after?.[1] ?? null,
+    page.after?.[2] ?? null,
+    page.limit,
+  ]);
+  const side = (r: RelationshipCounts, dir: 'out' | 'in') => {
+    const counts = Object.fromEntries(PAIR_COUNTS.filter((c) => c.dir === dir).map((c) => [c.type, Number(r[c.name])])) as Record<InteractionType, number>;
+    return { ...counts, total: INTERACTION_TYPES.reduce((n, t) => n + counts[t], 0) };
   };
   return rows.map((r) => ({
-    account: String(r.other),
+    account: r.other,
     sent: side(r, 'out'),
     received: side(r, 'in'),
     exchange: Number(r.exchange),
@@ -181,6 +208,13 @@ export async function partners(
     followed_by: Boolean(r.in_follows),
   }));
 }
+
+const INTERACTIONS_BY_HOUR = statement(sql`
+  SELECT extract(isodow FROM ${e.occurredAt} AT TIME ZONE $5)::int AS dow, extract(hour FROM ${e.occurredAt} AT TIME ZONE $5)::int AS hour,
+         count(*)::int8 AS n
+    FROM ${e}
+   WHERE ${e.workspaceId} = $1 AND ${e.target} = $2 AND ${e.actor} <> $2 AND ${e.type} IN ${INTERACTIONS} AND ${inWindow(e.occurredAt)}
+   GROUP BY 1, 2`);
 
 /** Interactions received by A per (ISO weekday, hour) in the time zone `tz`, inside the window: 168 counts, Monday 00 first. */
 export async function interactionsByHour(
@@ -191,15 +225,13 @@ export async function interactionsByHour(
   w: Pick<Window, 'since' | 'until'>,
 ): Promise<number[]> {
   const rows = await db
-    .query<{ dow: number; hour: number; n: number }>(
-    `SELECT extract(isodow FROM occurred_at AT TIME ZONE $3)::int AS dow, extract(hour FROM occurred_at AT TIME ZONE $3)::int AS hour,
-            count(*)::int8 AS n
-       FROM events
-      WHERE workspace_id = $1 AND target = $2 AND actor <> $2 AND type IN ('like', 'reply', 'mention', 'repost')
-        AND ($4::timestamptz IS NULL OR occurred_at >= $4) AND ($5::timestamptz IS NULL OR occurred_at < $5)
-      GROUP BY 1, 2`,
-    [workspaceId, account, tz, w.since === null ? null : formatMicros(w.since), w.until === null ? null : formatMicros(w.until)],
-  )
+    .query<{ dow: number; hour: number; n: number }>(INTERACTIONS_BY_HOUR, [
+      workspaceId,
+      account,
+      w.since === null ? null : formatMicros(w.since),
+      w.until === null ? null : formatMicros(w.until),
+      tz,
+    ])
     .catch((err: { code?: string }) => {
       // A zone the runtime knows but the database's zone data does not (old aliases such as US/Pacific-New).
       throw err.code === '22023' ? new UnknownTimeZoneError(tz) : err;

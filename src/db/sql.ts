@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type AnyColumn, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 
 /**
@@ -28,4 +28,4 @@ export function statement(query: SQL): string {
 export const bare = (column: { name: string }) => sql.identifier(column.name);
 
 /** A timestamptz as RFC 3339 in UTC, whatever the session's DateStyle and TimeZone. */
-export const isoOf = (column: SQL | { name: string }) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const isoOf = (column: AnyColumn | SQLWrapper) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
