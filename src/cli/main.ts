@@ -1,20 +1,22 @@
 import { createReadStream } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { accountScores, windowOf } from '../db/accounts.js';
 import { DatabaseInUseError, openDatabase, type Database } from '../db/client.js';
 import { autovacuumRuns, maintainTables } from '../db/maintenance.js';
 import { migrate } from '../db/migrate.js';
-import { createKey, createWorkspace, listKeys, requireWorkspace, revokeKey } from '../db/workspaces.js';
+import { createKey, createWorkspace, listKeys } from '../db/workspaces.js';
 import { DEFAULT_SCOPES, keyJson, parseKey, SCOPES, type Scope } from '../domain/keys.js';
 import { parseRfc3339 } from '../domain/time.js';
 import { accountSchema } from '../domain/validate.js';
+import { EmptyWindowError, parseWindow } from '../domain/window.js';
 import { workspaceNameSchema } from '../domain/workspaces.js';
 import { DEFAULT_CHURN_HOURS, MAX_CHURN_HOURS } from '../scoring/summary.js';
 import { Problem } from '../errors.js';
 import { ingestNdjson } from '../ingest/ndjson.js';
 import { readAt } from '../projection/freshness.js';
 import { Projector } from '../projection/projector.js';
+import { accountScores } from '../service/scores.js';
+import { requireWorkspace, revokeKnownKey } from '../service/workspaces.js';
 
 /** Opens the configured database with every migration applied, runs `fn`, and closes it. */
 async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
@@ -52,6 +54,15 @@ const churnHours = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > MAX_CHURN_HOURS) throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_CHURN_HOURS}`);
   return n;
+};
+
+const windowOption = (opts: { since?: string | undefined; until?: string | undefined; churnHours: number }) => {
+  try {
+    return parseWindow(opts);
+  } catch (e) {
+    if (e instanceof EmptyWindowError) throw new InvalidArgumentError('--until must be later than --since');
+    throw e;
+  }
 };
 
 const projectorFor = (db: Database, c: Config) =>
@@ -140,7 +151,7 @@ export function buildCli(config: () => Config): Command {
     .action((value: string) =>
       withDatabase(config(), async (db) => {
         const keyId = parseKey(value)?.keyId ?? value;
-        const revoked = await revokeKey(db, keyId);
+        const revoked = await revokeKnownKey(db, keyId);
         err(`key ${revoked.keyId} of ${revoked.workspace} revoked at ${revoked.revokedAt}`);
       }),
     );
@@ -210,7 +221,7 @@ export function buildCli(config: () => Config): Command {
         const parsed = accountSchema.safeParse(account);
         if (!parsed.success) throw new InvalidArgumentError(`account: ${parsed.error.issues[0]!.message}`);
         const workspace = await requireWorkspace(db, opts.workspace);
-        const w = windowOf({ since: opts.since, until: opts.until, churn_hours: opts.churnHours });
+        const w = windowOption(opts);
         // What was acknowledged is in the answer, whether or not a server is running to project it.
         const projector = projectorFor(db, config());
         await projector.drain(workspace.id);

@@ -1,93 +1,100 @@
-import { formatMicros, parseRfc3339 } from '../domain/time.js';
-import { Problem } from '../errors.js';
-import { RESPONSE_WINDOW_HOURS, type Summary } from '../scoring/summary.js';
-import { engagement, RANKING_SQL, reciprocity, spam, type RankingMetric } from '../scoring/metrics.js';
-import { iso, type Queryable } from './client.js';
-import { allTimeSummary, summaryFromStats, type StatsRow } from './stats.js';
+import { formatMicros, UnknownTimeZoneError } from '../domain/time.js';
+import type { Window } from '../domain/window.js';
+import { PAIR_COUNTERS, PAIR_RULES, type PairRule } from '../scoring/pairs.js';
+import { FOLLOW_GRAPH, RESPONSE_WINDOW_HOURS, type Summary } from '../scoring/summary.js';
+import { sql, type SQL } from 'drizzle-orm';
+import { alias, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { INTERACTION_TYPES, type InteractionType } from '../domain/events.js';
+import { FORMULAS, isRatioMetric, RANKING_METRICS, type Counter, type RankingMetric, type Terms } from '../scoring/metrics.js';
+import type { Queryable } from './client.js';
+import { accountStats, events, relationships } from './schema.js';
+import { pairRuleSql } from './rules.js';
+import { bare, isoOf, statement } from './sql.js';
+import { summaryFromStats, type StatsRow } from './stats.js';
 
-export interface Window {
-  /** Microseconds; null for an open end. */
-  since: bigint | null;
-  until: bigint | null;
-  churnHours: number;
-}
+const e = events;
+const capitalize = <T extends string>(t: T) => `${t[0]!.toUpperCase()}${t.slice(1)}` as Capitalize<T>;
+const a = alias(events, 'a');
+const u = alias(events, 'u');
+const m = alias(events, 'm');
+const r = alias(relationships, 'r');
+const list = (values: readonly string[]) => sql.raw(`(${values.map((v) => `'${v}'`).join(', ')})`);
+const INTERACTIONS = list(INTERACTION_TYPES);
+const CONVERSATION = list(['reply', 'mention']);
+const inWindow = (at: SQL | AnyPgColumn) => sql`($3::timestamptz IS NULL OR ${at} >= $3) AND ($4::timestamptz IS NULL OR ${at} < $4)`;
 
-const INTERACTIONS = `('like', 'reply', 'mention', 'repost')`;
+const PAIR_COUNTS = INTERACTION_TYPES.flatMap((type) =>
+  (['out', 'in'] as const).map((dir) => {
+    const key = `${dir}${capitalize(type)}` as const;
+    return { dir, type, key, name: relationships[key].name as `${typeof dir}_${InteractionType}`, column: bare(relationships[key]) };
+  }),
+);
+
+/** The pair counters a window changes: the follow graph is the current state whatever the window. */
+const WINDOWED_PAIR_COUNTERS = PAIR_COUNTERS.filter((c) => !(FOLLOW_GRAPH as readonly string[]).includes(c));
 
 /**
  * SPEC §3's activity metrics over [since, until), aggregated by PostgreSQL in one statement that
- * answers one row: a read's memory does not grow with the events in its window. Answers
- * (response_rate) and unfollows (quick_unfollows) may lie past `until`; each is one index probe of
- * the pair's events (events_pair_time).
+ * answers one row: a read's memory does not grow with the events in its window. The window's
+ * events are counted per partner as a relationships row counts them, with the pair's current
+ * follow state, and each per-pair rule is summed as PAIR_RULES defines it. Answers (response_rate)
+ * and unfollows (quick_unfollows) may lie past `until`; each is one index probe of the pair's
+ * events (events_pair_type_time).
  */
-const WINDOW_SUMMARY = `
+const WINDOW_SUMMARY = statement(sql`
   WITH mine AS (
-    SELECT type, target, occurred_at, has_link, is_question, fingerprint FROM events
-     WHERE workspace_id = $1 AND actor = $2 AND target IS DISTINCT FROM $2 AND type IN ('post', 'follow')
-       AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
+    SELECT ${e.type}, ${e.target}, ${e.occurredAt}, ${e.hasLink}, ${e.isQuestion}, ${e.fingerprint} FROM ${e}
+     WHERE ${e.workspaceId} = $1 AND ${e.actor} = $2 AND ${e.target} IS DISTINCT FROM $2 AND ${e.type} IN ('post', 'follow')
+       AND ${inWindow(e.occurredAt)}
   ), partner AS (
-    SELECT other, sum(sent)::int8 AS sent, sum(got)::int8 AS got, sum(out_like)::int8 AS out_like, sum(in_like)::int8 AS in_like,
-           sum(talk)::int8 AS talk, sum(in_reply)::int8 AS in_reply, sum(in_mention)::int8 AS in_mention, sum(in_repost)::int8 AS in_repost
+    SELECT other, ${sql.join(PAIR_COUNTS.map((c) => sql`sum(${c.column})::int8 AS ${c.column}`), sql`, `)}
       FROM (
-        SELECT target AS other, 1 AS sent, 0 AS got, (type = 'like')::int AS out_like, 0 AS in_like,
-               (type IN ('reply', 'mention'))::int AS talk, 0 AS in_reply, 0 AS in_mention, 0 AS in_repost
-          FROM events
-         WHERE workspace_id = $1 AND actor = $2 AND target <> $2 AND type IN ${INTERACTIONS}
-           AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
+        SELECT ${e.target} AS other,
+               ${sql.join(PAIR_COUNTS.map((c) => sql`${c.dir === 'out' ? sql`(${e.type} = ${sql.raw(`'${c.type}'`)})::int` : sql`0`} AS ${c.column}`), sql`, `)}
+          FROM ${e}
+         WHERE ${e.workspaceId} = $1 AND ${e.actor} = $2 AND ${e.target} <> $2 AND ${e.type} IN ${INTERACTIONS} AND ${inWindow(e.occurredAt)}
         UNION ALL
-        SELECT actor, 0, 1, 0, (type = 'like')::int, (type IN ('reply', 'mention'))::int,
-               (type = 'reply')::int, (type = 'mention')::int, (type = 'repost')::int
-          FROM events
-         WHERE workspace_id = $1 AND target = $2 AND actor <> $2 AND type IN ${INTERACTIONS}
-           AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
-      ) e
+        SELECT ${e.actor}, ${sql.join(PAIR_COUNTS.map((c) => (c.dir === 'in' ? sql`(${e.type} = ${sql.raw(`'${c.type}'`)})::int` : sql`0`)), sql`, `)}
+          FROM ${e}
+         WHERE ${e.workspaceId} = $1 AND ${e.target} = $2 AND ${e.actor} <> $2 AND ${e.type} IN ${INTERACTIONS} AND ${inWindow(e.occurredAt)}
+      ) x
      GROUP BY other
+  ), pair AS (
+    SELECT p.*, COALESCE(${r.outFollows}, false) AS ${bare(relationships.outFollows)}, COALESCE(${r.inFollows}, false) AS ${bare(relationships.inFollows)}
+      FROM partner p LEFT JOIN ${relationships} AS ${r} ON ${r.workspaceId} = $1 AND ${r.account} = $2 AND ${r.other} = p.other
   )
   SELECT * FROM
-    (SELECT count(*) FILTER (WHERE sent > 0) AS partners_engaged,
-            count(*) FILTER (WHERE got > 0) AS partners_engaging,
-            count(*) FILTER (WHERE sent > 0 AND got > 0) AS partners_mutual,
-            COALESCE(sum(LEAST(sent, got)), 0)::int8 AS exchange_min,
-            COALESCE(sum(sent), 0)::int8 AS interactions_sent,
-            COALESCE(sum(in_like), 0)::int8 AS received_like,
-            COALESCE(sum(in_reply), 0)::int8 AS received_reply,
-            COALESCE(sum(in_mention), 0)::int8 AS received_mention,
-            COALESCE(sum(in_repost), 0)::int8 AS received_repost,
-            count(*) FILTER (WHERE got > 0 AND EXISTS (
-              SELECT 1 FROM relationships r
-               WHERE r.workspace_id = $1 AND r.account = $2 AND r.other = p.other AND r.in_follows)) AS engaged_followers,
-            count(*) FILTER (WHERE out_like > 0) AS liked_accounts,
-            count(*) FILTER (WHERE out_like > 0 AND in_like > 0 AND talk = 0) AS like_for_like_accounts
-       FROM partner p) pairs,
-    (SELECT count(*) AS conversations_received,
+    (SELECT ${sql.join(WINDOWED_PAIR_COUNTERS.map((c) => sql`COALESCE(sum(${pairRuleSql(PAIR_RULES[c])}), 0)::int8 AS ${bare(accountStats[c])}`), sql`,
+            `)}
+       FROM pair) pairs,
+    (SELECT count(*) AS ${bare(accountStats.conversationsReceived)},
             count(*) FILTER (WHERE EXISTS (
-              SELECT 1 FROM events a
-               WHERE a.workspace_id = $1 AND a.actor = $2 AND a.target = m.actor AND a.type IN ('reply', 'mention')
-                 AND a.occurred_at > m.occurred_at AND a.occurred_at <= m.occurred_at + make_interval(hours => $6))) AS conversations_answered
-       FROM events m
-      WHERE m.workspace_id = $1 AND m.target = $2 AND m.actor <> $2 AND m.type IN ('reply', 'mention')
-        AND ($3::timestamptz IS NULL OR m.occurred_at >= $3) AND ($4::timestamptz IS NULL OR m.occurred_at < $4)) talk,
-    (SELECT count(*) FILTER (WHERE type = 'post') AS posts,
-            count(*) FILTER (WHERE type = 'post' AND has_link) AS link_posts,
-            count(*) FILTER (WHERE type = 'post' AND is_question) AS question_posts,
+              SELECT 1 FROM ${events} AS ${a}
+               WHERE ${a.workspaceId} = $1 AND ${a.actor} = $2 AND ${a.target} = ${m.actor} AND ${a.type} IN ${CONVERSATION}
+                 AND ${a.occurredAt} > ${m.occurredAt} AND ${a.occurredAt} <= ${m.occurredAt} + make_interval(hours => $6))) AS ${bare(accountStats.conversationsAnswered)}
+       FROM ${events} AS ${m}
+      WHERE ${m.workspaceId} = $1 AND ${m.target} = $2 AND ${m.actor} <> $2 AND ${m.type} IN ${CONVERSATION} AND ${inWindow(m.occurredAt)}) talk,
+    (SELECT count(*) FILTER (WHERE type = 'post') AS ${bare(accountStats.posts)},
+            count(*) FILTER (WHERE type = 'post' AND ${bare(e.hasLink)}) AS ${bare(accountStats.linkPosts)},
+            count(*) FILTER (WHERE type = 'post' AND ${bare(e.isQuestion)}) AS ${bare(accountStats.questionPosts)},
             -- k equal posts make k − 1 duplicates: Σ (k − 1) = posts with a fingerprint − distinct fingerprints.
-            count(fingerprint) FILTER (WHERE type = 'post') - count(DISTINCT fingerprint) FILTER (WHERE type = 'post') AS duplicate_posts,
-            count(*) FILTER (WHERE type = 'follow') AS follows,
+            count(${bare(e.fingerprint)}) FILTER (WHERE type = 'post') - count(DISTINCT ${bare(e.fingerprint)}) FILTER (WHERE type = 'post') AS ${bare(accountStats.duplicatePosts)},
+            count(*) FILTER (WHERE type = 'follow') AS ${bare(accountStats.follows)},
+            -- A quick unfollow (scoring/pairs.ts isQuickUnfollow): the first unfollow after the follow comes within churn_hours,
+            -- i.e. some unfollow u has t < u ≤ t + churn_hours.
             count(*) FILTER (WHERE type = 'follow' AND EXISTS (
-              SELECT 1 FROM events u
-               WHERE u.workspace_id = $1 AND u.actor = $2 AND u.target = f.target AND u.type = 'unfollow'
-                 AND u.occurred_at > f.occurred_at AND u.occurred_at <= f.occurred_at + make_interval(hours => $5))) AS quick_unfollows,
+              SELECT 1 FROM ${events} AS ${u}
+               WHERE ${u.workspaceId} = $1 AND ${u.actor} = $2 AND ${u.target} = f.target AND ${u.type} = 'unfollow'
+                 AND ${u.occurredAt} > f.occurred_at AND ${u.occurredAt} <= f.occurred_at + make_interval(hours => $5))) AS ${bare(accountStats.quickUnfollows)},
             (SELECT COALESCE(max(n), 0) FROM (
-               SELECT count(*) AS n FROM mine WHERE type = 'follow' GROUP BY (occurred_at AT TIME ZONE 'UTC')::date) d) AS peak_daily_follows
-       FROM mine f) own`;
+               SELECT count(*) AS n FROM mine WHERE type = 'follow' GROUP BY (occurred_at AT TIME ZONE 'UTC')::date) d) AS ${bare(accountStats.peakDailyFollows)}
+       FROM mine f) own`);
 
 /**
- * An account's summary: the stored all-time counters, or, for a window, SPEC §3's activity
- * metrics aggregated over the window's events (the follow graph is the current state either way).
+ * SPEC §3's activity metrics of an account over a window that has at least one bound. The follow
+ * graph is not windowed: its counters are left at 0 for the caller to take from the stored ones.
  */
-export async function accountSummary(db: Queryable, workspaceId: number, account: string, w: Window): Promise<Summary> {
-  const allTime = await allTimeSummary(db, workspaceId, account, w.churnHours);
-  if (w.since === null && w.until === null) return allTime;
+export async function windowSummary(db: Queryable, workspaceId: number, account: string, w: Window): Promise<Summary> {
   const [row] = await db.query<StatsRow>(WINDOW_SUMMARY, [
     workspaceId,
     account,
@@ -96,39 +103,30 @@ export async function accountSummary(db: Queryable, workspaceId: number, account
     w.churnHours,
     RESPONSE_WINDOW_HOURS,
   ]);
-  return { ...summaryFromStats(row), followers: allTime.followers, following: allTime.following, mutual: allTime.mutual };
-}
-
-/** A window from query strings or a body (already checked to be RFC 3339); `where` prefixes the field an error names. */
-export function windowOf(
-  q: { since?: string | undefined; until?: string | undefined; churn_hours: number },
-  where: 'querystring.' | '' = 'querystring.',
-): Window {
-  const since = q.since === undefined ? null : parseRfc3339(q.since)!.micros;
-  const until = q.until === undefined ? null : parseRfc3339(q.until)!.micros;
-  if (since !== null && until !== null && until <= since) {
-    throw new Problem('validation_failed', 'until must be later than since', {
-      errors: [{ field: `${where}until`, message: 'must be later than since' }],
-    });
-  }
-  return { since, until, churnHours: q.churn_hours };
-}
-
-export const describeWindow = (w: Window) => ({
-  since: w.since === null ? null : formatMicros(w.since),
-  until: w.until === null ? null : formatMicros(w.until),
-  churn_hours: w.churnHours,
-});
-
-/** The whole scores document of an account, as `GET /v1/accounts/{account}/scores` and `rapport scores` print it. */
-export async function accountScores(db: Queryable, workspaceId: number, account: string, w: Window) {
-  const s = await accountSummary(db, workspaceId, account, w);
-  return { account, window: describeWindow(w), reciprocity: reciprocity(s), engagement: engagement(s), spam: spam(s) };
+  return summaryFromStats(row);
 }
 
 export interface FollowEdge {
   account: string;
   followed_at: string;
+}
+
+const ONE_WAY = {
+  out: oneWayStatement('out'),
+  in: oneWayStatement('in'),
+};
+
+function oneWayStatement(direction: 'out' | 'in'): string {
+  const rel = relationships;
+  const [mine, theirs, since] =
+    direction === 'out' ? [rel.outFollows, rel.inFollows, rel.outFollowAt] : [rel.inFollows, rel.outFollows, rel.inFollowAt];
+  return statement(sql`
+    SELECT ${rel.other} AS account, ${isoOf(since)} AS followed_at
+      FROM ${rel}
+     WHERE ${rel.workspaceId} = $1 AND ${rel.account} = $2 AND ${mine} AND NOT ${theirs}
+       AND ($3::timestamptz IS NULL OR (${since}, ${rel.other}) > ($3::timestamptz, $4::text))
+     ORDER BY ${since}, ${rel.other}
+     LIMIT $5`);
 }
 
 /**
@@ -142,16 +140,7 @@ export async function oneWayFollows(
   direction: 'out' | 'in',
   page: { limit: number; after: [string, string] | null },
 ): Promise<FollowEdge[]> {
-  const [mine, theirs] = direction === 'out' ? ['out', 'in'] : ['in', 'out'];
-  return db.query<FollowEdge>(
-    `SELECT other AS account, ${iso(`${mine}_follow_at`)} AS followed_at
-       FROM relationships
-      WHERE workspace_id = $1 AND account = $2 AND ${mine}_follows AND NOT ${theirs}_follows
-        AND ($3::timestamptz IS NULL OR (${mine}_follow_at, other) > ($3::timestamptz, $4::text))
-      ORDER BY ${mine}_follow_at, other
-      LIMIT $5`,
-    [workspaceId, account, page.after?.[0] ?? null, page.after?.[1] ?? null, page.limit],
-  );
+  return db.query<FollowEdge>(ONE_WAY[direction], [workspaceId, account, page.after?.[0] ?? null, page.after?.[1] ?? null, page.limit]);
 }
 
 export interface Partner {
@@ -163,7 +152,24 @@ export interface Partner {
   followed_by: boolean;
 }
 
-const total = (p: string) => `(${p}_like + ${p}_reply + ${p}_mention + ${p}_repost)`;
+const SENT = PAIR_RULES.interactionsSent;
+const RECEIVED: PairRule = { sum: INTERACTION_TYPES.map((t) => `in${capitalize(t)}` as const) };
+
+/** The exchange (PAIR_RULES.exchangeMin) and volume of a pair, over the relationships row of the outer query. */
+const PARTNERS = statement(sql`
+  SELECT * FROM (
+    SELECT ${sql.join(
+      [relationships.other, ...PAIR_COUNTS.map((c) => relationships[c.key]), relationships.outFollows, relationships.inFollows].map(bare),
+      sql`, `,
+    )},
+           ${pairRuleSql(PAIR_RULES.exchangeMin)} AS exchange, ${pairRuleSql(SENT)} + ${pairRuleSql(RECEIVED)} AS volume
+      FROM ${relationships}
+     WHERE ${relationships.workspaceId} = $1 AND ${relationships.account} = $2 AND ${pairRuleSql(SENT)} + ${pairRuleSql(RECEIVED)} > 0) p
+   WHERE $3::int8 IS NULL OR (exchange, volume) < ($3::int8, $4::int8) OR ((exchange, volume) = ($3::int8, $4::int8) AND other > $5)
+   ORDER BY exchange DESC, volume DESC, other
+   LIMIT $6`);
+
+type RelationshipCounts = Record<(typeof PAIR_COUNTS)[number]['name'], number>;
 
 /** The accounts A exchanges interactions with, most exchange first: min(sent, received), then sent + received. */
 export async function partners(
@@ -172,24 +178,20 @@ export async function partners(
   account: string,
   page: { limit: number; after: [number, number, string] | null },
 ): Promise<Partner[]> {
-  const rows = await db.query<Record<string, number | string | boolean>>(
-    `SELECT * FROM (
-       SELECT other, out_like, out_reply, out_mention, out_repost, in_like, in_reply, in_mention, in_repost,
-              out_follows, in_follows,
-              LEAST(${total('out')}, ${total('in')}) AS exchange, ${total('out')} + ${total('in')} AS volume
-         FROM relationships
-        WHERE workspace_id = $1 AND account = $2 AND ${total('out')} + ${total('in')} > 0) p
-      WHERE $3::int8 IS NULL OR (exchange, volume) < ($3::int8, $4::int8) OR ((exchange, volume) = ($3::int8, $4::int8) AND other > $5)
-      ORDER BY exchange DESC, volume DESC, other
-      LIMIT $6`,
-    [workspaceId, account, page.after?.[0] ?? null, page.after?.[1] ?? null, page.after?.[2] ?? null, page.limit],
-  );
-  const side = (r: Record<string, number | string | boolean>, p: 'out' | 'in') => {
-    const c = { like: Number(r[`${p}_like`]), reply: Number(r[`${p}_reply`]), mention: Number(r[`${p}_mention`]), repost: Number(r[`${p}_repost`]) };
-    return { ...c, total: c.like + c.reply + c.mention + c.repost };
+  const rows = await db.query<RelationshipCounts & { other: string; out_follows: boolean; in_follows: boolean; exchange: number }>(PARTNERS, [
+    workspaceId,
+    account,
+    page.after?.[0] ?? null,
+    page.after?.[1] ?? null,
+    page.after?.[2] ?? null,
+    page.limit,
+  ]);
+  const side = (r: RelationshipCounts, dir: 'out' | 'in') => {
+    const counts = Object.fromEntries(PAIR_COUNTS.filter((c) => c.dir === dir).map((c) => [c.type, Number(r[c.name])])) as Record<InteractionType, number>;
+    return { ...counts, total: INTERACTION_TYPES.reduce((n, t) => n + counts[t], 0) };
   };
   return rows.map((r) => ({
-    account: String(r.other),
+    account: r.other,
     sent: side(r, 'out'),
     received: side(r, 'in'),
     exchange: Number(r.exchange),
@@ -198,9 +200,14 @@ export async function partners(
   }));
 }
 
-export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+const INTERACTIONS_BY_HOUR = statement(sql`
+  SELECT extract(isodow FROM ${e.occurredAt} AT TIME ZONE $5)::int AS dow, extract(hour FROM ${e.occurredAt} AT TIME ZONE $5)::int AS hour,
+         count(*)::int8 AS n
+    FROM ${e}
+   WHERE ${e.workspaceId} = $1 AND ${e.target} = $2 AND ${e.actor} <> $2 AND ${e.type} IN ${INTERACTIONS} AND ${inWindow(e.occurredAt)}
+   GROUP BY 1, 2`);
 
-/** Interactions received by A per (ISO weekday, hour) in the time zone `tz`, inside the window. */
+/** Interactions received by A per (ISO weekday, hour) in the time zone `tz`, inside the window: 168 counts, Monday 00 first. */
 export async function interactionsByHour(
   db: Queryable,
   workspaceId: number,
@@ -209,29 +216,21 @@ export async function interactionsByHour(
   w: Pick<Window, 'since' | 'until'>,
 ): Promise<number[]> {
   const rows = await db
-    .query<{ dow: number; hour: number; n: number }>(
-    `SELECT extract(isodow FROM occurred_at AT TIME ZONE $3)::int AS dow, extract(hour FROM occurred_at AT TIME ZONE $3)::int AS hour,
-            count(*)::int8 AS n
-       FROM events
-      WHERE workspace_id = $1 AND target = $2 AND actor <> $2 AND type IN ('like', 'reply', 'mention', 'repost')
-        AND ($4::timestamptz IS NULL OR occurred_at >= $4) AND ($5::timestamptz IS NULL OR occurred_at < $5)
-      GROUP BY 1, 2`,
-    [workspaceId, account, tz, w.since === null ? null : formatMicros(w.since), w.until === null ? null : formatMicros(w.until)],
-  )
+    .query<{ dow: number; hour: number; n: number }>(INTERACTIONS_BY_HOUR, [
+      workspaceId,
+      account,
+      w.since === null ? null : formatMicros(w.since),
+      w.until === null ? null : formatMicros(w.until),
+      tz,
+    ])
     .catch((err: { code?: string }) => {
       // A zone the runtime knows but the database's zone data does not (old aliases such as US/Pacific-New).
-      if (err.code === '22023') {
-        throw new Problem('validation_failed', `the database does not know the time zone ${JSON.stringify(tz)}`, {
-          errors: [{ field: 'querystring.tz', message: 'unknown time zone' }],
-        });
-      }
-      throw err;
+      throw err.code === '22023' ? new UnknownTimeZoneError(tz) : err;
     });
   const grid = new Array<number>(7 * 24).fill(0);
   for (const r of rows) grid[(Number(r.dow) - 1) * 24 + Number(r.hour)] = Number(r.n);
   return grid;
 }
-
 
 export interface RankedAccount {
   account: string;
@@ -241,34 +240,53 @@ export interface RankedAccount {
   spam_score: number;
 }
 
+const sumSql = (terms: Terms): SQL =>
+  sql.join(
+    Object.entries(terms).map(([c, k]) => (k === 1 ? sql`${accountStats[c as Counter]}` : sql`${sql.raw(String(k))} * ${accountStats[c as Counter]}`)),
+    sql` + `,
+  );
+
+/** A ranking metric over account_stats, rendered from its formula (scoring/metrics.ts FORMULAS). */
+export function metricSql(metric: RankingMetric): SQL {
+  if (metric === 'spam_score') return sql`${accountStats.spamScore}`;
+  const f = FORMULAS[metric];
+  if ('count' in f) return sumSql(f.count);
+  return sql`CASE WHEN (${sumSql(f.denominator)}) = 0 THEN NULL ELSE (${sumSql(f.numerator)})::float8 / (${sumSql(f.denominator)}) END`;
+}
+
 /**
- * Accounts ranked by an all-time metric. Ties are broken by the account name in the same
- * direction, so that the (value, account) pair orders the page and an index can serve it; a
- * ratio with no data (null) sorts as −1, below every real value.
+ * Ties are broken by the account name in the same direction, so that the (value, account) pair
+ * orders the page and an index can serve it; a ratio with no data (null) sorts as −1, below every
+ * real value. One statement per metric and order, rendered once.
  */
+function rankingStatement(metric: RankingMetric, order: 'asc' | 'desc'): string {
+  const s = accountStats;
+  const value = metricSql(metric);
+  const key = isRatioMetric(metric) ? sql`COALESCE(${value}, -1)` : value;
+  const [cmp, dir] = order === 'desc' ? [sql.raw('<'), sql.raw('DESC')] : [sql.raw('>'), sql.raw('ASC')];
+  return statement(sql`
+    SELECT ${s.account}, (${value})::float8 AS value, ${s.followers}, ${s.following}, ${s.spamScore}
+      FROM ${s}
+     WHERE ${s.workspaceId} = $1 AND ${s.followers} >= $2
+       AND ($3::float8 IS NULL OR (${key}, ${s.account}) ${cmp} ($3::float8, $4::text))
+     ORDER BY ${key} ${dir}, ${s.account} ${dir}
+     LIMIT $5`);
+}
+
+const RANKINGS = new Map(RANKING_METRICS.flatMap((m) => (['asc', 'desc'] as const).map((o) => [`${m} ${o}`, rankingStatement(m, o)])));
+
+/** Accounts ranked by an all-time metric (see rankingStatement for the order). */
 export async function rankAccounts(
   db: Queryable,
   workspaceId: number,
   q: { metric: RankingMetric; order: 'asc' | 'desc'; minFollowers: number; limit: number; after: [number, string] | null },
 ): Promise<RankedAccount[]> {
-  const expr = RANKING_SQL[q.metric];
-  const key = expr.startsWith('CASE') ? `COALESCE(${expr}, -1)` : expr;
-  const cmp = q.order === 'desc' ? '<' : '>';
-  const dir = q.order === 'desc' ? 'DESC' : 'ASC';
-  const rows = await db.query<RankedAccount>(
-    `SELECT account, (${expr})::float8 AS value, followers, following, spam_score
-       FROM account_stats
-      WHERE workspace_id = $1 AND followers >= $2
-        AND ($3::float8 IS NULL OR (${key}, account) ${cmp} ($3::float8, $4::text))
-      ORDER BY ${key} ${dir}, account ${dir}
-      LIMIT $5`,
-    [workspaceId, q.minFollowers, q.after?.[0] ?? null, q.after?.[1] ?? null, q.limit],
-  );
+  const rows = await db.query<RankedAccount>(RANKINGS.get(`${q.metric} ${q.order}`)!, [
+    workspaceId,
+    q.minFollowers,
+    q.after?.[0] ?? null,
+    q.after?.[1] ?? null,
+    q.limit,
+  ]);
   return rows.map((r) => ({ ...r, value: r.value === null ? null : Number(r.value) }));
 }
-
-/** The sort key of a ranked row, as the next page's cursor holds it. */
-export const rankKey = (metric: RankingMetric, r: RankedAccount): [number, string] => [
-  r.value ?? (RANKING_SQL[metric].startsWith('CASE') ? -1 : 0),
-  r.account,
-];

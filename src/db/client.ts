@@ -2,7 +2,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
+import { isoOf, statement } from './sql.js';
 
 /** Where the drizzle-kit migrations live, from src/db or dist/db alike. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -12,8 +14,8 @@ export interface Queryable {
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
 }
 
-/** A timestamptz column as RFC 3339 in UTC, whatever the session's DateStyle and TimeZone. */
-export const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** isoOf (db/sql.ts) for a column named in text, as statements not yet written through the schema name it. */
+export const iso = (column: string) => statement(isoOf(sql.raw(column)));
 
 export interface PoolStats {
   total: number;

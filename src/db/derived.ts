@@ -2,6 +2,10 @@ import { INTERACTION_TYPES } from '../domain/events.js';
 import { clampMicros, formatMicros } from '../domain/time.js';
 import { PAIR_COUNTERS, PAIR_RULES, type PairCounter } from '../scoring/pairs.js';
 import { compare, STATS_COUNTERS, type ContextEvent, type Deltas, type FingerprintCount, type Gap, type PairRange } from '../projection/deltas.js';
+import { sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { pairRuleSql } from './rules.js';
+import { statement } from './sql.js';
 import { storeSpamScores, type StatsRow } from './stats.js';
 import { iso, prepared, type Queryable } from './client.js';
 
@@ -16,8 +20,9 @@ const COUNT_COLUMNS = INTERACTION_TYPES.flatMap((t) => [`out_${t}`, `in_${t}`]);
 
 // A pair's counters after the upsert, and before it: the follow flags the row had (prev_*) and the
 // counts less what the batch added.
-const after = (column: string) => `up.${column}`;
-const before = (column: string) => (column.endsWith('_follows') ? `up.prev_${column}` : `(up.${column} - added.${column})`);
+const after = (c: AnyPgColumn) => sql.raw(`up.${c.name}`);
+const before = (c: AnyPgColumn) => sql.raw(c.name.endsWith('_follows') ? `up.prev_${c.name}` : `(up.${c.name} - added.${c.name})`);
+const change = (k: PairCounter) => statement(sql`${pairRuleSql(PAIR_RULES[k], after)} - ${pairRuleSql(PAIR_RULES[k], before)}`);
 
 /**
  * The relationships half of a fold, in one statement: the batch's pair events are grouped per
@@ -68,7 +73,7 @@ const FOLD_RELATIONSHIPS = prepared(`
               ${COUNT_COLUMNS.map((c) => `r.${c}`).join(', ')}
   )
   SELECT up.account, array_agg(up.other) FILTER (WHERE up.fresh AND added.recounted) AS fresh,
-         ${PAIR_COUNTERS.map((k) => `sum(${PAIR_RULES[k].sql(after)} - ${PAIR_RULES[k].sql(before)})::int8 AS "${k}"`).join(',\n         ')}
+         ${PAIR_COUNTERS.map((k) => `sum(${change(k)})::int8 AS "${k}"`).join(',\n         ')}
     FROM up JOIN added ON added.account = up.account AND added.other = up.other
    GROUP BY up.account`);
 

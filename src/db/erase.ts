@@ -1,4 +1,4 @@
-import { answeredCount, churnBuckets, pairContribution, PAIR_COUNTERS, type PairContribution } from '../scoring/pairs.js';
+import { answeredCount, churnBuckets, isQuickUnfollow, pairContribution, PAIR_COUNTERS, type PairContribution } from '../scoring/pairs.js';
 import { DEFAULT_CHURN_HOURS } from '../scoring/summary.js';
 import type { Queryable } from './client.js';
 import { compare, Deltas, groupBy } from '../projection/deltas.js';
@@ -76,7 +76,7 @@ export async function eraseAccount(tx: Queryable, workspaceId: number, account: 
     );
     deltas.add(partner, {
       follows: -follows.length,
-      quickUnfollows: -buckets.filter((b) => b !== null && b <= DEFAULT_CHURN_HOURS).length,
+      quickUnfollows: -buckets.filter((b) => isQuickUnfollow(b, DEFAULT_CHURN_HOURS)).length,
     });
     const perDay = days.get(partner) ?? new Map<string, number>();
     for (const f of follows) perDay.set(f.day, (perDay.get(f.day) ?? 0) + 1);

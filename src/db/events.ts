@@ -1,20 +1,32 @@
+import { sql } from 'drizzle-orm';
 import type { NormalizedEvent } from '../domain/events.js';
 import { prepared, type Queryable } from './client.js';
+import { events, pendingEvents } from './schema.js';
+import { bare, statement } from './sql.js';
 
 export type StoreOutcome = 'accepted' | 'duplicate' | 'id_conflict';
 
 const byId = (a: NormalizedEvent, b: NormalizedEvent) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-const INSERT_EVENTS = `INSERT INTO events (workspace_id, event_id, type, actor, target, post, occurred_at,
-                         has_link, is_question, fingerprint, content_hash)
-     SELECT $1, u.* FROM unnest($2::text[], $3::text[]::event_type[], $4::text[], $5::text[], $6::text[],
-                                $7::timestamptz[], $8::bool[], $9::bool[], $10::bytea[], $11::bytea[]) AS u
-     ON CONFLICT (workspace_id, event_id) DO NOTHING
-     RETURNING event_id`;
+const e = events;
+const INSERTED = [e.eventId, e.type, e.actor, e.target, e.post, e.occurredAt, e.hasLink, e.isQuestion, e.fingerprint, e.contentHash];
+
+const INSERT_EVENTS = statement(sql`
+  INSERT INTO ${e} (${bare(e.workspaceId)}, ${sql.join(INSERTED.map(bare), sql`, `)})
+  SELECT $1, u.* FROM unnest($2::text[], $3::text[]::event_type[], $4::text[], $5::text[], $6::text[],
+                             $7::timestamptz[], $8::bool[], $9::bool[], $10::bytea[], $11::bytea[]) AS u
+  ON CONFLICT (${bare(e.workspaceId)}, ${bare(e.eventId)}) DO NOTHING
+  RETURNING ${e.eventId}`);
 
 /** The new events go to the log and, in the same statement, to the projector's queue. */
-const APPEND_EVENTS = prepared(`WITH stored AS (${INSERT_EVENTS})
-  INSERT INTO pending_events (workspace_id, event_id) SELECT $1, event_id FROM stored RETURNING event_id`);
+const APPEND_EVENTS = prepared(
+  statement(sql`
+    WITH stored AS (${sql.raw(INSERT_EVENTS)})
+    INSERT INTO ${pendingEvents} (${bare(pendingEvents.workspaceId)}, ${bare(pendingEvents.eventId)})
+    SELECT $1, ${bare(e.eventId)} FROM stored RETURNING ${pendingEvents.eventId}`),
+);
+
+const STORED_HASHES = statement(sql`SELECT ${e.eventId}, ${e.contentHash} FROM ${e} WHERE ${e.workspaceId} = $1 AND ${e.eventId} = ANY($2::text[])`);
 
 const eventColumns = (workspaceId: number, events: readonly NormalizedEvent[]) => [
   workspaceId,
@@ -60,7 +72,7 @@ export async function appendEvents(tx: Queryable, workspaceId: number, batch: No
   const storedHash = new Map<string, Buffer>();
   if (existing.length > 0) {
     const rows = await tx.query<{ event_id: string; content_hash: Uint8Array }>(
-      'SELECT event_id, content_hash FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])',
+      STORED_HASHES,
       [workspaceId, existing.map((e) => e.id)],
     );
     for (const r of rows) storedHash.set(r.event_id, Buffer.from(r.content_hash));

@@ -1,37 +1,49 @@
+import { sql } from 'drizzle-orm';
 import { spam } from '../scoring/metrics.js';
 import { DEFAULT_CHURN_HOURS, emptySummary, type Summary } from '../scoring/summary.js';
 import { prepared, type Queryable } from './client.js';
+import { accountStats, unfollowDelays } from './schema.js';
+import { bare, statement } from './sql.js';
+
+const s = accountStats;
 
 /** account_stats as SQL returns it (bigint counters arrive as numbers). */
 export type StatsRow = Record<string, number>;
 
 export function summaryFromStats(row: StatsRow | undefined): Summary {
   if (!row) return emptySummary();
-  const n = (c: string) => Number(row[c] ?? 0);
+  const n = (c: { name: string }) => Number(row[c.name] ?? 0);
   return {
-    followers: n('followers'),
-    following: n('following'),
-    mutual: n('mutual'),
-    partnersEngaged: n('partners_engaged'),
-    partnersEngaging: n('partners_engaging'),
-    partnersMutual: n('partners_mutual'),
-    exchangeMin: n('exchange_min'),
-    interactionsSent: n('interactions_sent'),
-    received: { like: n('received_like'), reply: n('received_reply'), mention: n('received_mention'), repost: n('received_repost') },
-    engagedFollowers: n('engaged_followers'),
-    conversationsReceived: n('conversations_received'),
-    conversationsAnswered: n('conversations_answered'),
-    posts: n('posts'),
-    linkPosts: n('link_posts'),
-    questionPosts: n('question_posts'),
-    duplicatePosts: n('duplicate_posts'),
-    follows: n('follows'),
-    quickUnfollows: n('quick_unfollows'),
-    peakDailyFollows: n('peak_daily_follows'),
-    likedAccounts: n('liked_accounts'),
-    likeForLikeAccounts: n('like_for_like_accounts'),
+    followers: n(s.followers),
+    following: n(s.following),
+    mutual: n(s.mutual),
+    partnersEngaged: n(s.partnersEngaged),
+    partnersEngaging: n(s.partnersEngaging),
+    partnersMutual: n(s.partnersMutual),
+    exchangeMin: n(s.exchangeMin),
+    interactionsSent: n(s.interactionsSent),
+    received: { like: n(s.receivedLike), reply: n(s.receivedReply), mention: n(s.receivedMention), repost: n(s.receivedRepost) },
+    engagedFollowers: n(s.engagedFollowers),
+    conversationsReceived: n(s.conversationsReceived),
+    conversationsAnswered: n(s.conversationsAnswered),
+    posts: n(s.posts),
+    linkPosts: n(s.linkPosts),
+    questionPosts: n(s.questionPosts),
+    duplicatePosts: n(s.duplicatePosts),
+    follows: n(s.follows),
+    quickUnfollows: n(s.quickUnfollows),
+    peakDailyFollows: n(s.peakDailyFollows),
+    likedAccounts: n(s.likedAccounts),
+    likeForLikeAccounts: n(s.likeForLikeAccounts),
   };
 }
+
+const STORE_SPAM_SCORES = prepared(
+  statement(sql`
+    INSERT INTO ${s} (${bare(s.workspaceId)}, ${bare(s.account)}, ${bare(s.spamScore)})
+    SELECT $1, u.* FROM unnest($2::text[], $3::float8[]) AS u
+    ON CONFLICT (${bare(s.workspaceId)}, ${bare(s.account)}) DO UPDATE SET ${bare(s.spamScore)} = EXCLUDED.${bare(s.spamScore)}`),
+);
 
 /** Stores the all-time spam score (default churn_hours) of each row's account, for ranking; rows carry the stored `spam_score`. */
 export async function storeSpamScores(tx: Queryable, workspaceId: number, rows: (StatsRow & { account: string })[]) {
@@ -43,24 +55,23 @@ export async function storeSpamScores(tx: Queryable, workspaceId: number, rows: 
   const sorted = changed.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
   // As an upsert of rows that exist: the primary key finds each row whatever the planner's
   // statistics say, so the plan prepared once stays right however the table grows.
-  await tx.query(
-    prepared(`INSERT INTO account_stats AS s (workspace_id, account, spam_score)
-     SELECT $1, u.* FROM unnest($2::text[], $3::float8[]) AS u
-     ON CONFLICT (workspace_id, account) DO UPDATE SET spam_score = EXCLUDED.spam_score`),
-    [workspaceId, sorted.map((r) => r.account), sorted.map((r) => r.score)],
-  );
+  await tx.query(STORE_SPAM_SCORES, [workspaceId, sorted.map((r) => r.account), sorted.map((r) => r.score)]);
 }
+
+const ACCOUNT_STATS = statement(sql`SELECT * FROM ${s} WHERE ${s.workspaceId} = $1 AND ${s.account} = $2`);
+
+const d = unfollowDelays;
+/** The follows whose delay bucket is at most churn_hours (isQuickUnfollow in scoring/pairs.ts), from the histogram. */
+const QUICK_UNFOLLOWS = statement(sql`
+  SELECT COALESCE(sum(${d.follows}), 0)::int8 AS n FROM ${d}
+   WHERE ${d.workspaceId} = $1 AND ${d.account} = $2 AND ${d.hours} <= $3`);
 
 /** The all-time summary of an account: one row, plus the delay histogram when churn_hours is not the default. */
 export async function allTimeSummary(db: Queryable, workspaceId: number, account: string, churnHours: number): Promise<Summary> {
-  const rows = await db.query<StatsRow>('SELECT * FROM account_stats WHERE workspace_id = $1 AND account = $2', [workspaceId, account]);
+  const rows = await db.query<StatsRow>(ACCOUNT_STATS, [workspaceId, account]);
   const summary = summaryFromStats(rows[0]);
   if (rows[0] && churnHours !== DEFAULT_CHURN_HOURS) {
-    const quick = await db.query<{ n: number }>(
-      `SELECT COALESCE(sum(follows), 0)::int8 AS n FROM unfollow_delays
-        WHERE workspace_id = $1 AND account = $2 AND hours <= $3`,
-      [workspaceId, account, churnHours],
-    );
+    const quick = await db.query<{ n: number }>(QUICK_UNFOLLOWS, [workspaceId, account, churnHours]);
     summary.quickUnfollows = Number(quick[0]!.n);
   }
   return summary;

@@ -1,6 +1,13 @@
 import { generateKey, type Scope } from '../domain/keys.js';
-import { Problem } from '../errors.js';
-import { iso, type Queryable } from './client.js';
+import { sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import type { Queryable } from './client.js';
+import { apiKeys, workspaces } from './schema.js';
+import { bare, isoOf, statement } from './sql.js';
+
+const w = workspaces;
+const k = alias(apiKeys, 'k');
+const ws = alias(workspaces, 'w');
 
 export interface Workspace {
   id: number;
@@ -23,13 +30,29 @@ export interface StoredKey {
   revoked: boolean;
 }
 
+// Formatted outside the INSERT: Citus refuses non-immutable functions (to_char of a timestamptz)
+// in the RETURNING of a write to a reference table.
+const CREATE_WORKSPACE = statement(sql`
+  WITH inserted AS (
+    INSERT INTO ${w} (${bare(w.name)}) VALUES ($1) ON CONFLICT (${bare(w.name)}) DO NOTHING
+    RETURNING ${w.id}, ${w.name}, ${w.createdAt})
+  SELECT ${bare(w.id)}, ${bare(w.name)}, ${isoOf(bare(w.createdAt))} AS "createdAt" FROM inserted`);
+
+const CREATE_KEY = statement(sql`
+  WITH inserted AS (
+    INSERT INTO ${apiKeys} (${bare(apiKeys.workspaceId)}, ${bare(apiKeys.keyId)}, ${bare(apiKeys.secretHash)}, ${bare(apiKeys.scopes)})
+    VALUES ($1, $2, $3, $4) RETURNING ${apiKeys.createdAt})
+  SELECT ${isoOf(bare(apiKeys.createdAt))} AS "createdAt" FROM inserted`);
+
+const FIND_KEYS = statement(sql`
+  SELECT ${apiKeys.keyId} AS "keyId", ${apiKeys.workspaceId} AS "workspaceId", ${apiKeys.secretHash} AS "secretHash", ${apiKeys.scopes},
+         ${apiKeys.revokedAt} IS NOT NULL AS revoked
+    FROM ${apiKeys} WHERE ${apiKeys.keyId} = ANY($1::text[])`);
+
 /** Creates the workspace unless it exists; `created` tells which. */
 export async function createWorkspace(db: Queryable, name: string): Promise<{ workspace: Workspace; created: boolean }> {
-  // Formatted outside the INSERT: Citus refuses non-immutable functions (to_char of a timestamptz)
-  // in the RETURNING of a write to a reference table.
   const inserted = await db.query<Workspace>(
-    `WITH inserted AS (INSERT INTO workspaces (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id, name, created_at)
-     SELECT id, name, ${iso('created_at')} AS "createdAt" FROM inserted`,
+    CREATE_WORKSPACE,
     [name],
   );
   if (inserted[0]) return { workspace: inserted[0], created: true };
@@ -40,16 +63,10 @@ export async function createWorkspace(db: Queryable, name: string): Promise<{ wo
 
 export async function findWorkspace(db: Queryable, name: string): Promise<Workspace | null> {
   const rows = await db.query<Workspace>(
-    `SELECT id, name, ${iso('created_at')} AS "createdAt" FROM workspaces WHERE name = $1`,
+    statement(sql`SELECT ${w.id}, ${w.name}, ${isoOf(w.createdAt)} AS "createdAt" FROM ${w} WHERE ${w.name} = $1`),
     [name],
   );
   return rows[0] ?? null;
-}
-
-export async function requireWorkspace(db: Queryable, name: string): Promise<Workspace> {
-  const ws = await findWorkspace(db, name);
-  if (!ws) throw new Problem('workspace_not_found', `no workspace is named ${JSON.stringify(name)}`);
-  return ws;
 }
 
 /** Issues a key; the returned `key` is the only time the secret exists outside the client. */
@@ -60,8 +77,7 @@ export async function createKey(
 ): Promise<KeyInfo & { key: string }> {
   const { keyId, key, secretHash } = generateKey();
   const rows = await db.query<{ createdAt: string }>(
-    `WITH inserted AS (INSERT INTO api_keys (workspace_id, key_id, secret_hash, scopes) VALUES ($1, $2, $3, $4) RETURNING created_at)
-     SELECT ${iso('created_at')} AS "createdAt" FROM inserted`,
+    CREATE_KEY,
     [workspace.id, keyId, secretHash, [...new Set(scopes)].sort()],
   );
   return { key, keyId, workspace: workspace.name, scopes: [...new Set(scopes)].sort(), createdAt: rows[0]!.createdAt, revokedAt: null };
@@ -69,36 +85,38 @@ export async function createKey(
 
 export async function listKeys(db: Queryable, workspace: Workspace): Promise<KeyInfo[]> {
   return db.query<KeyInfo>(
-    `SELECT k.key_id AS "keyId", w.name AS workspace, k.scopes, ${iso('k.created_at')} AS "createdAt", ${iso('k.revoked_at')} AS "revokedAt"
-       FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
-      WHERE k.workspace_id = $1 ORDER BY k.created_at, k.key_id`,
+    statement(sql`
+      SELECT ${k.keyId} AS "keyId", ${ws.name} AS workspace, ${k.scopes}, ${isoOf(k.createdAt)} AS "createdAt", ${isoOf(k.revokedAt)} AS "revokedAt"
+        FROM ${apiKeys} AS ${k} JOIN ${workspaces} AS ${ws} ON ${ws.id} = ${k.workspaceId}
+       WHERE ${k.workspaceId} = $1 ORDER BY ${k.createdAt}, ${k.keyId}`),
     [workspace.id],
   );
 }
 
-/** Revokes a key; revoking a revoked key is a no-op that still answers with the key. */
-export async function revokeKey(db: Queryable, keyId: string): Promise<KeyInfo> {
+/** Revokes a key; revoking a revoked key is a no-op that still answers with the key; null when no key has the id. */
+export async function revokeKey(db: Queryable, keyId: string): Promise<KeyInfo | null> {
   // The first revocation stands: a revoked key is left alone rather than its instant coalesced,
   // and the answer is formatted over the CTE, as Citus allows no non-immutable function in a
   // CASE/COALESCE or the RETURNING of a write to a reference table. The outer SELECT sees the
   // table as it was before the UPDATE, hence the instant taken from the CTE when it revoked.
   const rows = await db.query<KeyInfo>(
-    `WITH revoked AS (UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL RETURNING key_id, revoked_at)
-     SELECT k.key_id AS "keyId", w.name AS workspace, k.scopes, ${iso('k.created_at')} AS "createdAt",
-            ${iso('COALESCE(r.revoked_at, k.revoked_at)')} AS "revokedAt"
-       FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id LEFT JOIN revoked r ON r.key_id = k.key_id
-      WHERE k.key_id = $1`,
+    statement(sql`
+      WITH revoked AS (
+        UPDATE ${apiKeys} SET ${bare(apiKeys.revokedAt)} = now() WHERE ${apiKeys.keyId} = $1 AND ${apiKeys.revokedAt} IS NULL
+        RETURNING ${apiKeys.keyId}, ${apiKeys.revokedAt})
+      SELECT ${k.keyId} AS "keyId", ${ws.name} AS workspace, ${k.scopes}, ${isoOf(k.createdAt)} AS "createdAt",
+             ${isoOf(sql`COALESCE(r.${bare(apiKeys.revokedAt)}, ${k.revokedAt})`)} AS "revokedAt"
+        FROM ${apiKeys} AS ${k} JOIN ${workspaces} AS ${ws} ON ${ws.id} = ${k.workspaceId} LEFT JOIN revoked r ON r.${bare(apiKeys.keyId)} = ${k.keyId}
+       WHERE ${k.keyId} = $1`),
     [keyId],
   );
-  if (!rows[0]) throw new Problem('key_not_found', `no key has the id ${JSON.stringify(keyId)}`);
-  return rows[0];
+  return rows[0] ?? null;
 }
 
 /** Several keys by id in one query (the key lookups of concurrent requests); unknown ids are absent. */
 export async function findKeys(db: Queryable, keyIds: readonly string[]): Promise<Map<string, StoredKey>> {
   const rows = await db.query<StoredKey & { keyId: string }>(
-    `SELECT key_id AS "keyId", workspace_id AS "workspaceId", secret_hash AS "secretHash", scopes, revoked_at IS NOT NULL AS revoked
-       FROM api_keys WHERE key_id = ANY($1::text[])`,
+    FIND_KEYS,
     [[...keyIds]],
   );
   return new Map(

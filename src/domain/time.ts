@@ -65,3 +65,10 @@ export function formatMicros(micros: bigint): string {
     `.${pad(subMicros, 6)}Z`
   );
 }
+
+/** A time zone the runtime knows but the database's zone data does not (old aliases such as US/Pacific-New). */
+export class UnknownTimeZoneError extends Error {
+  constructor(readonly zone: string) {
+    super(`the database does not know the time zone ${JSON.stringify(zone)}`);
+  }
+}

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../domain/events.js';
-import { answeredDelta, churnDelta, CONTEXT, PAIR_COUNTERS, type Timed } from '../scoring/pairs.js';
+import { answeredDelta, churnDelta, CONTEXT, isQuickUnfollow, PAIR_COUNTERS, type Timed } from '../scoring/pairs.js';
 import { DEFAULT_CHURN_HOURS } from '../scoring/summary.js';
 
 /**
@@ -292,7 +292,7 @@ export function addChurn(deltas: Deltas, marks: readonly PairEvent[], context: C
     let quick = 0;
     for (const [hours, n] of change) {
       histogram.set(hours, (histogram.get(hours) ?? 0) + n);
-      if (hours <= DEFAULT_CHURN_HOURS) quick += n;
+      if (isQuickUnfollow(hours, DEFAULT_CHURN_HOURS)) quick += n;
     }
     deltas.add(actor, { quickUnfollows: quick });
   }

@@ -224,106 +224,166 @@ export type ReciprocitySection = z.infer<typeof reciprocitySchema>;
 export type EngagementSection = z.infer<typeof engagementSchema>;
 export type SpamSection = z.infer<typeof spamSchema>;
 
+/**
+ * The counters of a Summary, named as account_stats names them (db/ renders each name as its
+ * column): every count and ratio below is written in terms of these, once.
+ */
+const COUNTERS = {
+  followers: (s) => s.followers,
+  following: (s) => s.following,
+  mutual: (s) => s.mutual,
+  partnersEngaged: (s) => s.partnersEngaged,
+  partnersEngaging: (s) => s.partnersEngaging,
+  partnersMutual: (s) => s.partnersMutual,
+  exchangeMin: (s) => s.exchangeMin,
+  interactionsSent: (s) => s.interactionsSent,
+  receivedLike: (s) => s.received.like,
+  receivedReply: (s) => s.received.reply,
+  receivedMention: (s) => s.received.mention,
+  receivedRepost: (s) => s.received.repost,
+  engagedFollowers: (s) => s.engagedFollowers,
+  conversationsReceived: (s) => s.conversationsReceived,
+  conversationsAnswered: (s) => s.conversationsAnswered,
+  posts: (s) => s.posts,
+  linkPosts: (s) => s.linkPosts,
+  questionPosts: (s) => s.questionPosts,
+  duplicatePosts: (s) => s.duplicatePosts,
+  follows: (s) => s.follows,
+  quickUnfollows: (s) => s.quickUnfollows,
+  peakDailyFollows: (s) => s.peakDailyFollows,
+  likedAccounts: (s) => s.likedAccounts,
+  likeForLikeAccounts: (s) => s.likeForLikeAccounts,
+} as const satisfies Record<string, (s: Summary) => number>;
+
+export type Counter = keyof typeof COUNTERS;
+
+/** A sum of counters, each with its (whole) coefficient. */
+export type Terms = Partial<Record<Counter, number>>;
+
+/** A metric as a formula over counters: a count (a sum) or a ratio of two sums. */
+export type Formula = { count: Terms } | { numerator: Terms; denominator: Terms };
+
+const sumOfCounters = (terms: Terms) => ({ count: terms });
+const per = (numerator: Terms, denominator: Terms) => ({ numerator, denominator });
+const RECEIVED: Terms = { receivedLike: 1, receivedReply: 1, receivedMention: 1, receivedRepost: 1 };
+
+/**
+ * Every count and ratio of SPEC §3 that a Summary's counters give directly, in the order the
+ * ranking lists them: the score sections compute them from here, and the ranking's SQL is
+ * rendered from the same entries (db/accounts.ts), so the two cannot disagree.
+ */
+export const FORMULAS = {
+  followers: sumOfCounters({ followers: 1 }),
+  following: sumOfCounters({ following: 1 }),
+  mutual: sumOfCounters({ mutual: 1 }),
+  follow_back_rate: per({ mutual: 1 }, { following: 1 }),
+  followers_followed_back: per({ mutual: 1 }, { followers: 1 }),
+  graph_reciprocity: per({ mutual: 2 }, { followers: 1, following: 1 }),
+  following_to_followers: per({ following: 1 }, { followers: 1 }),
+  partners_engaged: sumOfCounters({ partnersEngaged: 1 }),
+  partners_engaging: sumOfCounters({ partnersEngaging: 1 }),
+  partners_mutual: sumOfCounters({ partnersMutual: 1 }),
+  engagement_reciprocity: per({ partnersMutual: 1 }, { partnersEngaged: 1 }),
+  exchange_balance: per({ exchangeMin: 1 }, { interactionsSent: 1 }),
+  response_rate: per({ conversationsAnswered: 1 }, { conversationsReceived: 1 }),
+  interactions_received: sumOfCounters(RECEIVED),
+  engaged_followers: sumOfCounters({ engagedFollowers: 1 }),
+  engaged_follower_ratio: per({ engagedFollowers: 1 }, { followers: 1 }),
+  interactions_per_follower: per(RECEIVED, { followers: 1 }),
+  posts: sumOfCounters({ posts: 1 }),
+  link_post_ratio: per({ linkPosts: 1 }, { posts: 1 }),
+  question_ratio: per({ questionPosts: 1 }, { posts: 1 }),
+  duplicate_post_ratio: per({ duplicatePosts: 1 }, { posts: 1 }),
+  follows: sumOfCounters({ follows: 1 }),
+  quick_unfollows: sumOfCounters({ quickUnfollows: 1 }),
+  follow_churn_ratio: per({ quickUnfollows: 1 }, { follows: 1 }),
+  peak_daily_follows: sumOfCounters({ peakDailyFollows: 1 }),
+  like_for_like_ratio: per({ likeForLikeAccounts: 1 }, { likedAccounts: 1 }),
+} as const satisfies Partial<Record<MetricName, Formula>>;
+
+type FormulaName = keyof typeof FORMULAS;
+type RatioName = { [K in FormulaName]: (typeof FORMULAS)[K] extends { numerator: Terms } ? K : never }[FormulaName];
+
+export const sumOf = (terms: Terms, s: Summary) =>
+  Object.entries(terms).reduce((n, [c, k]) => n + k * COUNTERS[c as Counter](s), 0);
+
+/** A ratio of the table, as answers state it (rounded, with its parts). */
+const ratioFrom = (name: RatioName, s: Summary) => ratio(sumOf(FORMULAS[name].numerator, s), sumOf(FORMULAS[name].denominator, s));
+/** A ratio of the table, exact, as signals and flags weigh it. */
+const quotientFrom = (name: RatioName, s: Summary) => quotient(sumOf(FORMULAS[name].numerator, s), sumOf(FORMULAS[name].denominator, s));
+
+/** A metric of the table, exact: null for a ratio whose denominator is 0. */
+export function formulaValue(f: Formula, s: Summary): number | null {
+  return 'count' in f ? sumOf(f.count, s) : quotient(sumOf(f.numerator, s), sumOf(f.denominator, s));
+}
+
 export function reciprocity(s: Summary): ReciprocitySection {
   return {
     followers: s.followers,
     following: s.following,
     mutual: s.mutual,
-    follow_back_rate: ratio(s.mutual, s.following),
-    followers_followed_back: ratio(s.mutual, s.followers),
-    graph_reciprocity: ratio(2 * s.mutual, s.followers + s.following),
-    following_to_followers: ratio(s.following, s.followers),
+    follow_back_rate: ratioFrom('follow_back_rate', s),
+    followers_followed_back: ratioFrom('followers_followed_back', s),
+    graph_reciprocity: ratioFrom('graph_reciprocity', s),
+    following_to_followers: ratioFrom('following_to_followers', s),
     partners_engaged: s.partnersEngaged,
     partners_engaging: s.partnersEngaging,
     partners_mutual: s.partnersMutual,
-    engagement_reciprocity: ratio(s.partnersMutual, s.partnersEngaged),
-    exchange_balance: ratio(s.exchangeMin, s.interactionsSent),
-    response_rate: ratio(s.conversationsAnswered, s.conversationsReceived),
+    engagement_reciprocity: ratioFrom('engagement_reciprocity', s),
+    exchange_balance: ratioFrom('exchange_balance', s),
+    response_rate: ratioFrom('response_rate', s),
   };
 }
 
-const receivedTotal = (s: Summary) => s.received.like + s.received.reply + s.received.mention + s.received.repost;
-
 export function engagement(s: Summary): EngagementSection {
   return {
-    interactions_received: { ...s.received, total: receivedTotal(s) },
+    interactions_received: { ...s.received, total: sumOf(FORMULAS.interactions_received.count, s) },
     engaged_followers: s.engagedFollowers,
-    engaged_follower_ratio: ratio(s.engagedFollowers, s.followers),
-    interactions_per_follower: ratio(receivedTotal(s), s.followers),
+    engaged_follower_ratio: ratioFrom('engaged_follower_ratio', s),
+    interactions_per_follower: ratioFrom('interactions_per_follower', s),
   };
 }
 
 export function spam(s: Summary): SpamSection {
   const inputs = {
     posts: s.posts,
-    linkPostRatio: quotient(s.linkPosts, s.posts),
-    questionRatio: quotient(s.questionPosts, s.posts),
-    duplicatePostRatio: quotient(s.duplicatePosts, s.posts),
+    linkPostRatio: quotientFrom('link_post_ratio', s),
+    questionRatio: quotientFrom('question_ratio', s),
+    duplicatePostRatio: quotientFrom('duplicate_post_ratio', s),
     follows: s.follows,
-    followChurnRatio: quotient(s.quickUnfollows, s.follows),
+    followChurnRatio: quotientFrom('follow_churn_ratio', s),
     peakDailyFollows: s.peakDailyFollows,
     likedAccounts: s.likedAccounts,
-    likeForLikeRatio: quotient(s.likeForLikeAccounts, s.likedAccounts),
+    likeForLikeRatio: quotientFrom('like_for_like_ratio', s),
     followers: s.followers,
-    engagedFollowerRatio: quotient(s.engagedFollowers, s.followers),
+    engagedFollowerRatio: quotientFrom('engaged_follower_ratio', s),
   };
   const { score, signals } = spamScore(inputs);
   return {
     posts: s.posts,
-    link_post_ratio: ratio(s.linkPosts, s.posts),
-    question_ratio: ratio(s.questionPosts, s.posts),
-    duplicate_post_ratio: ratio(s.duplicatePosts, s.posts),
+    link_post_ratio: ratioFrom('link_post_ratio', s),
+    question_ratio: ratioFrom('question_ratio', s),
+    duplicate_post_ratio: ratioFrom('duplicate_post_ratio', s),
     follows: s.follows,
     quick_unfollows: s.quickUnfollows,
-    follow_churn_ratio: ratio(s.quickUnfollows, s.follows),
+    follow_churn_ratio: ratioFrom('follow_churn_ratio', s),
     peak_daily_follows: s.peakDailyFollows,
-    like_for_like_ratio: ratio(s.likeForLikeAccounts, s.likedAccounts),
+    like_for_like_ratio: ratioFrom('like_for_like_ratio', s),
     spam_score: score,
     signals,
     flags: raisedFlags(inputs),
   };
 }
 
-const ratioSql = (numerator: string, denominator: string) =>
-  `CASE WHEN (${denominator}) = 0 THEN NULL ELSE (${numerator})::float8 / (${denominator}) END`;
-const RECEIVED_SQL = 'received_like + received_reply + received_mention + received_repost';
-
 /**
- * Every metric the ranking sorts by, as an expression over account_stats: all-time values with
- * the default churn_hours (a test holds each equal to the scores endpoint's).
+ * What the ranking sorts by: every metric of the table, all time with the default churn_hours,
+ * and the stored spam_score (a test holds each value equal to the scores endpoint's).
  */
-export const RANKING_SQL = {
-  spam_score: 'spam_score',
-  followers: 'followers',
-  following: 'following',
-  mutual: 'mutual',
-  follow_back_rate: ratioSql('mutual', 'following'),
-  followers_followed_back: ratioSql('mutual', 'followers'),
-  graph_reciprocity: ratioSql('2 * mutual', 'followers + following'),
-  following_to_followers: ratioSql('following', 'followers'),
-  partners_engaged: 'partners_engaged',
-  partners_engaging: 'partners_engaging',
-  partners_mutual: 'partners_mutual',
-  engagement_reciprocity: ratioSql('partners_mutual', 'partners_engaged'),
-  exchange_balance: ratioSql('exchange_min', 'interactions_sent'),
-  response_rate: ratioSql('conversations_answered', 'conversations_received'),
-  interactions_received: RECEIVED_SQL,
-  engaged_followers: 'engaged_followers',
-  engaged_follower_ratio: ratioSql('engaged_followers', 'followers'),
-  interactions_per_follower: ratioSql(RECEIVED_SQL, 'followers'),
-  posts: 'posts',
-  link_post_ratio: ratioSql('link_posts', 'posts'),
-  question_ratio: ratioSql('question_posts', 'posts'),
-  duplicate_post_ratio: ratioSql('duplicate_posts', 'posts'),
-  follows: 'follows',
-  quick_unfollows: 'quick_unfollows',
-  follow_churn_ratio: ratioSql('quick_unfollows', 'follows'),
-  peak_daily_follows: 'peak_daily_follows',
-  like_for_like_ratio: ratioSql('like_for_like_accounts', 'liked_accounts'),
-} as const satisfies Partial<Record<MetricName, string>>;
+export const RANKING_METRICS = ['spam_score', ...Object.keys(FORMULAS)] as ['spam_score', ...FormulaName[]];
+export type RankingMetric = (typeof RANKING_METRICS)[number];
 
-export type RankingMetric = keyof typeof RANKING_SQL;
-export const RANKING_METRICS = Object.keys(RANKING_SQL) as [RankingMetric, ...RankingMetric[]];
+/** A ratio has no value (null) when its denominator is 0; a count always has one. */
+export const isRatioMetric = (m: RankingMetric) => m !== 'spam_score' && 'numerator' in FORMULAS[m];
 
 /**
  * The sections' examples are what the functions above compute for EXAMPLE_SUMMARY, so they cannot

@@ -1,4 +1,4 @@
-import { INTERACTION_TYPES, type InteractionType } from '../domain/events.js';
+import type { InteractionType } from '../domain/events.js';
 import { HOUR_MICROS, MAX_CHURN_HOURS, RESPONSE_WINDOW_HOURS } from './summary.js';
 
 export type Counts = Record<InteractionType, number>;
@@ -11,67 +11,98 @@ export interface PairState {
   in: Counts;
 }
 
-/**
- * A rule over one ordered pair's state, written once and read two ways: evaluated on a PairState
- * (erasure, tests) and as a SQL expression over a relationships row (the projector's fold), so the
- * two cannot disagree. `column` maps a relationships column name (out_follows, in_like, …) to SQL.
- */
-export interface PairRule<T> {
-  of(s: PairState): T;
-  sql(column: (name: string) => string): string;
-}
-
-const follows = (dir: 'out' | 'in'): PairRule<boolean> => ({
-  of: (s) => (dir === 'out' ? s.outFollows : s.inFollows),
-  sql: (c) => c(`${dir}_follows`),
-});
-const count = (dir: 'out' | 'in', type: InteractionType): PairRule<number> => ({ of: (s) => s[dir][type], sql: (c) => c(`${dir}_${type}`) });
-const sum = (...xs: PairRule<number>[]): PairRule<number> => ({
-  of: (s) => xs.reduce((n, x) => n + x.of(s), 0),
-  sql: (c) => `(${xs.map((x) => x.sql(c)).join(' + ')})`,
-});
-const positive = (x: PairRule<number>): PairRule<boolean> => ({ of: (s) => x.of(s) > 0, sql: (c) => `(${x.sql(c)} > 0)` });
-const and = (...xs: PairRule<boolean>[]): PairRule<boolean> => ({
-  of: (s) => xs.every((x) => x.of(s)),
-  sql: (c) => `(${xs.map((x) => x.sql(c)).join(' AND ')})`,
-});
-const not = (x: PairRule<boolean>): PairRule<boolean> => ({ of: (s) => !x.of(s), sql: (c) => `(NOT ${x.sql(c)})` });
-const flag = (x: PairRule<boolean>): PairRule<number> => ({ of: (s) => (x.of(s) ? 1 : 0), sql: (c) => `(${x.sql(c)})::int` });
-const least = (a: PairRule<number>, b: PairRule<number>): PairRule<number> => ({
-  of: (s) => Math.min(a.of(s), b.of(s)),
-  sql: (c) => `LEAST(${a.sql(c)}, ${b.sql(c)})`,
-});
-
-const sent = sum(...INTERACTION_TYPES.map((t) => count('out', t)));
-const got = sum(...INTERACTION_TYPES.map((t) => count('in', t)));
-const talked = positive(sum(count('out', 'reply'), count('out', 'mention'), count('in', 'reply'), count('in', 'mention')));
+export const PAIR_COUNTERS = [
+  'followers',
+  'following',
+  'mutual',
+  'partnersEngaged',
+  'partnersEngaging',
+  'partnersMutual',
+  'exchangeMin',
+  'interactionsSent',
+  'receivedLike',
+  'receivedReply',
+  'receivedMention',
+  'receivedRepost',
+  'engagedFollowers',
+  'likedAccounts',
+  'likeForLikeAccounts',
+] as const;
 
 /** The part of A's counters that the pair (A, X) contributes; A's counter is the sum over all X. */
-export const PAIR_RULES = {
-  followers: flag(follows('in')),
-  following: flag(follows('out')),
-  mutual: flag(and(follows('in'), follows('out'))),
-  partnersEngaged: flag(positive(sent)),
-  partnersEngaging: flag(positive(got)),
-  partnersMutual: flag(and(positive(sent), positive(got))),
-  exchangeMin: least(sent, got),
-  interactionsSent: sent,
-  receivedLike: count('in', 'like'),
-  receivedReply: count('in', 'reply'),
-  receivedMention: count('in', 'mention'),
-  receivedRepost: count('in', 'repost'),
-  engagedFollowers: flag(and(follows('in'), positive(got))),
-  likedAccounts: flag(positive(count('out', 'like'))),
-  likeForLikeAccounts: flag(and(positive(count('out', 'like')), positive(count('in', 'like')), not(talked))),
-} satisfies Record<string, PairRule<number>>;
-
-export type PairCounter = keyof typeof PAIR_RULES;
-export const PAIR_COUNTERS = Object.keys(PAIR_RULES) as PairCounter[];
+export type PairCounter = (typeof PAIR_COUNTERS)[number];
 export type PairContribution = Record<PairCounter, number>;
 
+/** One count of a pair, by direction and type, named as the relationships table names it. */
+export type PairCount = `${'out' | 'in'}${Capitalize<InteractionType>}`;
+
+/**
+ * A per-pair rule, over whole numbers: a sum of the pair's counts, whether one side follows the
+ * other (1 or 0), the lesser of two, whether one is positive (1 or 0), all of several (a product
+ * of 0s and 1s), not (1 − x). Small enough to be evaluated here and rendered as SQL by db/.
+ */
+export type PairRule =
+  | { sum: readonly PairCount[] }
+  | { follows: 'out' | 'in' }
+  | { least: readonly [PairRule, PairRule] }
+  | { positive: PairRule }
+  | { all: readonly PairRule[] }
+  | { not: PairRule };
+
+const sum = (...counts: PairCount[]): PairRule => ({ sum: counts });
+const follows = (dir: 'out' | 'in'): PairRule => ({ follows: dir });
+const least = (a: PairRule, b: PairRule): PairRule => ({ least: [a, b] });
+const positive = (x: PairRule): PairRule => ({ positive: x });
+const all = (...xs: PairRule[]): PairRule => ({ all: xs });
+const not = (x: PairRule): PairRule => ({ not: x });
+
+const SENT = sum('outLike', 'outReply', 'outMention', 'outRepost');
+const GOT = sum('inLike', 'inReply', 'inMention', 'inRepost');
+const TALKED = positive(sum('outReply', 'outMention', 'inReply', 'inMention'));
+
+/**
+ * What each pair (A, X) adds to A's counters: the one definition of every per-partner rule. The
+ * projector's fold renders it as SQL over the relationships rows it upserts (db/derived.ts), a
+ * windowed read as SQL over the window's per-partner counts (db/accounts.ts), and erasure
+ * evaluates it in TypeScript (pairContribution).
+ */
+export const PAIR_RULES = {
+  followers: follows('in'),
+  following: follows('out'),
+  mutual: all(follows('in'), follows('out')),
+  partnersEngaged: positive(SENT),
+  partnersEngaging: positive(GOT),
+  partnersMutual: all(positive(SENT), positive(GOT)),
+  exchangeMin: least(SENT, GOT),
+  interactionsSent: SENT,
+  receivedLike: sum('inLike'),
+  receivedReply: sum('inReply'),
+  receivedMention: sum('inMention'),
+  receivedRepost: sum('inRepost'),
+  engagedFollowers: all(follows('in'), positive(GOT)),
+  likedAccounts: positive(sum('outLike')),
+  likeForLikeAccounts: all(positive(sum('outLike')), positive(sum('inLike')), not(TALKED)),
+} as const satisfies Record<(typeof PAIR_COUNTERS)[number], PairRule>;
+
+/** A rule's value on one pair's state. */
+export function evaluate(rule: PairRule, s: PairState): number {
+  if ('sum' in rule) {
+    return rule.sum.reduce((n, c) => n + (c.startsWith('out') ? s.out : s.in)[c.slice(c.startsWith('out') ? 3 : 2).toLowerCase() as InteractionType], 0);
+  }
+  if ('follows' in rule) return (rule.follows === 'out' ? s.outFollows : s.inFollows) ? 1 : 0;
+  if ('least' in rule) return Math.min(evaluate(rule.least[0], s), evaluate(rule.least[1], s));
+  if ('positive' in rule) return evaluate(rule.positive, s) > 0 ? 1 : 0;
+  if ('all' in rule) return rule.all.every((x) => evaluate(x, s) !== 0) ? 1 : 0;
+  return evaluate(rule.not, s) === 0 ? 1 : 0;
+}
+
+/**
+ * What the pair (A, X) adds to A's counters, by PAIR_RULES. Erasure evaluates it here; the
+ * projector's fold and the windowed reads run the same rules as SQL (db/rules.ts).
+ */
 export function pairContribution(s: PairState): PairContribution {
   const c = {} as PairContribution;
-  for (const k of PAIR_COUNTERS) c[k] = PAIR_RULES[k].of(s);
+  for (const k of PAIR_COUNTERS) c[k] = evaluate(PAIR_RULES[k], s);
   return c;
 }
 
@@ -137,6 +168,9 @@ export function answeredDelta(receivedByA: readonly Timed[], sentByA: readonly T
   );
   return after - before;
 }
+
+/** A follow is a quick unfollow for `churn_hours` = H when its bucket (churnBuckets) is at most H. */
+export const isQuickUnfollow = (bucket: number | null, churnHours: number) => bucket !== null && bucket <= churnHours;
 
 /**
  * Hours (rounded up) from a follow to the first later unfollow of the same target, or null when

@@ -32,6 +32,9 @@ export interface Summary {
   likeForLikeAccounts: number;
 }
 
+/** The counters that are the current follow graph, whatever window a read covers. */
+export const FOLLOW_GRAPH = ['followers', 'following', 'mutual'] as const;
+
 export const emptySummary = (): Summary => ({
   followers: 0,
   following: 0,

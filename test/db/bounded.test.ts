@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { accountSummary } from '../../src/db/accounts.js';
+import { accountSummary } from '../../src/service/scores.js';
 import type { Queryable } from '../../src/db/client.js';
 import { foldBatch } from '../../src/projection/fold.js';
 import { appendEvents } from '../../src/db/events.js';

@@ -1,35 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  windowOf,
-  accountScores,
-  accountSummary,
-  describeWindow,
-  interactionsByHour,
-  oneWayFollows,
-  partners,
-  rankAccounts,
-  rankKey,
-  WEEKDAYS,
-  type Window,
-} from '../../db/accounts.js';
 import type { Database } from '../../db/client.js';
 import { eraseAccount } from '../../db/erase.js';
-import { parseRfc3339 } from '../../domain/time.js';
+import { parseRfc3339, UnknownTimeZoneError } from '../../domain/time.js';
 import { accountSchema } from '../../domain/validate.js';
-import {
-  engagement,
-  engagementSchema,
-  interactionCountsSchema,
-  RANKING_METRICS,
-  reciprocity,
-  reciprocitySchema,
-  round6,
-  spam,
-  spamSchema,
-} from '../../scoring/metrics.js';
-import { DEFAULT_CHURN_HOURS, MAX_CHURN_HOURS, type Summary } from '../../scoring/summary.js';
+import { EmptyWindowError, parseWindow, type Window } from '../../domain/window.js';
+import { Problem } from '../../errors.js';
+import { engagementSchema, interactionCountsSchema, RANKING_METRICS, reciprocitySchema, spamSchema } from '../../scoring/metrics.js';
+import { DEFAULT_CHURN_HOURS, MAX_CHURN_HOURS } from '../../scoring/summary.js';
+import { activityHours, oneWayFollowsPage, partnersPage, ranking, WEEKDAYS } from '../../service/accounts.js';
+import { accountScores, accountSection, batchScores, type SectionName } from '../../service/scores.js';
 import { Cursors } from '../cursors.js';
 import type { InFlight } from '../in-flight.js';
 import { readAt, type Freshness } from '../../projection/freshness.js';
@@ -178,12 +159,21 @@ const isText = (v: unknown): v is string => typeof v === 'string' && !v.includes
 const isTimeCursor = (v: unknown[]): v is [string, string] =>
   v.length === 2 && isText(v[0]) && parseRfc3339(v[0]) !== null && isText(v[1]);
 
+/** The window of a query or a body; `where` prefixes the field an error names, as validation errors name it. */
+function windowOf(q: { since?: string | undefined; until?: string | undefined; churn_hours: number }, where: 'querystring.' | '' = 'querystring.'): Window {
+  try {
+    return parseWindow({ since: q.since, until: q.until, churnHours: q.churn_hours });
+  } catch (e) {
+    if (!(e instanceof EmptyWindowError)) throw e;
+    throw new Problem('validation_failed', `${e.field} ${e.message}`, { errors: [{ field: `${where}${e.field}`, message: e.message }] });
+  }
+}
+
 export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFlight; freshness: Freshness }> = async (
   app,
   { db, inFlight, freshness },
 ) => {
   const cursors = new Cursors(db);
-  const summaryOf = (workspaceId: number, account: string, w: Window) => accountSummary(db, workspaceId, account, w);
   /**
    * A window's reads aggregate the events in it: limited while they run (an all-time read is one
    * row). The slot is taken once the read may run, not while it waits for the projector.
@@ -216,8 +206,8 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
     },
   );
 
-  const sections = { reciprocity: [reciprocitySchema, reciprocity], engagement: [engagementSchema, engagement], spam: [spamSchema, spam] } as const;
-  for (const [name, [schema, compute]] of Object.entries(sections)) {
+  const sections = { reciprocity: reciprocitySchema, engagement: engagementSchema, spam: spamSchema } as const satisfies Record<SectionName, unknown>;
+  for (const [name, schema] of Object.entries(sections) as [SectionName, (typeof sections)[SectionName]][]) {
     app.get(
       `/v1/accounts/:account/${name}`,
       {
@@ -241,10 +231,8 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         const w = windowOf(request.query);
         return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
           windowed(request, reply, w);
-          const summary = await summaryOf(request.workspaceId, request.params.account, w);
-          const section = (compute as (s: Summary) => unknown)(summary);
-          // The response schema (built from the same table) checks the shape at run time.
-          return { account: request.params.account, window: describeWindow(w), [name]: section } as never;
+          // The response schema is built from the same table; the route's declared type cannot follow the loop.
+          return (await accountSection(db, request.workspaceId, request.params.account, name, w)) as never;
         });
       },
     );
@@ -266,15 +254,9 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
     },
     async (request, reply) => {
       const w = windowOf(request.body, '');
-      const accounts = [...new Set(request.body.accounts)];
-      return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
+      return readAt(freshness, request.workspaceId, request.query.consistency, () => {
         inFlight.hold(request, reply, 'heavy_read');
-        const results = [];
-        for (const account of accounts) {
-          const { window: _same, ...sections } = await accountScores(db, request.workspaceId, account, w);
-          results.push(sections);
-        }
-        return { window: describeWindow(w), results };
+        return batchScores(db, request.workspaceId, request.body.accounts, w);
       });
     },
   );
@@ -303,15 +285,8 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
       const bound = ['listAccounts', request.workspaceId, q.sort, q.order, q.min_followers];
       const after = await cursors.read(bound, q.cursor, (v): v is [number, string] => v.length === 2 && Number.isFinite(v[0]) && isText(v[1]));
       return readAt(freshness, request.workspaceId, q.consistency, async () => {
-        const rows = await rankAccounts(db, request.workspaceId, { metric: q.sort, order: q.order, minFollowers: q.min_followers, limit: q.limit + 1, after });
-        const items = rows.slice(0, q.limit);
-        const last = items[items.length - 1];
-        return {
-          sort: q.sort,
-          order: q.order,
-          items: items.map((i) => ({ ...i, value: i.value === null ? null : round6(i.value) })),
-          next_cursor: rows.length > q.limit && last ? await cursors.issue(bound, rankKey(q.sort, last)) : null,
-        };
+        const { items, next } = await ranking(db, request.workspaceId, { metric: q.sort, order: q.order, minFollowers: q.min_followers, limit: q.limit, after });
+        return { sort: q.sort, order: q.order, items, next_cursor: next && (await cursors.issue(bound, next)) };
       });
     },
   );
@@ -337,17 +312,8 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         // The cursor's time goes to SQL in canonical form: RFC 3339 allows offsets PostgreSQL does not.
         const after: [string, string] | null = cursor && [parseRfc3339(cursor[0])!.canonical, cursor[1]];
         return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
-          const rows = await oneWayFollows(db, request.workspaceId, request.params.account, direction, {
-            limit: request.query.limit + 1,
-            after,
-          });
-          const items = rows.slice(0, request.query.limit);
-          const last = items[items.length - 1];
-          return {
-            account: request.params.account,
-            items,
-            next_cursor: rows.length > request.query.limit && last ? await cursors.issue(bound, [last.followed_at, last.account]) : null,
-          };
+          const { items, next } = await oneWayFollowsPage(db, request.workspaceId, request.params.account, direction, { limit: request.query.limit, after });
+          return { account: request.params.account, items, next_cursor: next && (await cursors.issue(bound, next)) };
         });
       },
     );
@@ -377,17 +343,8 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
           v.length === 3 && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1]) && isText(v[2]),
       );
       return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
-        const rows = await partners(db, request.workspaceId, request.params.account, { limit: request.query.limit + 1, after });
-        const items = rows.slice(0, request.query.limit);
-        const last = items[items.length - 1];
-        return {
-          account: request.params.account,
-          items,
-          next_cursor:
-            rows.length > request.query.limit && last
-              ? await cursors.issue(bound, [last.exchange, last.sent.total + last.received.total, last.account])
-              : null,
-        };
+        const { items, next } = await partnersPage(db, request.workspaceId, request.params.account, { limit: request.query.limit, after });
+        return { account: request.params.account, items, next_cursor: next && (await cursors.issue(bound, next)) };
       });
     },
   );
@@ -420,16 +377,12 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
     },
     async (request, reply) => {
       const w = windowOf({ ...request.query, churn_hours: DEFAULT_CHURN_HOURS });
-      return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
+      return readAt(freshness, request.workspaceId, request.query.consistency, () => {
         inFlight.hold(request, reply, 'heavy_read');
-        const grid = await interactionsByHour(db, request.workspaceId, request.params.account, request.query.tz, w);
-        const hours = grid.map((interactions, i) => ({ weekday: WEEKDAYS[Math.floor(i / 24)]!, hour: i % 24, interactions }));
-        const best = hours
-          .filter((h) => h.interactions > 0)
-          .sort((a, b) => b.interactions - a.interactions)
-          .slice(0, 3);
-        const { churn_hours: _unused, ...window } = describeWindow(w);
-        return { account: request.params.account, tz: request.query.tz, window, hours, best_hours: best };
+        return activityHours(db, request.workspaceId, request.params.account, request.query.tz, w).catch((e: unknown) => {
+          if (!(e instanceof UnknownTimeZoneError)) throw e;
+          throw new Problem('validation_failed', e.message, { errors: [{ field: 'querystring.tz', message: 'unknown time zone' }] });
+        });
       });
     },
   );

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/client.js';
-import { createKey, createWorkspace, listKeys, requireWorkspace, revokeKey } from '../../db/workspaces.js';
+import { createKey, createWorkspace, listKeys } from '../../db/workspaces.js';
+import { requireWorkspace, revokeKnownKey } from '../../service/workspaces.js';
 import { DEFAULT_SCOPES, KEY_ID_PATTERN, keyJson, SCOPES } from '../../domain/keys.js';
 import { workspaceNameSchema } from '../../domain/workspaces.js';
 import { createdKeySchema, keySchema, problemResponse, workspaceSchema } from '../schemas.js';
@@ -98,6 +99,6 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
         response: { 200: keySchema.describe('Revoked (or already revoked).'), 404: problemResponse(404, 'No key has this id') },
       },
     },
-    async (request) => keyJson(await revokeKey(db, request.params.key_id)),
+    async (request) => keyJson(await revokeKnownKey(db, request.params.key_id)),
   );
 };
