@@ -11,6 +11,15 @@ import { iso, prepared, type Queryable } from './client.js';
 
 /** The SQL half of a fold (src/projection/fold.ts): what it reads of the stored events, what it writes. */
 
+/**
+ * Each queued event's stored row, one primary-key probe per queue entry, whatever the planner's
+ * statistics say (OFFSET 0 keeps the LATERAL subquery from being pulled up into a join that a
+ * stale estimate could make a scan of every event). Statements that use it are planned at each
+ * call, for the batch's own array of queue numbers, never prepared: a generic plan could go stale.
+ */
+export const EVENT_OF_QUEUED = `CROSS JOIN LATERAL (
+      SELECT * FROM events e WHERE e.workspace_id = p.workspace_id AND e.event_id = p.event_id OFFSET 0) e`;
+
 const wins = (dir: 'out' | 'in') =>
   `(EXCLUDED.${dir}_follow_at IS NOT NULL AND (r.${dir}_follow_at IS NULL
      OR EXCLUDED.${dir}_follow_at > r.${dir}_follow_at
@@ -33,10 +42,10 @@ const change = (k: PairCounter) => statement(sql`${pairRuleSql(PAIR_RULES[k], af
  * the partners with whom the account had no row before (`fresh`: no event of the pair was
  * projected before), which the recounts need not look up.
  */
-const FOLD_RELATIONSHIPS = prepared(`
+const FOLD_RELATIONSHIPS = `
   WITH batch AS (
     SELECT e.actor, e.target, e.type, e.occurred_at
-      FROM pending_events p JOIN events e ON e.workspace_id = p.workspace_id AND e.event_id = p.event_id
+      FROM pending_events p ${EVENT_OF_QUEUED}
      WHERE p.workspace_id = $1 AND p.seq = ANY($2::int8[]) AND e.target IS NOT NULL AND e.target <> e.actor AND e.type <> 'post'
   ), sides AS (
     SELECT actor AS account, target AS other, true AS out, type, occurred_at FROM batch
@@ -75,7 +84,7 @@ const FOLD_RELATIONSHIPS = prepared(`
   SELECT up.account, array_agg(up.other) FILTER (WHERE up.fresh AND added.recounted) AS fresh,
          ${PAIR_COUNTERS.map((k) => `sum(${change(k)})::int8 AS "${k}"`).join(',\n         ')}
     FROM up JOIN added ON added.account = up.account AND added.other = up.other
-   GROUP BY up.account`);
+   GROUP BY up.account`;
 
 /** An account's changes from the relationships half of a fold, and the partners it had no row with. */
 export type RelationshipChange = Record<PairCounter, number> & { account: string; fresh: string[] | null };

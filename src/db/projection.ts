@@ -1,6 +1,7 @@
 import type { NormalizedEvent } from '../domain/events.js';
 import { RECOUNTED_TYPES } from '../projection/deltas.js';
-import { iso, prepared, type Queryable } from './client.js';
+import { EVENT_OF_QUEUED } from './derived.js';
+import { iso, type Queryable } from './client.js';
 
 /** The class of the advisory locks that make one projector per workspace, across every process. */
 const PROJECTION_LOCK_CLASS = 0x52505231; // "RPR1"
@@ -60,15 +61,15 @@ export async function takePending(tx: Queryable, workspaceId: number, max: numbe
   };
 }
 
-const TAKE_SEQS = prepared('SELECT seq FROM pending_events WHERE workspace_id = $1 ORDER BY seq LIMIT $2');
+const TAKE_SEQS = 'SELECT seq FROM pending_events WHERE workspace_id = $1 ORDER BY seq LIMIT $2';
 
-const TAKE_RECOUNTED = prepared(`
+const TAKE_RECOUNTED = `
   SELECT e.event_id, e.type::text AS type, e.actor, e.target, e.post, ${iso('e.occurred_at')} AS occurred_at,
          (extract(epoch FROM e.occurred_at) * 1000000)::int8::text AS micros, e.has_link, e.is_question, e.fingerprint
-    FROM pending_events p JOIN events e ON e.workspace_id = p.workspace_id AND e.event_id = p.event_id
+    FROM pending_events p ${EVENT_OF_QUEUED}
    WHERE p.workspace_id = $1 AND p.seq = ANY($2::int8[])
      AND (e.type IN (${RECOUNTED_TYPES.map((t) => `'${t}'`).join(', ')}) OR e.target IS NULL OR e.target = e.actor)
-   ORDER BY p.seq`);
+   ORDER BY p.seq`;
 
 /** The rest of the transaction commits without waiting for the disk (it stays atomic). */
 export async function relaxDurability(tx: Queryable): Promise<void> {
