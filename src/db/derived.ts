@@ -203,22 +203,21 @@ export function addFingerprints(tx: Queryable, workspaceId: number, list: readon
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const STATS_COLUMNS = STATS_COUNTERS.map(snake);
 
-const UPSERT_STATS_SQL = `
+const UPSERT_STATS = prepared(`
   INSERT INTO account_stats AS s (workspace_id, account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows)
   SELECT $1, u.* FROM unnest($2::text[], ${STATS_COLUMNS.map((_, i) => `$${i + 3}::int8[]`).join(', ')},
                              $${STATS_COLUMNS.length + 3}::int8[]) AS u
   ON CONFLICT (workspace_id, account) DO UPDATE SET
     ${STATS_COLUMNS.map((c) => `${c} = s.${c} + EXCLUDED.${c}`).join(',\n    ')},
     peak_daily_follows = GREATEST(s.peak_daily_follows, EXCLUDED.peak_daily_follows)
-  RETURNING account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows, spam_score`;
-const UPSERT_STATS = prepared(UPSERT_STATS_SQL);
-// The same upsert, with each row as it was before (null for a new account): the old rows are read
-// in the same statement, so from the snapshot it writes over, on the workspace's shard. Counters
-// alone could be subtracted back, but peak_daily_follows is a maximum.
-const UPSERT_STATS_OBSERVED = prepared(`
-  WITH old AS (SELECT * FROM account_stats WHERE workspace_id = $1 AND account = ANY($2::text[])),
-       up AS (${UPSERT_STATS_SQL})
-  SELECT up.*, to_jsonb(old) AS before FROM up LEFT JOIN old ON old.account = up.account`);
+  RETURNING account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows, spam_score`);
+// The rows an observed upsert is about to change, as they are before it: counters alone could be
+// subtracted back, but peak_daily_follows is a maximum. Locked, so they are still what the upsert
+// writes over. A separate statement, not a CTE beside the upsert: Citus runs an INSERT … SELECT
+// FROM unnest as a subplan before the query around it, so a CTE read there sees the rows after.
+const STATS_BEFORE = prepared(`
+  SELECT account, ${STATS_COLUMNS.join(', ')}, peak_daily_follows, spam_score FROM account_stats
+   WHERE workspace_id = $1 AND account = ANY($2::text[]) FOR UPDATE`);
 
 /** An account's account_stats row before and after a batch (before undefined: the account is new). */
 export interface StatsChange {
@@ -236,14 +235,12 @@ export async function applyStats(tx: Queryable, workspaceId: number, deltas: Del
   const accounts = [...new Set([...deltas.stats.keys(), ...deltas.peaks.keys()])].sort(compare);
   if (accounts.length === 0) return [];
   const columns = STATS_COUNTERS.map((k) => accounts.map((a) => deltas.stats.get(a)?.[k] ?? 0));
-  const rows = await tx.query<StatsRow & { account: string; before?: StatsRow | null }>(observe ? UPSERT_STATS_OBSERVED : UPSERT_STATS, [
-    workspaceId,
-    accounts,
-    ...columns,
-    accounts.map((a) => deltas.peaks.get(a) ?? 0),
-  ]);
+  const before = observe ? await tx.query<StatsRow & { account: string }>(STATS_BEFORE, [workspaceId, accounts]) : [];
+  const rows = await tx.query<StatsRow & { account: string }>(UPSERT_STATS, [workspaceId, accounts, ...columns, accounts.map((a) => deltas.peaks.get(a) ?? 0)]);
   await storeSpamScores(tx, workspaceId, rows);
-  return observe ? rows.map(({ before, ...after }) => ({ account: after.account, before: before ?? undefined, after })) : [];
+  if (!observe) return [];
+  const old = new Map(before.map((r) => [r.account, r]));
+  return rows.map((after) => ({ account: after.account, before: old.get(after.account), after }));
 }
 
 export interface FollowState {

@@ -190,15 +190,19 @@ export interface LeasedWebhook {
  * sender needs to deliver, or null (held elsewhere, or deleted).
  */
 export async function takeLease(db: Queryable, workspaceId: number, webhookId: string, owner: string, ms: number): Promise<LeasedWebhook | null> {
-  const rows = await db.query<Omit<LeasedWebhook, 'workspace'>>(
+  const taken = await db.query(
     `UPDATE webhooks SET lease_owner = $3, lease_until = now() + $4 * interval '1 millisecond'
-      WHERE workspace_id = $1 AND id = $2 AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $3)
-      RETURNING url, secret, CASE WHEN previous_secret_until > now() THEN previous_secret END AS "previousSecret"`,
+      WHERE workspace_id = $1 AND id = $2 AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $3) RETURNING id`,
     [workspaceId, webhookId, owner, ms],
   );
-  if (!rows[0]) return null;
-  const [ws] = await db.query<{ name: string }>('SELECT name FROM workspaces WHERE id = $1', [workspaceId]);
-  return { ...rows[0], workspace: ws!.name };
+  if (!taken[0]) return null;
+  // Read apart from the UPDATE: Citus refuses now() in the RETURNING of a distributed table's write.
+  const [hook] = await db.query<LeasedWebhook>(
+    `SELECT h.url, h.secret, CASE WHEN h.previous_secret_until > now() THEN h.previous_secret END AS "previousSecret", w.name AS workspace
+       FROM webhooks h JOIN workspaces w ON w.id = h.workspace_id WHERE h.workspace_id = $1 AND h.id = $2`,
+    [workspaceId, webhookId],
+  );
+  return hook ?? null;
 }
 
 export async function releaseLease(db: Queryable, workspaceId: number, webhookId: string, owner: string): Promise<void> {

@@ -4,7 +4,9 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { defaultConfig } from '../../src/config.js';
 import type { Database, Queryable } from '../../src/db/client.js';
+import { createKey } from '../../src/db/workspaces.js';
 import { at, bearer, citusSkip, newTenant, testDatabase, TEST_DATABASE_URL } from '../helpers.js';
+import { receiver, until } from '../webhooks/fixtures.js';
 
 /**
  * On Citus a request of one workspace must touch one shard group: one worker, one round trip per
@@ -14,6 +16,8 @@ import { at, bearer, citusSkip, newTenant, testDatabase, TEST_DATABASE_URL } fro
  * it runs (citus.log_remote_commands, in a transaction rolled back), which must name the shards of
  * at most one hash range, reference tables aside. The second also covers what EXPLAIN cannot show,
  * such as the INSERT … SELECT FROM unnest upserts that Citus evaluates on the coordinator first.
+ * A webhook subscription is in place throughout, with a receiver on loopback, so the projector's
+ * outbox and the sender's statements are recorded too.
  */
 
 interface Statement {
@@ -48,19 +52,36 @@ function taskCounts(plan: unknown): number[] {
 
 const skip = await citusSkip();
 
-t.test('every statement of ingest, reads and erasure routes to one shard group', { skip }, async (t) => {
+t.test('every statement of ingest, reads, erasure and webhooks routes to one shard group', { skip }, async (t) => {
   const real = await testDatabase();
   const tenant = await newTenant(real);
   const statements: Statement[] = [];
   const db = recording(real, statements);
   const logStream = new Writable({ write: (_c, _e, cb) => cb() });
-  const app = await buildApp({ config: defaultConfig({ LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: 0, LOAD_SHED_EVENT_LOOP_DELAY_MS: 0 }), db, logStream });
+  const config = defaultConfig({
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: 0,
+    LOAD_SHED_EVENT_LOOP_DELAY_MS: 0,
+    WEBHOOK_SENDER: true,
+    WEBHOOK_ALLOW_PRIVATE: true,
+    WEBHOOK_POLL_MS: 20,
+  });
+  const app = await buildApp({ config, db, logStream });
   t.teardown(() => app.close());
   const headers = bearer(tenant.key);
-  const ok = async (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object | string, type?: string) => {
-    const res = await app.inject({ method, url, headers: { ...headers, ...(type ? { 'content-type': type } : {}) }, ...(payload ? { payload } : {}) });
+  const ok = async (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object | string, type?: string, auth = headers) => {
+    const res = await app.inject({ method, url, headers: { ...auth, ...(type ? { 'content-type': type } : {}) }, ...(payload ? { payload } : {}) });
     t.ok(res.statusCode < 300, `${method} ${url}: ${res.statusCode} ${res.statusCode >= 300 ? res.body : ''}`);
+    return res;
   };
+
+  // The first receiver's answer fails, so the sender retries before it delivers.
+  let answers = 0;
+  const rx = await receiver(t, () => (answers++ === 0 ? 503 : 200));
+  const hooks = bearer((await createKey(real, tenant.workspace, ['webhooks:manage'])).key);
+  const hook = (
+    await ok('POST', '/v1/webhooks', { url: rx.url, events: ['flag.raised', 'flag.cleared', 'score.crossed'], thresholds: { posts: 1 } }, undefined, hooks)
+  ).json<{ id: string }>();
 
   // Every kind of event, in single requests (concurrent: group commit) and batches, with pairs
   // whose recounts find history (answers within 72 h, follows unfollowed later).
@@ -94,6 +115,19 @@ t.test('every statement of ingest, reads and erasure routes to one shard group',
   await ok('DELETE', '/v1/accounts/b');
   await ok('DELETE', '/v1/accounts/c');
 
+  // a's posts crossed the threshold: a delivery, refused once, then delivered.
+  t.ok(await until(() => rx.accepted().length >= 1), 'the webhook delivery arrives');
+  const delivered = rx.accepted()[0]!.json.id;
+  t.ok(
+    await until(async () => (await ok('GET', `/v1/webhooks/${hook.id}/deliveries`, undefined, undefined, hooks)).json<{ items: { status: string }[] }>().items[0]?.status === 'delivered'),
+    'and is logged delivered',
+  );
+  await ok('GET', '/v1/webhooks', undefined, undefined, hooks);
+  await ok('POST', `/v1/webhooks/${hook.id}/deliveries/${delivered}/redeliver`, undefined, undefined, hooks);
+  t.ok(await until(() => rx.accepted().length >= 2), 'the redelivery arrives');
+  await ok('POST', `/v1/webhooks/${hook.id}/rotate-secret`, { grace_seconds: 60 }, undefined, hooks);
+  await ok('DELETE', `/v1/webhooks/${hook.id}`, undefined, undefined, hooks);
+
   const distinct = new Map<string, Statement>();
   for (const s of statements) if (!distinct.has(s.text)) distinct.set(s.text, s);
   t.ok(distinct.size >= 20, `${distinct.size} distinct statements recorded`);
@@ -109,8 +143,9 @@ t.test('every statement of ingest, reads and erasure routes to one shard group',
 
   for (const { text, params } of distinct.values()) {
     const what = text.replace(/\s+/g, ' ').slice(0, 90);
-    // The projector's look for work across workspaces runs in the background, off the request path.
-    if (/FROM pending_events GROUP BY workspace_id/.test(text)) continue;
+    // The projector's and the webhook sender's looks for work across workspaces run in the
+    // background, off the request path.
+    if (/FROM pending_events GROUP BY workspace_id|FROM webhook_deliveries\s+WHERE status = 'pending' AND next_attempt_at <= now\(\) GROUP BY workspace_id/.test(text)) continue;
     // Citus cannot EXPLAIN a data-modifying CTE with parameters (the append of events to the log
     // and its queue, which it runs fine): for that one the commands actually sent decide.
     const explained = await client
