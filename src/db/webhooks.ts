@@ -79,7 +79,7 @@ export async function replaceSecret(db: Queryable, workspaceId: number, id: stri
 /** What the projector needs of the workspace's subscriptions: one short query per batch, nothing when there are none. */
 export async function subscriptionsOf(tx: Queryable, workspaceId: number) {
   return tx.query<{ id: string; events: string[]; thresholds: Record<string, number> }>(
-    prepared('SELECT id, events, thresholds FROM webhooks WHERE workspace_id = $1 ORDER BY id'),
+    'SELECT id, events, thresholds FROM webhooks WHERE workspace_id = $1 ORDER BY id',
     [workspaceId],
   );
 }

@@ -28,7 +28,8 @@ t.test('ingest statements are prepared once per connection, and only upserts, wh
   const after1 = await prepared();
   // Statements rendered from the drizzle schema quote their names.
   const tables = after1.map((s) => /INSERT INTO "?(\w+)"?/.exec(s.statement)?.[1]).sort();
-  t.same(tables, ['account_stats', 'account_stats', 'events', 'follow_days', 'post_fingerprints', 'relationships', 'unfollow_delays'], 'every ingest upsert is prepared');
+  // The relationships upsert is part of the fold's statement over the queued batch, planned at each call.
+  t.same(tables, ['account_stats', 'account_stats', 'events', 'follow_days', 'post_fingerprints', 'unfollow_delays'], 'every other ingest upsert is prepared');
   // The append queues what it inserted in the same statement: an upsert in a data-modifying CTE.
   for (const s of after1) t.match(s.statement.trim(), /^(WITH \w+ AS \(\s*)?INSERT INTO "?\w+"? .*ON CONFLICT/s, `${s.name} is an upsert: no scan for a plan to choose`);
 
