@@ -21,6 +21,8 @@ export interface SenderOptions {
   log?: FastifyBaseLogger | undefined;
 }
 
+/** What a lease adds to a delivery's timeout. */
+const LEASE_MARGIN_MS = 5_000;
 /** Deliveries taken per look at one subscription's queue. */
 const HEADS_PER_LOOK = 20;
 
@@ -88,8 +90,12 @@ export class Sender {
     }
   }
 
+  /**
+   * Renewed before each delivery, so it need only outlast one request and the recording of its
+   * answer; it is also how long a crashed sender keeps its subscriptions from the others.
+   */
   private leaseMs() {
-    return this.opts.timeoutMs + 30_000;
+    return this.opts.timeoutMs + LEASE_MARGIN_MS;
   }
 
   /** Delivers the subscription's due deliveries while it holds the lease and there are any. */

@@ -19,6 +19,8 @@ t.test('a SIGKILL between a state change and its delivery loses no delivery', as
     WEBHOOK_POLL_MS: '20',
     WEBHOOK_BACKOFF_MS: '50',
     WEBHOOK_BACKOFF_MAX_MS: '200',
+    // The killed sender's lease (timeout + 5 s) keeps the subscription from the next one until it ends.
+    WEBHOOK_TIMEOUT_MS: '2000',
   });
   const db = await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 2 });
   let key: string;
