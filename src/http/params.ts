@@ -21,9 +21,12 @@ export const churnHours = z.coerce
   .describe('How soon an unfollow must follow a follow to count as a quick unfollow.')
   .meta({ examples: [48] });
 
+/** The largest page a list answers. */
+export const MAX_PAGE_ITEMS = 1000;
+
 /** `limit`, `cursor` and `consistency` of every paginated list. */
 export const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page.').meta({ examples: [100] }),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_ITEMS).default(100).describe('Items per page.').meta({ examples: [100] }),
   cursor: z.string().max(2000).optional().describe('`next_cursor` of the previous page, with the same other parameters.'),
   consistency: consistencyParam,
 };
