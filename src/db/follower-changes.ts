@@ -5,7 +5,9 @@ import { iso, type Queryable } from './client.js';
  * a follow and an unfollow between two reads are both there. Every statement names the workspace
  * in each of its subqueries, and every probe is one seek of an index:
  * - a page is a range of `events_target_follows` (target, type, occurred_at, actor), walked newest
- *   first from the cursor and stopped at the page's size, one range per type;
+ *   first from the cursor, one range per type, and stopped once the page is full or after
+ *   SCAN_MARKS entries, whichever comes first: marks that are no change (repeats, duplicates) are
+ *   read and passed over, and however many there are, a page reads at most that many;
  * - what the ledger says around a mark (X's previous mark, X's latest follow, whether A followed X)
  *   is a `max(occurred_at)` or `LIMIT 1` of one pair and type in `events_pair_type_time`.
  * `unfollowers` pages over `relationships_unfollowers` instead: the projected state already knows
@@ -14,6 +16,9 @@ import { iso, type Queryable } from './client.js';
 
 export const FOLLOW_CHANGES = ['follow', 'unfollow'] as const;
 export type FollowChange = (typeof FOLLOW_CHANGES)[number];
+
+/** The most index entries of one type a page of follower changes reads (by default). */
+export const SCAN_MARKS = 5_000;
 
 export interface FollowerChangeRow {
   /** X, the account that followed or unfollowed. */
@@ -36,12 +41,23 @@ export interface ChangesRange {
   limit: number;
 }
 
-// $1 workspace, $2 the account A, $3 since, $4 until, $5 and $6 the cursor's (at, account), $7 limit.
+export interface ChangeRows {
+  /** Up to `limit` changes, newest first, all at or after `scannedTo`. */
+  rows: FollowerChangeRow[];
+  /**
+   * When a type's scan read SCAN_MARKS entries before it found `limit` changes: the sort key
+   * (at, account) of the last entry read. Every change at or after it is in `rows`; what lies
+   * beyond it is unread.
+   */
+  scannedTo: [string, string] | null;
+}
+
+// $1 workspace, $2 the account A, $3 since, $4 until, $5 and $6 the cursor's (at, account), $7 limit, $8 SCAN_MARKS.
 
 /** The latest `type` mark of actor→target before (`<`) or at (`<=`) `t`, as a one-row `at` (null without one). */
 const latestMark = (type: FollowChange, actor: string, target: string, cmp: '<' | '<=', t: string) =>
-  `SELECT max(m.occurred_at) AS at FROM events m
-    WHERE m.workspace_id = $1 AND m.actor = ${actor} AND m.target = ${target} AND m.type = '${type}' AND m.occurred_at ${cmp} ${t}`;
+  `SELECT max(lm.occurred_at) AS at FROM events lm
+    WHERE lm.workspace_id = $1 AND lm.actor = ${actor} AND lm.target = ${target} AND lm.type = '${type}' AND lm.occurred_at ${cmp} ${t}`;
 
 /** The follow state of a pair from its latest follow and latest unfollow: the later decides, an unfollow wins a tie (SPEC §2). */
 const following = (followAt: string, unfollowAt: string) => `(${followAt} IS NOT NULL AND (${unfollowAt} IS NULL OR ${followAt} > ${unfollowAt}))`;
@@ -59,29 +75,40 @@ const cancelled = (e: string) =>
 const inRange = (at: string, key: string) => `($3::timestamptz IS NULL OR ${at} >= $3) AND ($4::timestamptz IS NULL OR ${at} < $4)
      AND ($5::timestamptz IS NULL OR (${at}, ${key}) < ($5::timestamptz, $6::text))`;
 
+/** The `type` events of A in the page's range, newest first: a range of events_target_follows. */
+const scan = (type: FollowChange) => `
+  SELECT e.actor, e.target, e.type, e.occurred_at FROM events e
+   WHERE e.workspace_id = $1 AND e.target = $2 AND e.type = '${type}' AND e.actor <> $2 AND ${inRange('e.occurred_at', 'e.actor')}
+   ORDER BY e.occurred_at DESC, e.actor DESC`;
+
 /**
- * The `type` marks of A that are changes, newest first: one per account and instant (several
- * events of one type at one instant are one mark; a follow cancelled by an unfollow of the same
- * instant is none), and only those that differ from X's previous mark. A repeated follow or
- * unfollow changes nothing; X's first mark always counts, since the ledger may begin after X's
- * earlier history (an unfollow with no follow before it says X followed before the ledger began).
+ * The `type` marks of A that are changes, newest first, among the first SCAN_MARKS events of the
+ * range: one per account and instant (several events of one type at one instant are one mark,
+ * whichever is read; a follow cancelled by an unfollow of the same instant is none), and only those
+ * that differ from X's previous mark. A repeated follow or unfollow changes nothing; X's first mark
+ * always counts, since the ledger may begin after X's earlier history (an unfollow with no follow
+ * before it says X followed before the ledger began).
  */
 const changesOf = (type: FollowChange) => `
-  SELECT e.actor, e.type, e.occurred_at
-    FROM events e
-   WHERE e.workspace_id = $1 AND e.target = $2 AND e.type = '${type}' AND e.actor <> $2
-     AND ${inRange('e.occurred_at', 'e.actor')}
-     AND NOT EXISTS (SELECT 1 FROM events d WHERE d.workspace_id = $1 AND d.actor = e.actor AND d.target = e.target
-                                              AND d.type = e.type AND d.occurred_at = e.occurred_at AND d.event_id < e.event_id)
-     ${type === 'follow' ? `AND NOT ${cancelled('e')}` : ''}
-     AND ${previousMark('e.actor', 'e.occurred_at')} IS DISTINCT FROM '${type}'
-   ORDER BY e.occurred_at DESC, e.actor DESC
+  SELECT mk.actor, mk.type, mk.occurred_at
+    FROM (SELECT DISTINCT ON (r.occurred_at, r.actor) r.* FROM (${scan(type)} LIMIT $8) r ORDER BY r.occurred_at DESC, r.actor DESC) mk
+   WHERE ${type === 'follow' ? `NOT ${cancelled('mk')} AND` : ''} ${previousMark('mk.actor', 'mk.occurred_at')} IS DISTINCT FROM '${type}'
+   ORDER BY mk.occurred_at DESC, mk.actor DESC
    LIMIT $7`;
 
-/** What the ledger says around each mark of a page (`page`: actor, type, occurred_at), in the page's order. */
-const describe = (page: string) => `
-  WITH page AS (${page})
-  SELECT page.actor AS account, page.type::text AS change, ${iso('page.occurred_at')} AS at,
+/** The last event a type's scan read, when it read all SCAN_MARKS of them without filling the page (`found` the changes it found). */
+const scannedTo = (type: FollowChange, found: string) => `
+  SELECT s.occurred_at, s.actor FROM (${scan(type)}) s
+   WHERE (SELECT count(*) FROM ${found}) < $7
+  OFFSET $8 - 1 LIMIT 1`;
+
+/**
+ * The answer's rows: what the ledger says around each mark of `page` (actor, type, occurred_at),
+ * newest first, then `cut` (occurred_at, actor) when there is one, marked `scanned_to`.
+ */
+const answer = (ctes: string, cut: string | null) => `
+  WITH ${ctes}
+  SELECT false AS scanned_to, page.actor AS account, page.type::text AS change, page.occurred_at AS sort_at, ${iso('page.occurred_at')} AS at,
          CASE WHEN page.type = 'unfollow' THEN (
            SELECT ${iso('m.occurred_at')} FROM events m
             WHERE m.workspace_id = $1 AND m.actor = page.actor AND m.target = $2 AND m.type = 'follow' AND m.occurred_at < page.occurred_at
@@ -91,31 +118,56 @@ const describe = (page: string) => `
             FROM (${latestMark('follow', '$2', 'page.actor', '<=', 'page.occurred_at')}) f,
                  (${latestMark('unfollow', '$2', 'page.actor', '<=', 'page.occurred_at')}) u) AS followed_back
     FROM page
-   ORDER BY page.occurred_at DESC, page.actor DESC`;
+  ${cut ? `UNION ALL SELECT true, cut.actor, NULL, cut.occurred_at, ${iso('cut.occurred_at')}, NULL, NULL FROM ${cut} cut` : ''}
+   ORDER BY scanned_to, sort_at DESC, account DESC`;
 
-const FOLLOWER_CHANGES = {
-  follow: describe(changesOf('follow')),
-  unfollow: describe(changesOf('unfollow')),
-  // Each type's range is walked only as far as the page needs; the merge keeps the newest.
-  any: describe(`SELECT * FROM ((${changesOf('follow')}) UNION ALL (${changesOf('unfollow')})) c ORDER BY occurred_at DESC, actor DESC LIMIT $7`),
+/**
+ * Each type's changes and where its scan stopped; the page keeps the changes no scan stopped short
+ * of (at or after the newest stopping point), so that everything before the next cursor was read.
+ */
+const changesAnswer = (types: readonly FollowChange[]) => {
+  const ctes = types.flatMap((type) => [`${type}s AS (${changesOf(type)})`, `${type}_cut AS (${scannedTo(type, `${type}s`)})`]);
+  const union = (what: string) => types.map((type) => `SELECT * FROM ${type}${what}`).join(' UNION ALL ');
+  ctes.push(`cut AS (SELECT * FROM (${union('_cut')}) c ORDER BY occurred_at DESC, actor DESC LIMIT 1)`);
+  ctes.push(`page AS (
+    SELECT * FROM (${union('s')}) m
+     WHERE NOT EXISTS (SELECT 1 FROM cut) OR (m.occurred_at, m.actor) >= (SELECT occurred_at, actor FROM cut)
+     ORDER BY m.occurred_at DESC, m.actor DESC
+     LIMIT $7)`);
+  return answer(ctes.join(',\n'), 'cut');
+};
+
+const FOLLOWER_CHANGES = { follow: changesAnswer(['follow']), unfollow: changesAnswer(['unfollow']), any: changesAnswer(FOLLOW_CHANGES) };
+
+type AnswerRow = FollowerChangeRow & { scanned_to: boolean };
+
+const split = (rows: AnswerRow[]): ChangeRows => {
+  const cut = rows.find((r) => r.scanned_to);
+  return {
+    rows: rows.filter((r) => !r.scanned_to).map(({ account, change, at, last_follow_at, followed_back }) => ({ account, change, at, last_follow_at, followed_back })),
+    scannedTo: cut ? [cut.at, cut.account] : null,
+  };
 };
 
 /** The follows and unfollows of A that changed X's mark, newest first (ties by account, descending). */
-export function followerChanges(db: Queryable, workspaceId: number, account: string, r: ChangesRange): Promise<FollowerChangeRow[]> {
-  return db.query<FollowerChangeRow>(FOLLOWER_CHANGES[r.change ?? 'any'], params(workspaceId, account, r));
+export async function followerChanges(db: Queryable, workspaceId: number, account: string, r: ChangesRange, scanMarks = SCAN_MARKS): Promise<ChangeRows> {
+  return split(await db.query<AnswerRow>(FOLLOWER_CHANGES[r.change ?? 'any'], [...params(workspaceId, account, r), scanMarks]));
 }
 
-const UNFOLLOWERS = describe(`
-  SELECT r.other AS actor, 'unfollow'::event_type AS type, r.in_follow_at AS occurred_at
-    FROM relationships r
-   WHERE r.workspace_id = $1 AND r.account = $2 AND NOT r.in_follows AND r.in_follow_at IS NOT NULL
-     AND ${inRange('r.in_follow_at', 'r.other')}
-   ORDER BY r.in_follow_at DESC, r.other DESC
-   LIMIT $7`);
+const UNFOLLOWERS = answer(
+  `page AS (
+    SELECT r.other AS actor, 'unfollow'::event_type AS type, r.in_follow_at AS occurred_at
+      FROM relationships r
+     WHERE r.workspace_id = $1 AND r.account = $2 AND NOT r.in_follows AND r.in_follow_at IS NOT NULL
+       AND ${inRange('r.in_follow_at', 'r.other')}
+     ORDER BY r.in_follow_at DESC, r.other DESC
+     LIMIT $7)`,
+  null,
+);
 
 /** The accounts whose latest mark towards A is an unfollow, each with that unfollow, most recent first. */
-export function unfollowers(db: Queryable, workspaceId: number, account: string, r: Omit<ChangesRange, 'change'>): Promise<FollowerChangeRow[]> {
-  return db.query<FollowerChangeRow>(UNFOLLOWERS, params(workspaceId, account, r));
+export async function unfollowers(db: Queryable, workspaceId: number, account: string, r: Omit<ChangesRange, 'change'>): Promise<FollowerChangeRow[]> {
+  return split(await db.query<AnswerRow>(UNFOLLOWERS, params(workspaceId, account, r))).rows;
 }
 
 const params = (workspaceId: number, account: string, r: Omit<ChangesRange, 'change'>) => [

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/client.js';
 import { describeWindow, type Window } from '../db/accounts.js';
-import { followerChanges, unfollowers, type FollowChange, type FollowerChangeRow } from '../db/follower-changes.js';
+import { followerChanges, SCAN_MARKS, unfollowers, type FollowChange, type FollowerChangeRow } from '../db/follower-changes.js';
 import { parseRfc3339 } from '../domain/time.js';
 import type { CursorQuery, Cursors } from '../http/cursors.js';
 import { isTimeCursor } from '../http/params.js';
@@ -69,6 +69,7 @@ export async function changesPage(
   workspaceId: number,
   account: string,
   q: ChangesQuery,
+  scanMarks = SCAN_MARKS,
 ): Promise<() => Promise<ChangesPage>> {
   const window = describeWindow(q.window);
   const bound: CursorQuery = [list, workspaceId, account, q.change ?? '', window.since ?? '', window.until ?? ''];
@@ -77,9 +78,13 @@ export async function changesPage(
   const after: [string, string] | null = cursor && [parseRfc3339(cursor[0])!.canonical, cursor[1]];
   const range = { since: window.since, until: window.until, after, limit: q.limit + 1 };
   return async () => {
-    const rows = list === 'unfollowers' ? await unfollowers(db, workspaceId, account, range) : await followerChanges(db, workspaceId, account, { ...range, change: q.change });
+    const { rows, scannedTo } =
+      list === 'unfollowers' ? { rows: await unfollowers(db, workspaceId, account, range), scannedTo: null } : await followerChanges(db, workspaceId, account, { ...range, change: q.change }, scanMarks);
     const items = rows.slice(0, q.limit).map((r) => item(r, q.window.churnHours));
     const last = items[items.length - 1];
-    return { account, window, items, next_cursor: rows.length > q.limit && last ? await cursors.issue(bound, [last.at, last.account]) : null };
+    // A page cut short by the scan's bound goes on from where the scan stopped: it may hold fewer
+    // than `limit` items, even none, and still have a next page.
+    const next = rows.length > q.limit && last ? [last.at, last.account] : scannedTo;
+    return { account, window, items, next_cursor: next && (await cursors.issue(bound, next)) };
   };
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import { at, bearer, newTenant, testApp, type TestApp } from '../helpers.js';
+import { markArb, marksToEvents, modelChanges, modelUnfollowers, type Change } from '../reference/follower-changes.js';
 
 /**
  * SPEC §8 through HTTP: GET /v1/accounts/{account}/follower-changes and …/unfollowers. The
@@ -10,14 +11,6 @@ import { at, bearer, newTenant, testApp, type TestApp } from '../helpers.js';
 
 type App = TestApp['app'];
 type Event = Record<string, unknown>;
-interface Change {
-  account: string;
-  change: 'follow' | 'unfollow';
-  at: string;
-  followed_for_seconds: number | null;
-  followed_back: boolean;
-  quick: boolean;
-}
 interface Page {
   account: string;
   window: { since: string | null; until: string | null; churn_hours: number };
@@ -233,76 +226,6 @@ t.test('pages of changes on one instant follow each other with no duplicate and 
   for (const limit of [1, 2]) t.strictSame((await walk(app, tenant.readKey, `${path(A)}/unfollowers?limit=${limit}`)).items, unfollowers, `unfollowers, limit ${limit}`);
 });
 
-// ---- a naive model of the documented rules, for the property tests -------------------------------
-
-interface Mark {
-  type: string;
-  actor: string;
-  target: string;
-  micros: number;
-}
-
-/** The marks of actor→target by instant: an unfollow wins its instant. */
-function marksOf(events: Mark[], actor: string, target: string): Map<number, 'follow' | 'unfollow'> {
-  const marks = new Map<number, 'follow' | 'unfollow'>();
-  for (const e of events) {
-    if (e.actor !== actor || e.target !== target) continue;
-    if (e.type === 'unfollow' || !marks.has(e.micros)) marks.set(e.micros, e.type as 'follow' | 'unfollow');
-  }
-  return marks;
-}
-
-function describeMark(events: Mark[], account: string, x: string, micros: number, kind: 'follow' | 'unfollow', churnHours: number): Change {
-  const mine = marksOf(events, x, account);
-  const follows = [...mine].filter(([m, k]) => k === 'follow' && m < micros).map(([m]) => m);
-  const lastFollow = kind === 'unfollow' && follows.length > 0 ? Math.max(...follows) : null;
-  const back = [...marksOf(events, account, x)].filter(([m]) => m <= micros).sort(([a], [b]) => b - a)[0];
-  const forMicros = lastFollow === null ? null : micros - lastFollow;
-  return {
-    account: x,
-    change: kind,
-    at: new Date(micros / 1000).toISOString().replace('Z', '000Z'),
-    followed_for_seconds: forMicros === null ? null : forMicros / 1e6,
-    followed_back: back?.[1] === 'follow',
-    quick: forMicros !== null && forMicros <= churnHours * 3_600e6,
-  };
-}
-
-const newestFirst = (a: Change, b: Change) => (a.at !== b.at ? (a.at < b.at ? 1 : -1) : a.account < b.account ? 1 : a.account > b.account ? -1 : 0);
-
-/** Every mark of X towards the account that differs from X's previous mark. */
-function modelChanges(events: Mark[], account: string, churnHours: number): Change[] {
-  const out: Change[] = [];
-  for (const x of new Set(events.filter((e) => e.target === account && e.actor !== account).map((e) => e.actor))) {
-    let previous: string | null = null;
-    for (const [micros, kind] of [...marksOf(events, x, account)].sort(([a], [b]) => a - b)) {
-      if (kind !== previous) out.push(describeMark(events, account, x, micros, kind, churnHours));
-      previous = kind;
-    }
-  }
-  return out.sort(newestFirst);
-}
-
-/** Each X whose latest mark towards the account is an unfollow, with that mark. */
-function modelUnfollowers(events: Mark[], account: string, churnHours: number): Change[] {
-  const out: Change[] = [];
-  for (const x of new Set(events.filter((e) => e.target === account && e.actor !== account).map((e) => e.actor))) {
-    const [latest] = [...marksOf(events, x, account)].sort(([a], [b]) => b - a);
-    if (latest?.[1] === 'unfollow') out.push(describeMark(events, account, x, latest[0], 'unfollow', churnHours));
-  }
-  return out.sort(newestFirst);
-}
-
-const ACCOUNTS = ['a', 'b', 'c', 'd', 'e'];
-const BASE = Date.parse('2026-02-01T00:00:00Z');
-// Few instants, so that ties (one pair, or several accounts, on one instant) are common; hours apart, so quick varies.
-const markArb = fc.record({
-  type: fc.constantFrom('follow', 'unfollow', 'follow'),
-  actor: fc.constantFrom(...ACCOUNTS),
-  target: fc.constantFrom('a', 'a', 'a', ...ACCOUNTS),
-  micros: fc.integer({ min: 0, max: 8 }).map((h) => (BASE + h * 1_800_000) * 1000),
-});
-
 t.test('on random ledgers both lists are what the rules say, and pages of any size concatenate to the whole list', async (t) => {
   const { app, db } = await testApp(t);
   let runs = 0;
@@ -314,7 +237,7 @@ t.test('on random ledgers both lists are what the rules say, and pages of any si
       fc.integer({ min: 1, max: 7 }),
       async (marks, churnHours, limit) => {
         const tenant = await newTenant(db);
-        const events = marks.map((m, i) => ({ id: `m${i}`, type: m.type, actor: m.actor, target: m.target, occurred_at: new Date(m.micros / 1000).toISOString() }));
+        const events = marksToEvents(marks);
         const res = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.key), payload: { events } });
         if (res.json().accepted !== events.length) throw new Error(res.body);
         for (const account of ['a', 'b']) {
