@@ -4,10 +4,10 @@ import { iso, type Queryable } from './client.js';
  * An account's follower changes, read from the event log rather than from the projected state, so
  * a follow and an unfollow between two reads are both there. Every statement names the workspace
  * in each of its subqueries, and every probe is one seek of an index:
- * - a page is a range of `events_target_follows` (target, type, occurred_at, actor), walked newest
- *   first from the cursor, one range per type, and stopped once the page is full or after
- *   SCAN_MARKS entries, whichever comes first: marks that are no change (repeats, duplicates) are
- *   read and passed over, and however many there are, a page reads at most that many;
+ * - a page is a range of `events_target_follows` (target, type, occurred_at, actor) per type, merged,
+ *   walked newest first from the cursor and stopped once the page is full or after SCAN_MARKS
+ *   events, whichever comes first: marks that are no change (repeats, duplicates) are read and
+ *   passed over, and however many there are, a page reads at most that many;
  * - what the ledger says around a mark (X's previous mark, X's latest follow, whether A followed X)
  *   is a `max(occurred_at)` or `LIMIT 1` of one pair and type in `events_pair_type_time`.
  * `unfollowers` pages over `relationships_unfollowers` instead: the projected state already knows
@@ -17,7 +17,7 @@ import { iso, type Queryable } from './client.js';
 export const FOLLOW_CHANGES = ['follow', 'unfollow'] as const;
 export type FollowChange = (typeof FOLLOW_CHANGES)[number];
 
-/** The most index entries of one type a page of follower changes reads (by default). */
+/** The most events a page of follower changes reads (by default). */
 export const SCAN_MARKS = 5_000;
 
 export interface FollowerChangeRow {
@@ -45,8 +45,8 @@ export interface ChangeRows {
   /** Up to `limit` changes, newest first, all at or after `scannedTo`. */
   rows: FollowerChangeRow[];
   /**
-   * When a type's scan read SCAN_MARKS entries before it found `limit` changes: the sort key
-   * (at, account) of the last entry read. Every change at or after it is in `rows`; what lies
+   * When the scan read SCAN_MARKS events before it found `limit` changes: the sort key
+   * (at, account) of the last event read. Every change at or after it is in `rows`; what lies
    * beyond it is unread.
    */
   scannedTo: [string, string] | null;
@@ -75,38 +75,49 @@ const cancelled = (e: string) =>
 const inRange = (at: string, key: string) => `($3::timestamptz IS NULL OR ${at} >= $3) AND ($4::timestamptz IS NULL OR ${at} < $4)
      AND ($5::timestamptz IS NULL OR (${at}, ${key}) < ($5::timestamptz, $6::text))`;
 
-/** The `type` events of A in the page's range, newest first: a range of events_target_follows. */
-const scan = (type: FollowChange) => `
-  SELECT e.actor, e.target, e.type, e.occurred_at FROM events e
-   WHERE e.workspace_id = $1 AND e.target = $2 AND e.type = '${type}' AND e.actor <> $2 AND ${inRange('e.occurred_at', 'e.actor')}
-   ORDER BY e.occurred_at DESC, e.actor DESC`;
+/**
+ * A's events of `types` in the page's range, newest first: a range of events_target_follows per
+ * type, merged. Within one instant and account an unfollow comes first, so that the first mark of
+ * each (instant, account) is the one that counts.
+ */
+const scan = (types: readonly FollowChange[]) => {
+  const range = (type: FollowChange) => `
+    SELECT e.actor, e.target, e.type, e.occurred_at FROM events e
+     WHERE e.workspace_id = $1 AND e.target = $2 AND e.type = '${type}' AND e.actor <> $2 AND ${inRange('e.occurred_at', 'e.actor')}`;
+  if (types.length === 1) return `${range(types[0]!)} ORDER BY e.occurred_at DESC, e.actor DESC`;
+  // Each range sorted and bounded on its own, so that PostgreSQL merges the two index scans (a
+  // Merge Append) rather than sorting the whole of both.
+  const sorted = (type: FollowChange) => `(${range(type)} ORDER BY e.occurred_at DESC, e.actor DESC, e.type DESC LIMIT $8)`;
+  return `SELECT * FROM (${types.map(sorted).join(' UNION ALL ')}) e ORDER BY e.occurred_at DESC, e.actor DESC, e.type DESC`;
+};
 
 /**
- * The `type` marks of A that are changes, newest first, among the first SCAN_MARKS events of the
+ * A's marks of `types` that are changes, newest first, among the first SCAN_MARKS events of the
  * range: one per account and instant (several events of one type at one instant are one mark,
- * whichever is read; a follow cancelled by an unfollow of the same instant is none), and only those
- * that differ from X's previous mark. A repeated follow or unfollow changes nothing; X's first mark
+ * whichever is read, and an unfollow cancels a follow of the same instant), and only those that
+ * differ from X's previous mark. A repeated follow or unfollow changes nothing; X's first mark
  * always counts, since the ledger may begin after X's earlier history (an unfollow with no follow
  * before it says X followed before the ledger began).
  */
-const changesOf = (type: FollowChange) => `
+const changesOf = (types: readonly FollowChange[]) => `
   SELECT mk.actor, mk.type, mk.occurred_at
-    FROM (SELECT DISTINCT ON (r.occurred_at, r.actor) r.* FROM (${scan(type)} LIMIT $8) r ORDER BY r.occurred_at DESC, r.actor DESC) mk
-   WHERE ${type === 'follow' ? `NOT ${cancelled('mk')} AND` : ''} ${previousMark('mk.actor', 'mk.occurred_at')} IS DISTINCT FROM '${type}'
+    FROM (SELECT DISTINCT ON (r.occurred_at, r.actor) r.* FROM (${scan(types)} LIMIT $8) r
+           ORDER BY r.occurred_at DESC, r.actor DESC${types.length > 1 ? ', r.type DESC' : ''}) mk
+   WHERE ${types.length === 1 && types[0] === 'follow' ? `NOT ${cancelled('mk')} AND` : ''} ${previousMark('mk.actor', 'mk.occurred_at')} IS DISTINCT FROM mk.type::text
    ORDER BY mk.occurred_at DESC, mk.actor DESC
    LIMIT $7`;
 
-/** The last event a type's scan read, when it read all SCAN_MARKS of them without filling the page (`found` the changes it found). */
-const scannedTo = (type: FollowChange, found: string) => `
-  SELECT s.occurred_at, s.actor FROM (${scan(type)}) s
-   WHERE (SELECT count(*) FROM ${found}) < $7
+/** The last event the scan read, when it read all SCAN_MARKS of them without filling the page. */
+const scannedTo = (types: readonly FollowChange[]) => `
+  SELECT s.occurred_at, s.actor FROM (${scan(types)}) s
+   WHERE (SELECT count(*) FROM page) < $7
   OFFSET $8 - 1 LIMIT 1`;
 
 /**
  * The answer's rows: what the ledger says around each mark of `page` (actor, type, occurred_at),
- * newest first, then `cut` (occurred_at, actor) when there is one, marked `scanned_to`.
+ * newest first, then (with `cut`) where the scan stopped short, if it did, marked `scanned_to`.
  */
-const answer = (ctes: string, cut: string | null) => `
+const answer = (ctes: string, cut: boolean) => `
   WITH ${ctes}
   SELECT false AS scanned_to, page.actor AS account, page.type::text AS change, page.occurred_at AS sort_at, ${iso('page.occurred_at')} AS at,
          CASE WHEN page.type = 'unfollow' THEN (
@@ -118,24 +129,10 @@ const answer = (ctes: string, cut: string | null) => `
             FROM (${latestMark('follow', '$2', 'page.actor', '<=', 'page.occurred_at')}) f,
                  (${latestMark('unfollow', '$2', 'page.actor', '<=', 'page.occurred_at')}) u) AS followed_back
     FROM page
-  ${cut ? `UNION ALL SELECT true, cut.actor, NULL, cut.occurred_at, ${iso('cut.occurred_at')}, NULL, NULL FROM ${cut} cut` : ''}
+  ${cut ? `UNION ALL SELECT true, cut.actor, NULL, cut.occurred_at, ${iso('cut.occurred_at')}, NULL, NULL FROM cut` : ''}
    ORDER BY scanned_to, sort_at DESC, account DESC`;
 
-/**
- * Each type's changes and where its scan stopped; the page keeps the changes no scan stopped short
- * of (at or after the newest stopping point), so that everything before the next cursor was read.
- */
-const changesAnswer = (types: readonly FollowChange[]) => {
-  const ctes = types.flatMap((type) => [`${type}s AS (${changesOf(type)})`, `${type}_cut AS (${scannedTo(type, `${type}s`)})`]);
-  const union = (what: string) => types.map((type) => `SELECT * FROM ${type}${what}`).join(' UNION ALL ');
-  ctes.push(`cut AS (SELECT * FROM (${union('_cut')}) c ORDER BY occurred_at DESC, actor DESC LIMIT 1)`);
-  ctes.push(`page AS (
-    SELECT * FROM (${union('s')}) m
-     WHERE NOT EXISTS (SELECT 1 FROM cut) OR (m.occurred_at, m.actor) >= (SELECT occurred_at, actor FROM cut)
-     ORDER BY m.occurred_at DESC, m.actor DESC
-     LIMIT $7)`);
-  return answer(ctes.join(',\n'), 'cut');
-};
+const changesAnswer = (types: readonly FollowChange[]) => answer(`page AS (${changesOf(types)}), cut AS (${scannedTo(types)})`, true);
 
 const FOLLOWER_CHANGES = { follow: changesAnswer(['follow']), unfollow: changesAnswer(['unfollow']), any: changesAnswer(FOLLOW_CHANGES) };
 
@@ -162,7 +159,7 @@ const UNFOLLOWERS = answer(
        AND ${inRange('r.in_follow_at', 'r.other')}
      ORDER BY r.in_follow_at DESC, r.other DESC
      LIMIT $7)`,
-  null,
+  false,
 );
 
 /** The accounts whose latest mark towards A is an unfollow, each with that unfollow, most recent first. */
