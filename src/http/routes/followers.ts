@@ -24,7 +24,7 @@ A change is a mark of X towards the account that differs from X's previous one: 
 and an unfollow cancels a follow of the same instant (as in the follow state); a repeated follow while X follows, or a repeated unfollow, changes nothing and is not listed. \
 X's first mark always is a change: an unfollow with no follow before it says X followed before the ledger began (its \`followed_for_seconds\` is null). \
 Newest first, ties on one instant by account in descending order, with cursor pagination. \
-A page reads at most ${SCAN_MARKS.toLocaleString('en')} events of each kind: when they hold fewer changes than \`limit\` (many repeats), the page ends where the reading stopped, with fewer items or none, and a \`next_cursor\` that goes on from there; follow \`next_cursor\` until it is null.`;
+A page reads at most ${SCAN_MARKS.toLocaleString('en')} follow and unfollow events: when they hold fewer changes than \`limit\` (many repeats), the page ends where the reading stopped, with fewer items or none, and a \`next_cursor\` that goes on from there; follow \`next_cursor\` until it is null.`;
 
 export const followerRoutes: FastifyPluginAsyncZod<{ db: Database; freshness: Freshness }> = async (app, { db, freshness }) => {
   const cursors = new Cursors(db);
