@@ -120,7 +120,7 @@ const BUDGET_S: Record<Phase | 'setup', { budget: number; reserve: number }> = {
   '2': { budget: 120, reserve: 30 },
   '3': { budget: 200, reserve: 40 },
   '4': { budget: 20, reserve: 18 },
-  '5': { budget: 50, reserve: 45 },
+  '5': { budget: 80, reserve: 75 },
   '6': { budget: 60, reserve: 45 },
   '7': { budget: 60, reserve: 25 },
   '8': { budget: 45, reserve: 30 },
@@ -1371,6 +1371,23 @@ async function targetReads(ctx: Context, results: Results, signal: AbortSignal):
     // The two accounts' reads alternate on every connection, so both meet the same conditions.
     const [star, smallRead] = (await loadEach(ctx, `${service.base}/`, { ...get, requests: [scores(STAR), scores(SMALL)] }, signal)) as [LoadFigures, LoadFigures];
     const ranking = await load(ctx, `${service.base}/v1/accounts?sort=spam_score&order=desc&limit=50`, get, signal);
+    // Follower changes of the star: a tenth of its followers unfollow it after its history, so that
+    // both lists have pages to read; then the first page of each, in a run of its own (a page costs
+    // several times a score read: alternating, the second of the two would get few answers).
+    const churn = newTally();
+    const unfollows = Array.from({ length: Math.ceil(ctx.sizes.followers / 10) }, (_, i): WireEvent => ({
+      id: `${STAR}:unfollow:${i}`,
+      type: 'unfollow',
+      actor: `${STAR}:f${i * 10}`,
+      target: STAR,
+      occurred_at: at(HISTORY_START_MS + ctx.sizes.stream * 5_000 + i * 1_000),
+    }));
+    for (const batch of jsonBatches(unfollows, prng(5), 1_000)) await postBatch(service.base, key, batch.body, churn, signal);
+    await waitProjected(ctx.url, Date.now() + 120_000);
+    if (churn.failures > 0) throw new Error(`ingesting ${STAR}'s unfollows failed: ${churn.failureSamples.join('; ')}`);
+    const list = (name: string) => `${service.base}/v1/accounts/${encodeURIComponent(STAR)}/${name}?limit=100`;
+    const changes = await load(ctx, list('follower-changes'), get, signal);
+    const unfollowers = await load(ctx, list('unfollowers'), get, signal);
     const clean = (f: LoadFigures) => f.all.non_2xx === 0 && f.errors === 0;
     const bP99 = baselineB(results, 'p99_ms');
     results.targets['5'] = {
@@ -1381,10 +1398,24 @@ async function targetReads(ctx: Context, results: Results, signal: AbortSignal):
           label: `${SMALL} p99`,
         }, 'afterIngest'),
         check('5', `ranking by spam_score, p99 (${accounts} accounts)`, ranking.p99_ms, 'ms', '< 50 ms, ≥ 100k accounts', clean(ranking) && ranking.p99_ms < 50 && accounts >= 100_000, undefined, 'ranking'),
+        check('5', `follower-changes of ${STAR}, first page of 100, p99 (no target)`, changes.p99_ms, 'ms', 'info', clean(changes)),
+        check('5', `unfollowers of ${STAR}, first page of 100, p99 (no target)`, unfollowers.p99_ms, 'ms', 'info', clean(unfollowers)),
       ],
-      details: { accounts_in_workspace: accounts, star_events: starEvents, small_events: tally.accepted + tally.duplicates, star_scores: star, small_scores: smallRead, ranking },
+      details: {
+        accounts_in_workspace: accounts,
+        star_events: starEvents,
+        small_events: tally.accepted + tally.duplicates,
+        star_scores: star,
+        small_scores: smallRead,
+        ranking,
+        star_unfollows: unfollows.length,
+        follower_changes: changes,
+        unfollowers,
+      },
     };
-    log(`5: ${STAR} p99 ${star.p99_ms} ms (${star.rps} req/s), ${SMALL} p99 ${smallRead.p99_ms} ms, ranking p99 ${ranking.p99_ms} ms over ${accounts} accounts`);
+    log(
+      `5: ${STAR} p99 ${star.p99_ms} ms (${star.rps} req/s), ${SMALL} p99 ${smallRead.p99_ms} ms, ranking p99 ${ranking.p99_ms} ms over ${accounts} accounts; follower-changes p99 ${changes.p99_ms} ms, unfollowers p99 ${unfollowers.p99_ms} ms`,
+    );
   } finally {
     await stopChild(service.child);
   }

@@ -18,6 +18,7 @@ import { registerRateLimit } from './http/rate-limit.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { eventRoutes } from './http/routes/events.js';
+import { followerRoutes } from './http/routes/followers.js';
 import { healthRoutes } from './http/routes/health.js';
 import { ingestRoutes } from './http/routes/ingest.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
@@ -175,6 +176,7 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     await api.register(ingestRoutes, { freshness });
     await api.register(accountRoutes, { db, inFlight, freshness });
     await api.register(webhookRoutes, { db, secrets, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE });
+    await api.register(followerRoutes, { db, freshness });
     if (config.ADMIN_TOKEN) await api.register(adminRoutes, { db });
   });
   return app;

@@ -37,6 +37,9 @@ export type FollowEdgePage = Schemas['FollowEdgePage'];
 export type FollowEdge = Schemas['FollowEdge'];
 export type PartnerPage = Schemas['PartnerPage'];
 export type Partner = Schemas['Partner'];
+export type FollowerChangePage = Schemas['FollowerChangePage'];
+export type UnfollowerPage = Schemas['UnfollowerPage'];
+export type FollowerChange = Schemas['FollowerChange'];
 export type ActivityHours = Schemas['ActivityHours'];
 export type AccountErasure = Schemas['AccountErasure'];
 export type Workspace = Schemas['Workspace'];
@@ -49,6 +52,8 @@ export type WindowQuery = Query<'getScores'>;
 export type RankingQuery = Query<'listAccounts'>;
 export type PageQuery = Query<'listPartners'>;
 export type ActivityHoursQuery = Query<'getActivityHours'>;
+export type FollowerChangesQuery = Query<'listFollowerChanges'>;
+export type UnfollowersQuery = Query<'listUnfollowers'>;
 
 /** A problem+json answer (RFC 9457), thrown by every method when the status is not 2xx. */
 export class RapportError extends Error {
@@ -239,6 +244,24 @@ export class Rapport {
 
   allPartners(account: string, query: Omit<PageQuery, 'cursor'> = {}): AsyncIterable<Partner> {
     return paginate((cursor) => this.listPartners(account, { ...query, ...(cursor ? { cursor } : {}) }));
+  }
+
+  /** Follows and unfollows of the account, newest first, from the event log (SPEC §8). */
+  async listFollowerChanges(account: string, query: FollowerChangesQuery = {}): Promise<FollowerChangePage> {
+    return unwrap(await this.raw.GET('/v1/accounts/{account}/follower-changes', { params: { path: { account }, query } }));
+  }
+
+  allFollowerChanges(account: string, query: Omit<FollowerChangesQuery, 'cursor'> = {}): AsyncIterable<FollowerChange> {
+    return paginate((cursor) => this.listFollowerChanges(account, { ...query, ...(cursor ? { cursor } : {}) }));
+  }
+
+  /** The accounts that follow the account no longer, most recent unfollow first. */
+  async listUnfollowers(account: string, query: UnfollowersQuery = {}): Promise<UnfollowerPage> {
+    return unwrap(await this.raw.GET('/v1/accounts/{account}/unfollowers', { params: { path: { account }, query } }));
+  }
+
+  allUnfollowers(account: string, query: Omit<UnfollowersQuery, 'cursor'> = {}): AsyncIterable<FollowerChange> {
+    return paginate((cursor) => this.listUnfollowers(account, { ...query, ...(cursor ? { cursor } : {}) }));
   }
 
   async getActivityHours(account: string, query: ActivityHoursQuery = {}): Promise<ActivityHours> {

@@ -430,6 +430,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/accounts/{account}/follower-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follows and unfollows of the account, newest first
+         * @description Read from the event log, not from snapshots: a follow and an unfollow between two reads are both listed. A change is a mark of X towards the account that differs from X's previous one: several follows or unfollows of X at one instant are one mark, and an unfollow cancels a follow of the same instant (as in the follow state); a repeated follow while X follows, or a repeated unfollow, changes nothing and is not listed. X's first mark always is a change: an unfollow with no follow before it says X followed before the ledger began (its `followed_for_seconds` is null). Newest first, ties on one instant by account in descending order, with cursor pagination. A page reads at most 5,000 follow and unfollow events: when they hold fewer changes than `limit` (many repeats), the page ends where the reading stopped, with fewer items or none, and a `next_cursor` that goes on from there; follow `next_cursor` until it is null.
+         */
+        get: operations["listFollowerChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{account}/unfollowers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Accounts that follow the account no longer, most recent unfollow first
+         * @description Every account X whose latest follow/unfollow of the account is an unfollow (the current follow state), with that unfollow, described as in listFollowerChanges; `since`/`until` select by its instant. When X unfollowed more than once in a row, this is the latest of them, where follower-changes lists the first. Most recent first, ties by account in descending order, with cursor pagination.
+         */
+        get: operations["listUnfollowers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/workspaces": {
         parameters: {
             query?: never;
@@ -1080,6 +1120,63 @@ export interface components {
              */
             account: string;
             items: components["schemas"]["FollowEdge"][];
+            /**
+             * @description Pass as `cursor` for the next page of the same query; null on the last page.
+             * @example eyJrIjpbMC41LCJ0dzphbGljZSJdfQ.q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6
+             */
+            next_cursor: string | null;
+            as_of: components["schemas"]["AsOf"];
+        };
+        /**
+         * @description A follow or an unfollow of the account.
+         * @example {
+         *       "account": "tw:bob",
+         *       "change": "unfollow",
+         *       "at": "2026-11-22T09:30:00.000000Z",
+         *       "followed_for_seconds": 171000,
+         *       "followed_back": false,
+         *       "quick": true
+         *     }
+         * @example {
+         *       "account": "tw:carol",
+         *       "change": "follow",
+         *       "at": "2026-11-20T10:00:00.000000Z",
+         *       "followed_for_seconds": null,
+         *       "followed_back": true,
+         *       "quick": false
+         *     }
+         */
+        FollowerChange: {
+            /**
+             * @description X: the account that followed or unfollowed.
+             * @example tw:alice
+             */
+            account: string;
+            /** @enum {string} */
+            change: "follow" | "unfollow";
+            /**
+             * Format: date-time
+             * @description When, as the event gave it.
+             * @example 2026-11-20T10:00:00.000000Z
+             */
+            at: string;
+            /** @description For an unfollow, seconds since X’s latest follow before it (a repeated follow included), to the microsecond; null for a follow, and for an unfollow with no follow before it in the ledger. */
+            followed_for_seconds: number | null;
+            /** @description The account followed X at that instant (its own latest follow/unfollow of X up to then, an unfollow winning a tie). */
+            followed_back: boolean;
+            /** @description An unfollow within churn_hours after X’s latest follow (t < u ≤ t + churn_hours), as quick_unfollows counts them; false for a follow. */
+            quick: boolean;
+        };
+        /** @description A page of follower changes, newest first. */
+        FollowerChangePage: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            /** @description The `since`/`until` the changes were selected by, and the `churn_hours` that marked unfollows quick. */
+            window: components["schemas"]["Window"];
+            items: components["schemas"]["FollowerChange"][];
             /**
              * @description Pass as `cursor` for the next page of the same query; null on the last page.
              * @example eyJrIjpbMC41LCJ0dzphbGljZSJdfQ.q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6
@@ -1830,6 +1927,23 @@ export interface components {
         Status: {
             /** @constant */
             status: "ok";
+        };
+        /** @description A page of the accounts that follow the account no longer, most recent unfollow first. */
+        UnfollowerPage: {
+            /**
+             * @description An account, as given in events.
+             * @example tw:alice
+             */
+            account: string;
+            /** @description The `since`/`until` the changes were selected by, and the `churn_hours` that marked unfollows quick. */
+            window: components["schemas"]["Window"];
+            items: components["schemas"]["FollowerChange"][];
+            /**
+             * @description Pass as `cursor` for the next page of the same query; null on the last page.
+             * @example eyJrIjpbMC41LCJ0dzphbGljZSJdfQ.q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6
+             */
+            next_cursor: string | null;
+            as_of: components["schemas"]["AsOf"];
         };
         /**
          * @description A webhook subscription, never its secret.
@@ -5680,6 +5794,402 @@ export interface operations {
             };
             /** @description No such subscription, or no such delivery of it (`not_found`, `workspace_not_found`, `key_not_found`, `webhook_not_found`, `delivery_not_found`) */
             404: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request (its headers, or its body within REQUEST_TIMEOUT_MS) was not received in time; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`headers_too_large`) */
+            431: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listFollowerChanges: {
+        parameters: {
+            query?: {
+                /** @description Only follows, or only unfollows; both when absent. */
+                change?: "follow" | "unfollow";
+                /**
+                 * @description Only changes at or after this instant (RFC 3339).
+                 * @example 2026-11-01T00:00:00Z
+                 */
+                since?: string;
+                /**
+                 * @description Only changes before this instant (RFC 3339).
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                until?: string;
+                /**
+                 * @description How soon an unfollow must follow a follow to count as a quick unfollow.
+                 * @example 48
+                 */
+                churn_hours?: number;
+                /**
+                 * @description Items per page.
+                 * @example 100
+                 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page, with the same other parameters. */
+                cursor?: string;
+                /** @description `strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing. */
+                consistency?: "strong" | "eventual";
+            };
+            header?: never;
+            path: {
+                /** @description An account: an opaque string chosen by the client, 1–256 characters, no control characters (e.g. `tw:jane_writes`). */
+                account: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of follower changes. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FollowerChangePage"];
+                };
+            };
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the scope scores:read (`insufficient_scope`) */
+            403: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request (its headers, or its body within REQUEST_TIMEOUT_MS) was not received in time; the connection is closed (`request_timeout`) */
+            408: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`payload_too_large`, `batch_too_large`) */
+            413: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A path parameter is longer than any valid value (`uri_too_long`) */
+            414: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded (RATE_LIMIT_PER_MINUTE per key or client address, AUTH_FAILURES_PER_MINUTE failed authentications per address), or too many streams or heavy reads of this key at once; retry after Retry-After seconds (`rate_limited`, `too_many_in_flight`) */
+            429: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request headers are too large (`headers_too_large`) */
+            431: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; nothing about it is disclosed (`internal_error`) */
+            500: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unreachable or the service is overloaded; retry after Retry-After seconds (`database_unavailable`, `overloaded`, `projection_lagging`) */
+            503: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listUnfollowers: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only changes at or after this instant (RFC 3339).
+                 * @example 2026-11-01T00:00:00Z
+                 */
+                since?: string;
+                /**
+                 * @description Only changes before this instant (RFC 3339).
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                until?: string;
+                /**
+                 * @description How soon an unfollow must follow a follow to count as a quick unfollow.
+                 * @example 48
+                 */
+                churn_hours?: number;
+                /**
+                 * @description Items per page.
+                 * @example 100
+                 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page, with the same other parameters. */
+                cursor?: string;
+                /** @description `strong` (default): the answer reflects every event acknowledged before the request began, waiting for them up to READ_WAIT_MS (then 503 `projection_lagging`). `eventual`: at once, from the scores as they are; `as_of` says what is missing. */
+                consistency?: "strong" | "eventual";
+            };
+            header?: never;
+            path: {
+                /** @description An account: an opaque string chosen by the client, 1–256 characters, no control characters (e.g. `tw:jane_writes`). */
+                account: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of unfollowers. */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnfollowerPage"];
+                };
+            };
+            /** @description The request is not valid (`malformed_json`, `malformed_request`, `too_complex`, `validation_failed`, `invalid_cursor`, `webhook_target_refused`) */
+            400: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked key (`missing_credentials`, `invalid_key`) */
+            401: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the scope scores:read (`insufficient_scope`) */
+            403: {
                 headers: {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DatabaseInUseError, openDatabase, type Database } from '../db/client.js';
+import { FOLLOW_CHANGES, type FollowChange } from '../db/follower-changes.js';
 import { autovacuumRuns, maintainTables } from '../db/maintenance.js';
 import { migrate } from '../db/migrate.js';
 import { createKey, createWorkspace, listKeys } from '../db/workspaces.js';
@@ -17,6 +18,9 @@ import { readAt } from '../projection/freshness.js';
 import { Projector } from '../projection/projector.js';
 import { accountScores } from '../service/scores.js';
 import { requireWorkspace, revokeKnownKey } from '../service/workspaces.js';
+import { Cursors } from '../http/cursors.js';
+import { MAX_PAGE_ITEMS } from '../http/params.js';
+import { changesPage, type ChangeList } from '../service/follower-changes.js';
 
 /** Opens the configured database with every migration applied, runs `fn`, and closes it. */
 async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
@@ -63,6 +67,12 @@ const windowOption = (opts: { since?: string | undefined; until?: string | undef
     if (e instanceof EmptyWindowError) throw new InvalidArgumentError('--until must be later than --since');
     throw e;
   }
+};
+
+const pageLimit = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_ITEMS) throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_PAGE_ITEMS}`);
+  return n;
 };
 
 const projectorFor = (db: Database, c: Config) =>
@@ -231,6 +241,36 @@ export function buildCli(config: () => Config): Command {
         out(JSON.stringify(scores, null, 2));
       }),
     );
+
+  const changeList = (list: ChangeList, description: string) => {
+    const command = program
+      .command(list)
+      .argument('<account>', 'the account, as events name it')
+      .requiredOption('--workspace <name>', 'workspace', workspaceName);
+    if (list === 'follower-changes') command.addOption(new Option('--change <kind>', 'only follows, or only unfollows').choices(FOLLOW_CHANGES));
+    return command
+      .option('--since <time>', 'only changes at or after this instant (RFC 3339)', instant)
+      .option('--until <time>', 'only changes before this instant (RFC 3339)', instant)
+      .option('--churn-hours <hours>', `hours within which an unfollow counts as quick (1–${MAX_CHURN_HOURS})`, churnHours, DEFAULT_CHURN_HOURS)
+      .option('--limit <n>', `items per page (1–${MAX_PAGE_ITEMS})`, pageLimit, 100)
+      .option('--cursor <cursor>', '`next_cursor` of the previous page, with the same other options')
+      .description(description)
+      .action((account: string, opts: { workspace: string; change?: FollowChange; since?: string; until?: string; churnHours: number; limit: number; cursor?: string }) =>
+        withDatabase(config(), async (db) => {
+          const parsed = accountSchema.safeParse(account);
+          if (!parsed.success) throw new InvalidArgumentError(`account: ${parsed.error.issues[0]!.message}`);
+          const workspace = await requireWorkspace(db, opts.workspace);
+          const w = windowOption(opts);
+          const read = await changesPage(db, new Cursors(db), list, workspace.id, account, { change: opts.change ?? null, window: w, limit: opts.limit, cursor: opts.cursor });
+          // unfollowers reads the projected follow state: what was acknowledged is folded in first.
+          const projector = projectorFor(db, config());
+          await projector.drain(workspace.id);
+          out(JSON.stringify(await readAt({ db, projector, waitMs: config().READ_WAIT_MS }, workspace.id, 'strong', read), null, 2));
+        }),
+      );
+  };
+  changeList('follower-changes', 'print a page of an account’s follower changes as JSON, the same document as GET /v1/accounts/{account}/follower-changes');
+  changeList('unfollowers', 'print a page of the accounts that follow an account no longer as JSON, the same document as GET /v1/accounts/{account}/unfollowers');
 
   return program;
 }

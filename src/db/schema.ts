@@ -75,6 +75,11 @@ export const events = pgTable(
     index('events_pair_type_time')
       .on(t.workspaceId, t.actor, t.target, t.type, t.occurredAt)
       .where(sql`${t.type} IN ('reply', 'mention', 'follow', 'unfollow')`),
+    // An account's follower changes, newest first, one type at a time: a page is a range of this
+    // index whatever else the account received (likes do not lie in the way of follows).
+    index('events_target_follows')
+      .on(t.workspaceId, t.target, t.type, t.occurredAt, t.actor)
+      .where(sql`${t.type} IN ('follow', 'unfollow')`),
   ],
 );
 
@@ -113,6 +118,10 @@ export const relationships = pgTable(
     // non-followers (oldest follow first) and fans read these.
     index('relationships_following').on(t.workspaceId, t.account, t.outFollowAt).where(sql`${t.outFollows}`),
     index('relationships_followers').on(t.workspaceId, t.account, t.inFollowAt).where(sql`${t.inFollows}`),
+    // unfollowers: the accounts whose latest mark towards the account is an unfollow, newest first.
+    index('relationships_unfollowers')
+      .on(t.workspaceId, t.account, t.inFollowAt, t.other)
+      .where(sql`NOT ${t.inFollows} AND ${t.inFollowAt} IS NOT NULL`),
   ],
 );
 

@@ -3,6 +3,7 @@ import { LIMITS } from '../domain/events.js';
 import { KEY_ID_PATTERN, KEY_PATTERN, SCOPES } from '../domain/keys.js';
 import { workspaceNameSchema } from '../domain/workspaces.js';
 import { PROBLEMS, type ProblemCode } from '../errors.js';
+import { FOLLOW_CHANGES } from '../db/follower-changes.js';
 import { CONSISTENCY } from '../projection/freshness.js';
 import { MAX_CHURN_HOURS } from '../scoring/summary.js';
 
@@ -166,3 +167,34 @@ export const asOfSchema = z
     pending_events: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Events acknowledged but not yet in the scores when the answer was read.'),
   })
   .meta({ id: 'AsOf', description: 'What a read answer reflects.', examples: [{ complete: true, pending_events: 0 }] });
+
+export const followerChangeSchema = z
+  .object({
+    account: accountOut.describe('X: the account that followed or unfollowed.'),
+    change: z.enum(FOLLOW_CHANGES),
+    at: instantOut.describe('When, as the event gave it.'),
+    followed_for_seconds: z
+      .number()
+      .min(0)
+      .max(1e12)
+      .nullable()
+      .describe('For an unfollow, seconds since X’s latest follow before it (a repeated follow included), to the microsecond; null for a follow, and for an unfollow with no follow before it in the ledger.'),
+    followed_back: z.boolean().describe('The account followed X at that instant (its own latest follow/unfollow of X up to then, an unfollow winning a tie).'),
+    quick: z.boolean().describe('An unfollow within churn_hours after X’s latest follow (t < u ≤ t + churn_hours), as quick_unfollows counts them; false for a follow.'),
+  })
+  .meta({
+    id: 'FollowerChange',
+    description: 'A follow or an unfollow of the account.',
+    examples: [
+      { account: 'tw:bob', change: 'unfollow', at: '2026-11-22T09:30:00.000000Z', followed_for_seconds: 171000, followed_back: false, quick: true },
+      { account: 'tw:carol', change: 'follow', at: '2026-11-20T10:00:00.000000Z', followed_for_seconds: null, followed_back: true, quick: false },
+    ],
+  });
+
+export const followerChangePageSchema = z
+  .object({ account: accountOut, window: windowSchema.describe('The `since`/`until` the changes were selected by, and the `churn_hours` that marked unfollows quick.'), items: z.array(followerChangeSchema).max(1000), next_cursor: nextCursorSchema, as_of: asOfSchema })
+  .meta({ id: 'FollowerChangePage', description: 'A page of follower changes, newest first.' });
+
+export const unfollowerPageSchema = z
+  .object({ account: accountOut, window: windowSchema.describe('The `since`/`until` the changes were selected by, and the `churn_hours` that marked unfollows quick.'), items: z.array(followerChangeSchema).max(1000), next_cursor: nextCursorSchema, as_of: asOfSchema })
+  .meta({ id: 'UnfollowerPage', description: 'A page of the accounts that follow the account no longer, most recent unfollow first.' });

@@ -182,10 +182,14 @@ export function churnBuckets(follows: readonly bigint[], unfollows: readonly big
   return follows.map((t) => {
     const i = firstAfter(sorted, t);
     if (i >= sorted.length) return null;
-    const delay = sorted[i]! - t;
-    if (delay > MAX_CHURN) return null;
-    return Number((delay + HOUR_MICROS - 1n) / HOUR_MICROS);
+    return delayBucket(sorted[i]! - t);
   });
+}
+
+/** The bucket of an unfollow `delay` µs after its follow: hours rounded up, null past MAX_CHURN_HOURS. */
+export function delayBucket(delay: bigint): number | null {
+  if (delay > MAX_CHURN) return null;
+  return Number((delay + HOUR_MICROS - 1n) / HOUR_MICROS);
 }
 
 /**

@@ -112,6 +112,10 @@ t.test('every statement of ingest, reads, erasure and webhooks routes to one sha
   for (const sort of ['spam_score', 'followers', 'mutual']) await ok('GET', `/v1/accounts?sort=${sort}&order=desc&limit=2&min_followers=0`);
   for (const list of ['non-followers', 'fans', 'partners']) await ok('GET', `/v1/accounts/a/${list}?limit=1`);
   await ok('GET', `/v1/accounts/a/activity-hours?tz=Europe/Paris&${window}`);
+  for (const query of ['', 'change=follow&', 'change=unfollow&', `${window}&`]) await ok('GET', `/v1/accounts/a/follower-changes?${query}limit=1`);
+  const next = (await app.inject({ method: 'GET', url: '/v1/accounts/a/follower-changes?limit=1', headers })).json().next_cursor;
+  await ok('GET', `/v1/accounts/a/follower-changes?limit=1&cursor=${encodeURIComponent(next)}`);
+  await ok('GET', `/v1/accounts/a/unfollowers?${window}&limit=1`);
   await ok('DELETE', '/v1/accounts/b');
   await ok('DELETE', '/v1/accounts/c');
 

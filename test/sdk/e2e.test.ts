@@ -27,7 +27,7 @@ function checkedFetch(t: Test) {
 const OPERATIONS = [
   'getHealth', 'getReadiness', 'createWorkspace', 'createKey', 'listKeys', 'revokeKey', 'ingestEvent', 'ingestEvents', 'getScores',
   'getReciprocity', 'getEngagement', 'getSpam', 'getScoresBatch', 'listAccounts', 'listNonFollowers', 'listFans', 'listPartners',
-  'getActivityHours', 'deleteAccount',
+  'getActivityHours', 'listFollowerChanges', 'listUnfollowers', 'deleteAccount',
 ] as const;
 
 t.test('every operation works through the SDK package', async (t) => {
@@ -148,6 +148,20 @@ t.test('every operation works through the SDK package', async (t) => {
     ],
   );
 
+  // fan0 unfollows an hour after following; alice follows none of her fans back.
+  await rapport.ingestEvent({ type: 'unfollow', actor: 'tw:fan0', target: 'tw:alice', occurred_at: '2026-11-20T15:00:00Z' });
+  const changes = await rapport.listFollowerChanges('tw:alice', { limit: 1 });
+  t.same(changes.items, [{ account: 'tw:fan0', change: 'unfollow', at: '2026-11-20T15:00:00.000000Z', followed_for_seconds: 3600, followed_back: false, quick: true }]);
+  const allChanges: string[] = [];
+  for await (const c of rapport.allFollowerChanges('tw:alice', { limit: 2 })) allChanges.push(`${c.change} ${c.account} ${c.followed_back}`);
+  // bob followed alice a minute after she followed him.
+  t.same(allChanges, ['unfollow tw:fan0 false', 'follow tw:fan2 false', 'follow tw:fan1 false', 'follow tw:fan0 false', 'follow tw:bob true']);
+  t.same((await rapport.listFollowerChanges('tw:alice', { change: 'unfollow', churn_hours: 1 })).items.map((c) => c.quick), [true]);
+  const unfollowers: string[] = [];
+  for await (const u of rapport.allUnfollowers('tw:alice', { limit: 1 })) unfollowers.push(u.account);
+  t.same(unfollowers, ['tw:fan0']);
+  t.same((await rapport.listUnfollowers('tw:bob')).items, []);
+
   // Problems are thrown as RapportError, with the stable code and each offending field.
   const invalid = await rapport.getScores('tw:alice', { churn_hours: 0 }).catch((e: unknown) => e);
   t.ok(invalid instanceof RapportError);
@@ -163,7 +177,7 @@ t.test('every operation works through the SDK package', async (t) => {
   t.equal((await rapport.getEngagement('tw:alice')).engagement.interactions_received.total, 1, 'carol’s like is gone');
 
   const documented = [...SEEN].filter((s) => / 2\d\d$/.test(s)).length;
-  t.ok(documented >= 19, `${documented} operations answered 2xx, each checked against the document`);
+  t.ok(documented >= 21, `${documented} operations answered 2xx, each checked against the document`);
 });
 
 t.test('a 429 or 503 is retried after its Retry-After; a longer wait than allowed is thrown', async (t) => {

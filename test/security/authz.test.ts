@@ -95,7 +95,7 @@ function assertProblem(t: Test, res: Res, status: number, code: string, what: st
 
 // ---- the workspaces ------------------------------------------------------------------------------
 
-/** Distinctive events of workspace A: secret-a and secret-b follow, like, reply to and mention each other. */
+/** Distinctive events of workspace A: secret-a and secret-b follow, like, reply to and mention each other; secret-c comes and goes. */
 const SECRET_EVENTS = [
   { id: 'secret-evt-1', type: 'follow', actor: 'secret-a', target: 'secret-b', occurred_at: at(0) },
   { id: 'secret-evt-2', type: 'follow', actor: 'secret-b', target: 'secret-a', occurred_at: at(1) },
@@ -110,6 +110,11 @@ const SECRET_EVENTS = [
   { id: 'secret-evt-11', type: 'post', actor: 'secret-a', occurred_at: at(10), text: 'buy https://secret.example' },
   { id: 'secret-evt-12', type: 'follow', actor: 'secret-b', target: 'secret-c', occurred_at: at(11) },
   { id: 'secret-evt-13', type: 'follow', actor: 'secret-d', target: 'secret-b', occurred_at: at(12) },
+  // secret-c follows and unfollows both, so that their follower changes and unfollowers are not empty.
+  { id: 'secret-evt-14', type: 'follow', actor: 'secret-c', target: 'secret-a', occurred_at: at(13) },
+  { id: 'secret-evt-15', type: 'unfollow', actor: 'secret-c', target: 'secret-a', occurred_at: at(14) },
+  { id: 'secret-evt-16', type: 'follow', actor: 'secret-c', target: 'secret-b', occurred_at: at(15) },
+  { id: 'secret-evt-17', type: 'unfollow', actor: 'secret-c', target: 'secret-b', occurred_at: at(16) },
 ];
 const SECRET_ACCOUNTS = ['secret-a', 'secret-b', 'secret-c', 'secret-d'];
 
@@ -345,7 +350,7 @@ t.test("another workspace's key sees nothing of workspace A, and changes nothing
   t.strictSame(scores.reciprocity.follow_back_rate, { value: null, numerator: 0, denominator: 0 }, 'a null ratio');
   t.equal(scores.engagement.interactions_received.total, 0, 'no interactions received');
   t.equal(scores.spam.posts, 0, 'no posts');
-  for (const list of ['non-followers', 'fans', 'partners']) {
+  for (const list of ['non-followers', 'fans', 'partners', 'follower-changes', 'unfollowers']) {
     t.strictSame((await get(b.key, `/v1/accounts/secret-a/${list}`)).json().items, [], `no ${list}`);
   }
   const hours = (await get(b.key, '/v1/accounts/secret-a/activity-hours')).json();

@@ -14,23 +14,8 @@ import { accountScores, accountSection, batchScores, type SectionName } from '..
 import { Cursors } from '../cursors.js';
 import type { InFlight } from '../in-flight.js';
 import { readAt, type Freshness } from '../../projection/freshness.js';
+import { churnHours, instant, isText, isTimeCursor, pageQuery, windowOf } from '../params.js';
 import { accountOut, asOfSchema, consistencyParam, intervalSchema, nextCursorSchema, windowSchema } from '../schemas.js';
-
-/** An instant as a query parameter: RFC 3339 with an offset. */
-const instant = z
-  .string()
-  .max(64)
-  .refine((s) => parseRfc3339(s) !== null, 'must be an RFC 3339 date-time with an offset')
-  .meta({ format: 'date-time', examples: ['2026-11-01T00:00:00Z'] });
-
-const churnHours = z.coerce
-  .number()
-  .int()
-  .min(1)
-  .max(MAX_CHURN_HOURS)
-  .default(DEFAULT_CHURN_HOURS)
-  .describe('How soon an unfollow must follow a follow to count as a quick unfollow.')
-  .meta({ examples: [48] });
 
 // Query objects are strict: a misspelt parameter (`churnhours`) is a 400 naming it, not silently the default.
 const windowQuery = z.strictObject({
@@ -41,11 +26,6 @@ const windowQuery = z.strictObject({
 });
 
 const accountParams = z.object({ account: accountSchema });
-const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(1000).default(100).describe('Items per page.').meta({ examples: [100] }),
-  cursor: z.string().max(2000).optional().describe('`next_cursor` of the previous page, with the same other parameters.'),
-  consistency: consistencyParam,
-};
 
 export const scoresSchema = z
   .object({ account: accountOut, window: windowSchema, reciprocity: reciprocitySchema, engagement: engagementSchema, spam: spamSchema, as_of: asOfSchema })
@@ -152,22 +132,6 @@ const erasureSchema = z
     events_deleted: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Events that named the account, as actor or target.'),
   })
   .meta({ id: 'AccountErasure', description: 'What an erasure deleted.', examples: [{ account: 'tw:carol', events_deleted: 57 }] });
-
-/** A string PostgreSQL can hold as text (no NUL), as every cursor's account is. */
-const isText = (v: unknown): v is string => typeof v === 'string' && !v.includes('\u0000') && v.length <= 1024;
-
-const isTimeCursor = (v: unknown[]): v is [string, string] =>
-  v.length === 2 && isText(v[0]) && parseRfc3339(v[0]) !== null && isText(v[1]);
-
-/** The window of a query or a body; `where` prefixes the field an error names, as validation errors name it. */
-function windowOf(q: { since?: string | undefined; until?: string | undefined; churn_hours: number }, where: 'querystring.' | '' = 'querystring.'): Window {
-  try {
-    return parseWindow({ since: q.since, until: q.until, churnHours: q.churn_hours });
-  } catch (e) {
-    if (!(e instanceof EmptyWindowError)) throw e;
-    throw new Problem('validation_failed', `${e.field} ${e.message}`, { errors: [{ field: `${where}${e.field}`, message: e.message }] });
-  }
-}
 
 export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFlight; freshness: Freshness }> = async (
   app,

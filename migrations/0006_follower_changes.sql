@@ -1,0 +1,2 @@
+CREATE INDEX "events_target_follows" ON "events" USING btree ("workspace_id","target","type","occurred_at","actor") WHERE "events"."type" IN ('follow', 'unfollow');--> statement-breakpoint
+CREATE INDEX "relationships_unfollowers" ON "relationships" USING btree ("workspace_id","account","in_follow_at","other") WHERE NOT "relationships"."in_follows" AND "relationships"."in_follow_at" IS NOT NULL;
