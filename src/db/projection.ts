@@ -110,10 +110,19 @@ export async function backlog(db: Queryable, workspaceId: number): Promise<Backl
   return { pending: Number(row!.pending), last: row!.last === null ? null : Number(row!.last), oldestSeconds: Math.max(0, Number(row!.oldest ?? 0)) };
 }
 
-/** Whether any event of the workspace up to `seq` is still waiting for the projector. */
-export async function pendingUpTo(db: Queryable, workspaceId: number, seq: number): Promise<boolean> {
-  const rows = await db.query('SELECT 1 FROM pending_events WHERE workspace_id = $1 AND seq <= $2 LIMIT 1', [workspaceId, seq]);
-  return rows.length > 0;
+/** The queue numbers of the workspace's oldest and newest events waiting for the projector (null when none is): two index probes. */
+export async function queueEnds(db: Queryable, workspaceId: number): Promise<{ oldest: number | null; last: number | null }> {
+  const [row] = await db.query<{ oldest: string | null; last: string | null }>(
+    'SELECT min(seq) AS oldest, max(seq) AS last FROM pending_events WHERE workspace_id = $1',
+    [workspaceId],
+  );
+  return { oldest: row?.oldest == null ? null : Number(row.oldest), last: row?.last == null ? null : Number(row.last) };
+}
+
+/** How many of the workspace's events wait for the projector. */
+export async function pendingCount(db: Queryable, workspaceId: number): Promise<number> {
+  const [row] = await db.query<{ n: string }>('SELECT count(*) AS n FROM pending_events WHERE workspace_id = $1', [workspaceId]);
+  return Number(row!.n);
 }
 
 /** The workspaces with events waiting, oldest backlog first. */

@@ -3,7 +3,7 @@ import type { Database } from '../db/client.js';
 import { foldBatch } from './fold.js';
 import { subscriptionsOf } from '../db/webhooks.js';
 import { emitWebhookEvents } from '../webhooks/emit.js';
-import { finishPending, pendingUpTo, recordProjected, relaxDurability, takePending, vacuumQueue, workspacesWithPending } from '../db/projection.js';
+import { finishPending, queueEnds, recordProjected, relaxDurability, takePending, vacuumQueue, workspacesWithPending } from '../db/projection.js';
 
 export interface ProjectorOptions {
   /** Events folded in one transaction at most. */
@@ -22,6 +22,19 @@ export const QUEUE_VACUUM_EVENTS = 50_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How often a workspace's waiting reads look at its queue when no batch folded here wakes them. */
+const WATCH_MS = 25;
+
+/** A read waiting for every event of its workspace up to `seq` to be folded in. */
+interface Waiter {
+  seq: number;
+  done(ok: boolean): void;
+  timer: NodeJS.Timeout;
+}
+
+/** Whether the queue, whose oldest entry is `oldest` (null: empty), holds nothing up to `seq`. */
+const isPast = (oldest: number | null, seq: number) => oldest === null || oldest > seq;
+
 /**
  * Folds the events the log has acknowledged into the derived tables, in large batches, one
  * projector per workspace at a time across every process (an advisory lock per workspace, tried
@@ -35,6 +48,8 @@ export class Projector {
   private readonly wanted = new Set<number>();
   private readonly running = new Map<number, Promise<void>>();
   private readonly wakers = new Map<number, Set<() => void>>();
+  private readonly waiters = new Map<number, Set<Waiter>>();
+  private readonly watching = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private foldedSinceVacuum = 0;
@@ -105,26 +120,60 @@ export class Projector {
 
   /**
    * Resolves true once no event of the workspace up to `seq` is queued, false at `deadline`
-   * (epoch ms). Asks this process's projector to work on it; a batch folded here wakes the wait at
-   * once, one folded by another process is seen by polling.
+   * (epoch ms). Asks this process's projector to work on it. However many reads wait, one watcher
+   * per workspace looks at the queue for all of them (a batch folded here wakes it at once, one
+   * folded by another process is seen at its next look): waiting reads must not take the
+   * connections that ingest and the projector need.
    */
   async waitFor(workspaceId: number, seq: number, deadline: number): Promise<boolean> {
-    for (;;) {
-      if (!(await pendingUpTo(this.db, workspaceId, seq))) return true;
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
+    if (isPast((await queueEnds(this.db, workspaceId)).oldest, seq)) return true;
+    return new Promise<boolean>((resolve) => {
+      const waiters = this.waiters.get(workspaceId) ?? new Set<Waiter>();
+      this.waiters.set(workspaceId, waiters);
+      const waiter: Waiter = {
+        seq,
+        done: (ok) => {
+          clearTimeout(waiter.timer);
+          waiters.delete(waiter);
+          resolve(ok);
+        },
+        timer: setTimeout(() => waiter.done(false), Math.max(0, deadline - Date.now())),
+      };
+      waiters.add(waiter);
       this.notify(workspaceId);
-      await new Promise<void>((resolve) => {
-        const wakers = this.wakers.get(workspaceId) ?? new Set();
-        this.wakers.set(workspaceId, wakers);
-        const done = () => {
-          clearTimeout(timer);
-          wakers.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.min(left, 25));
-        wakers.add(done);
-      });
+      void this.watch(workspaceId);
+    });
+  }
+
+  /** Looks at the workspace's queue for its waiting reads until none is left. */
+  private async watch(workspaceId: number) {
+    if (this.watching.has(workspaceId)) return;
+    this.watching.add(workspaceId);
+    try {
+      const waiters = this.waiters.get(workspaceId)!;
+      while (waiters.size > 0) {
+        try {
+          const { oldest } = await queueEnds(this.db, workspaceId);
+          for (const w of [...waiters]) if (isPast(oldest, w.seq)) w.done(true);
+        } catch (err) {
+          // The waits end at their deadlines if the queue stays out of reach.
+          this.opts.log?.warn({ err, workspaceId }, 'could not look at the projection queue for waiting reads; looking again');
+        }
+        if (waiters.size === 0) break;
+        await new Promise<void>((resolve) => {
+          const wakers = this.wakers.get(workspaceId) ?? new Set();
+          this.wakers.set(workspaceId, wakers);
+          const done = () => {
+            clearTimeout(timer);
+            wakers.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, WATCH_MS);
+          wakers.add(done);
+        });
+      }
+    } finally {
+      this.watching.delete(workspaceId);
     }
   }
 
