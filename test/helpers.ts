@@ -99,6 +99,12 @@ export async function testApp(t: Test, overrides: Partial<Config> = {}): Promise
   return { app, db, logs };
 }
 
+/** The real app on the test database and a fresh tenant in it: the opening of most tests. */
+export async function tenantApp(t: Test, overrides: Partial<Config> = {}): Promise<TestApp & { tenant: Tenant }> {
+  const ctx = await testApp(t, overrides);
+  return { ...ctx, tenant: await newTenant(ctx.db) };
+}
+
 /**
  * Every answer a test receives through `inject` is checked against the committed OpenAPI document
  * (status, media type, body): an answer the document does not describe fails the test.

@@ -8,7 +8,7 @@ import { takePending } from '../../src/db/projection.js';
 import { parseEvent } from '../../src/domain/validate.js';
 import type { NormalizedEvent } from '../../src/domain/events.js';
 import { referenceMetrics, type RefEvent } from '../reference/naive.js';
-import { bearer, newTenant, testApp } from '../helpers.js';
+import { bearer, newTenant, tenantApp, testApp } from '../helpers.js';
 
 /** The cost of a read or a write stays bounded whatever the history behind it. */
 
@@ -35,8 +35,7 @@ const normalized = (input: object): NormalizedEvent => {
 };
 
 t.test('one more follow of a pair with thousands of follows and unfollows reads a handful of rows, not its history', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, db, tenant } = await tenantApp(t);
   const history = Array.from({ length: 3_000 }, (_, i) => ({
     type: i % 2 === 0 ? 'follow' : 'unfollow',
     actor: 'churner',
@@ -81,8 +80,7 @@ t.test('one more follow of a pair with thousands of follows and unfollows reads 
 });
 
 t.test('a batch of thousands of follows and unfollows of one pair with history reads rows in proportion to the batch', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, db, tenant } = await tenantApp(t);
   const pairEvents = (from: number, n: number) =>
     Array.from({ length: n }, (_, i) => ({
       type: (from + i) % 2 === 0 ? 'follow' : 'unfollow',
@@ -143,8 +141,7 @@ t.test('quick unfollows stay exact when a pair’s history spans years, whatever
 });
 
 t.test('a windowed read answers from aggregates: one row whatever the number of events in its window', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, db, tenant } = await tenantApp(t);
   const types = ['like', 'reply', 'mention', 'repost', 'follow', 'unfollow', 'post'];
   const events = Array.from({ length: 4_000 }, (_, i) => {
     const type = types[i % types.length]!;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { datasetEvents, type DatasetEvent, type DatasetName } from '../../scripts/datasets.js';
-import { bearer, newTenant, testApp, type TestApp } from '../helpers.js';
+import { bearer, tenantApp, type TestApp } from '../helpers.js';
 
 const dataDir = process.env.DATASETS_DIR ?? new URL('../../../shared/data', import.meta.url).pathname;
 
@@ -58,8 +58,7 @@ const account = (id: string) => encodeURIComponent(id);
 
 t.test('bitcoin-otc, positive ratings as follows: per-node figures of PROVENANCE', async (t) => {
   t.setTimeout(TIMEOUT);
-  const ctx = await testApp(t);
-  const { key } = await newTenant(ctx.db);
+  const { tenant: { key }, ...ctx } = await tenantApp(t);
 
   const result = await ingest(ctx, key, 'bitcoin-otc-positive');
   t.equal(result.skipped, 3_563, 'the converter leaves out the negative ratings');
@@ -134,8 +133,7 @@ async function ranking(ctx: TestApp, key: string, sort: string): Promise<RankIte
 
 t.test('bitcoin-otc, every rating as a follow: overall networkx reciprocity through the ranking', async (t) => {
   t.setTimeout(TIMEOUT);
-  const ctx = await testApp(t);
-  const { key } = await newTenant(ctx.db);
+  const { tenant: { key }, ...ctx } = await tenantApp(t);
 
   const result = await ingest(ctx, key, 'bitcoin-otc');
   t.equal(result.accepted, 35_592, 'every rating is accepted');
@@ -202,8 +200,7 @@ t.test('collegemsg: engages-back share, interactions received and networkx per-n
   // 2·|out ∩ in| / (|out| + |in|). A check of this file's own reading of the raw data.
   const NX: Record<string, string> = { '1': '0.793103', '9': '0.337931', '41': '0.429185' };
 
-  const ctx = await testApp(t);
-  const { key } = await newTenant(ctx.db);
+  const { tenant: { key }, ...ctx } = await tenantApp(t);
   const result = await ingest(ctx, key, 'collegemsg');
   t.equal(result.accepted, 59_835, 'every message is accepted');
   t.same(result.rejected, [], 'nothing rejected');

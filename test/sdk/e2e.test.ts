@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import t, { type Test } from 'tap';
 import { contractViolation, SEEN } from '../contract.js';
-import { newTenant, testApp, unique } from '../helpers.js';
+import { tenantApp, testApp, unique } from '../helpers.js';
 
 /**
  * The service on loopback, driven only through the built SDK package (@rapport/sdk, sdk/dist):
@@ -205,8 +205,7 @@ t.test('a 429 or 503 is retried after its Retry-After; a longer wait than allowe
 });
 
 t.test('ingestStream sends the lines of a file as they are read (the SDK README’s example)', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   const rapport = new Rapport({ baseUrl, key: tenant.key, fetch: checkedFetch(t) });
   const lines = () => createInterface({ input: createReadStream(new URL('../../examples/events.ndjson', import.meta.url)) });

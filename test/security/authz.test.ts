@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { createKey, revokeKey } from '../../src/db/workspaces.js';
 import { parseKey, SCOPES } from '../../src/domain/keys.js';
-import { at, bearer, newTenant, testApp, unique, type Tenant, type TestApp } from '../helpers.js';
+import { at, bearer, newTenant, type Tenant, tenantApp, testApp, type TestApp, unique } from '../helpers.js';
 
 /**
  * The authorization matrix (SPEC §5, README "HTTP API"), generated from the operations: every
@@ -289,8 +289,7 @@ t.test('metrics exist only with METRICS_TOKEN, and answer only its bearer', asyn
 });
 
 t.test('admin routes exist only when ADMIN_TOKEN is configured', async (t) => {
-  const { app, db } = await testApp(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: 0 });
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: 0 });
   const admin = OPERATIONS.filter((o) => o.kind === 'admin');
   t.ok(admin.length >= 4, `${admin.length} admin operations`);
   for (const op of admin) {

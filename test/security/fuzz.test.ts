@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
-import { at, bearer, newTenant, testApp, type Tenant, type TestApp } from '../helpers.js';
+import { at, bearer, type Tenant, tenantApp, type TestApp } from '../helpers.js';
 
 /**
  * Hostile input against every route (SPEC §5: errors are problem+json, no stack trace or SQL ever
@@ -115,8 +115,7 @@ const describe = (req: Req) => {
 async function harness(t: Test): Promise<Harness> {
   // Load shedding is off: on a busy machine an event-loop lag answers 503 `overloaded` by design,
   // which says nothing about how hostile input is handled.
-  const { app, db } = await testApp(t, { ADMIN_TOKEN, LOAD_SHED_EVENT_LOOP_DELAY_MS: 0 });
-  const tenant = await newTenant(db);
+  const { app, db, tenant } = await tenantApp(t, { ADMIN_TOKEN, LOAD_SHED_EVENT_LOOP_DELAY_MS: 0 });
   const count = async () =>
     (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [tenant.workspace.id]))[0]!.n;
   const credentials = (op: Op) => (op.auth === 'admin' ? bearer(ADMIN_TOKEN) : op.auth === 'none' ? {} : bearer(tenant.key));

@@ -8,7 +8,7 @@ import type { Problem } from '../../src/errors.js';
 import { InFlight } from '../../src/http/in-flight.js';
 import { LIMITS } from '../../src/domain/events.js';
 import { cliEnv, exited, runCli, startServer } from '../cli/run.js';
-import { at, bearer, newTenant, testApp, TEST_DATABASE_URL, unique } from '../helpers.js';
+import { at, bearer, newTenant, tenantApp, TEST_DATABASE_URL, testApp, unique } from '../helpers.js';
 
 /** Reproducers of the ways a client, with a key or without, could crash or stall the service. */
 
@@ -139,8 +139,7 @@ t.test('requests for unknown routes count against the address’s rate limit', a
 });
 
 t.test('JSON bodies are bounded by values and depth, not only bytes', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const many = `{"events":[${'{},'.repeat(LIMITS.bodyMaxJsonTokens)}{}]}`;
   const res = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: { ...bearer(tenant.key), 'content-type': 'application/json' }, payload: many });
   t.equal(res.statusCode, 400);
@@ -168,8 +167,7 @@ t.test('JSON bodies are bounded by values and depth, not only bytes', async (t) 
 });
 
 t.test('an NDJSON line that would parse into thousands of values is rejected unparsed; other lines are stored', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const good = JSON.stringify({ id: unique('e'), type: 'like', actor: 'a', target: 'b', occurred_at: at(1) });
   const bomb = `[${'{},'.repeat(300_000)}{}]`;
   const res = await app.inject({
@@ -184,10 +182,9 @@ t.test('an NDJSON line that would parse into thousands of values is rejected unp
 });
 
 t.test('a key runs at most MAX_STREAMS_PER_KEY streams at once; the next is 429 with Retry-After, other keys are unaffected', async (t) => {
-  const { app, db } = await testApp(t, { MAX_STREAMS_PER_KEY: 1 });
+  const { app, db, tenant } = await tenantApp(t, { MAX_STREAMS_PER_KEY: 1 });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  const tenant = await newTenant(db);
   const open = await rawConnection(
     url,
     `POST /v1/events/batch HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${tenant.key}\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n`,
@@ -245,8 +242,7 @@ t.test('heavy reads are limited per key (429) and in all (503), and all-time rea
   replies[0]!.emit('close');
   t.equal(code(() => inFlight.hold(request('c'), reply(), 'heavy_read')), 'held', 'a finished read frees its slot in all and for its key');
   t.equal(code(() => inFlight.hold(request('a'), reply(), 'heavy_read')), 'overloaded');
-  const { app, db } = await testApp(t, { MAX_HEAVY_READS: 1 });
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t, { MAX_HEAVY_READS: 1 });
   const reads = await Promise.all(Array.from({ length: 8 }, () => app.inject({ method: 'GET', url: '/v1/accounts/a/scores', headers: bearer(tenant.key) })));
   t.ok(reads.every((r) => r.statusCode === 200), 'all-time reads are not heavy: none is refused');
 });
@@ -279,8 +275,7 @@ t.test('eight concurrent streams of 1 MiB [{},{},…] lines from one key leave t
 
 t.test('failed authentications are throttled per client address, before any key lookup', async (t) => {
   const ADMIN_TOKEN = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
-  const { app, db } = await testApp(t, { AUTH_FAILURES_PER_MINUTE: 3, ADMIN_TOKEN });
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t, { AUTH_FAILURES_PER_MINUTE: 3, ADMIN_TOKEN });
   const get = (authorization: string, remoteAddress = '203.0.113.7') =>
     app.inject({ method: 'GET', url: '/v1/accounts/a/scores', headers: { authorization }, remoteAddress });
   const bad = 'Bearer rpk_aaaaaaaaaaaa_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
@@ -335,8 +330,7 @@ t.test("Node's own answers to malformed HTTP and oversized headers are problem+j
 });
 
 t.test('request logs carry the route pattern, never the path (account names) or the query (a key pasted there)', async (t) => {
-  const { app, db, logs } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, logs, tenant } = await tenantApp(t);
   await app.inject({ method: 'GET', url: `/v1/accounts/tw%3Ajane.doe/scores?key=${tenant.key}`, headers: bearer(tenant.key) });
   const text = logs.join('');
   t.notMatch(text, tenant.key.slice(4), 'no key in the logs');
@@ -348,8 +342,7 @@ t.test(
   'load shedding is logged as a warning without a stack trace',
   { skip: !TEST_DATABASE_URL && 'on PGlite the event loop runs the queries: no event-loop shedding' },
   async (t) => {
-    const { app, db, logs } = await testApp(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: 20 });
-    const tenant = await newTenant(db);
+    const { app, logs, tenant } = await tenantApp(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: 20 });
     await app.ready();
     // As in protection.test.ts: the stall is repeated until a request meets the pressure.
     let shed = false;
