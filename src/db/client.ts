@@ -160,14 +160,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function pglite(dataDir: string | undefined): Promise<Database> {
+async function pglite(dataDir: string | undefined, dump: Blob | undefined): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   let unlock = () => {};
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir);
   }
-  const db = await PGlite.create(dataDir, { parsers });
+  const db = await PGlite.create(dataDir, { parsers, ...(dump && { loadDataDir: dump }) });
   const on = (c: Pick<PGlite, 'query'>): Queryable['query'] => async (text, params) =>
     (await c.query(text, params as unknown[])).rows as never;
   return {
@@ -188,10 +188,12 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** PGlite's folder; in memory when undefined. */
   dataDir?: string | undefined;
+  /** PGlite only: start from this dump of a data folder (PGlite's dumpDataDir) rather than from initdb. */
+  pgliteDump?: Blob | undefined;
   poolSize?: number;
   statementTimeoutMs?: number;
 }
 
 export function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.url ? Promise.resolve(postgres(opts.url, opts.poolSize ?? 10, opts.statementTimeoutMs ?? 60_000)) : pglite(opts.dataDir);
+  return opts.url ? Promise.resolve(postgres(opts.url, opts.poolSize ?? 10, opts.statementTimeoutMs ?? 60_000)) : pglite(opts.dataDir, opts.pgliteDump);
 }
