@@ -660,7 +660,7 @@ async function postBatch(base: string, key: string, body: string, tally: IngestT
         continue;
       }
       if (res.status !== 200) return noteFailure(tally, `${res.status} ${text}`);
-      return countAnswer(tally, JSON.parse(text));
+      return countAnswer(tally, JSON.parse(text) as Parameters<typeof countAnswer>[1]);
     } catch (err) {
       if (!signal.aborted) noteFailure(tally, String(err));
       return;
@@ -844,7 +844,7 @@ function cannon(url: string, length: { duration: number } | { amount: number }, 
   return new Promise((resolveLoad, reject) => {
     const instance = autocannon({ url, ...length, connections, timeout: 30, ...options }, (err, result) => {
       signal.removeEventListener('abort', stop);
-      if (err) return reject(err);
+      if (err) return reject(err instanceof Error ? err : new Error(String(err)));
       if (signal.aborted) return reject(new Error(String(signal.reason)));
       resolveLoad(buckets.map((b) => figuresOf(b, result, connections)));
     });

@@ -120,7 +120,7 @@ function buildCli(config: () => Config, io: CliIo, setExitCode: (code: number) =
   program
     .command('migrate')
     .description('apply pending migrations and exit')
-    .action(() => withDatabase(config(), async () => err('migrations applied')));
+    .action(() => withDatabase(config(), () => Promise.resolve(err('migrations applied'))));
 
   const workspaces = program.command('workspaces').description('manage workspaces');
   workspaces

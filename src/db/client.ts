@@ -83,7 +83,7 @@ function postgres(url: string, poolSize: number, statementTimeoutMs: number): Da
     // A runaway query gives its connection back instead of holding it forever (0: no limit).
     statement_timeout: statementTimeoutMs,
     connectionTimeoutMillis: 5_000,
-    types: { getTypeParser: ((oid: number, format?: string) => parsers[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser },
+    types: { getTypeParser: ((oid: number, format?: string) => parsers[oid] ?? (pg.types.getTypeParser(oid, format as 'text') as (v: string) => unknown)) as typeof pg.types.getTypeParser },
   });
   // A connection dropping (restart, failover, network) must not crash the process: pg-pool listens
   // for errors of idle clients only, so every client gets a listener of its own. The query in flight
@@ -92,7 +92,7 @@ function postgres(url: string, poolSize: number, statementTimeoutMs: number): Da
   pool.on('connect', (client) => client.on('error', () => {}));
   const on = (c: pg.Pool | pg.PoolClient): Queryable['query'] => async (text, params) => {
     const name = preparedNames.get(text);
-    return (await c.query(name ? { name, text, values: params as unknown[] } : { text, values: params as unknown[] })).rows;
+    return (await c.query(name ? { name, text, values: params as unknown[] } : { text, values: params as unknown[] })).rows as never;
   };
   return {
     kind: 'postgres',

@@ -466,7 +466,7 @@ async function applyFollowChurn({ tx, workspaceId, events, fresh, deltas }: Reco
     const change = churnDelta(timed('follow'), timed('unfollow'));
     if (change.size === 0) continue;
     let histogram = deltas.delays.get(actor);
-    if (!histogram) deltas.delays.set(actor, (histogram = new Map()));
+    if (!histogram) deltas.delays.set(actor, (histogram = new Map<number, number>()));
     let quick = 0;
     for (const [hours, n] of change) {
       histogram.set(hours, (histogram.get(hours) ?? 0) + n);

@@ -98,7 +98,7 @@ export function startServer(
     });
     let output = '';
     const onData = (d: Buffer) => {
-      output += d;
+      output += String(d);
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (m) resolve({ child, url: m[1]!, logs: () => output });
     };

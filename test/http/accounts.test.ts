@@ -536,7 +536,7 @@ t.test('with since and until the window is stated in canonical UTC and activity 
   const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, windowEvents());
   const q = new URLSearchParams({ since: '2026-01-02T01:00:00+01:00', until: '2026-01-03T00:00:00Z', churn_hours: '24' });
-  const body = await scoresOf(t, app, tenant.readKey, W.a, `?${q}`);
+  const body = await scoresOf(t, app, tenant.readKey, W.a, `?${q.toString()}`);
   t.strictSame(body, {
     account: W.a,
     window: { since: '2026-01-02T00:00:00.000000Z', until: '2026-01-03T00:00:00.000000Z', churn_hours: 24 },

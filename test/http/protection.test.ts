@@ -45,7 +45,7 @@ t.test('an overloaded event loop sheds requests with 503 and Retry-After, while 
   // Hold the event loop well past the limit; a later sample of its delay puts the process under
   // pressure. Which sample sees the stall depends on the sampler's phase (one that took no sample
   // at all is ignored), so the stall is repeated until a request meets the pressure.
-  let shed;
+  let shed: Awaited<ReturnType<typeof app.inject>> | undefined;
   for (let attempt = 0; attempt < 10 && !shed; attempt++) {
     const until = Date.now() + 400;
     while (Date.now() < until);

@@ -28,7 +28,7 @@ async function ingest(ctx: TestApp, key: string, name: DatasetName): Promise<Ing
   const send = async (events: DatasetEvent[]) => {
     const res = await ctx.app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(key), payload: { events } });
     if (res.statusCode !== 200) throw new Error(`batch ingest of ${name} answered ${res.statusCode}: ${res.body.slice(0, 500)}`);
-    const body = res.json() as { accepted: number; duplicates: number; rejected: unknown[] };
+    const body = res.json<{ accepted: number; duplicates: number; rejected: unknown[] }>();
     out.accepted += body.accepted;
     out.duplicates += body.duplicates;
     out.rejected.push(...body.rejected);
@@ -71,7 +71,7 @@ t.test('bitcoin-otc, positive ratings as follows: per-node figures of PROVENANCE
     payload: { events: result.first },
   });
   t.equal(resend.statusCode, 200);
-  const again = resend.json() as { accepted: number; duplicates: number; rejected: unknown[] };
+  const again = resend.json<{ accepted: number; duplicates: number; rejected: unknown[] }>();
   t.equal(result.first.length, 5_000, 'the first batch is a full one');
   t.same(
     { accepted: again.accepted, duplicates: again.duplicates, rejected: again.rejected },

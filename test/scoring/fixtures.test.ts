@@ -11,7 +11,7 @@ const iso = (ms: number) => new Date(T0 + ms).toISOString();
 async function ingest(ctx: TestApp, key: string, events: object[]) {
   const res = await ctx.app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(key), payload: { events } });
   if (res.statusCode !== 200 || res.json().rejected.length) throw new Error(res.body);
-  return res.json() as { accepted: number; duplicates: number };
+  return res.json<{ accepted: number; duplicates: number }>();
 }
 
 async function scores(ctx: TestApp, key: string, account: string, query = '') {

@@ -214,7 +214,7 @@ t.test('the committed document lists exactly the routes the app registers, each 
   for (const op of OPERATIONS) {
     const where = `${op.method} ${op.path}`;
     t.ok(Array.isArray(op.op.security), `${where}: a security requirement is declared`);
-    if (op.kind === 'public') t.ok(PUBLIC_OPERATIONS.has(op.id), `${where}: needs no credentials only if it is meant to (${[...PUBLIC_OPERATIONS]})`);
+    if (op.kind === 'public') t.ok(PUBLIC_OPERATIONS.has(op.id), `${where}: needs no credentials only if it is meant to (${[...PUBLIC_OPERATIONS].join(',')})`);
     if (op.kind === 'admin') t.match(op.path, /^\/v1\/admin\//, `${where}: the admin token guards admin routes only`);
     if (op.kind === 'key') t.notMatch(op.path, /^\/v1\/admin\//, `${where}: admin routes take the admin token`);
     if (op.kind === 'key') t.match(op.scope, /^(events:write|scores:read)$/, `${where}: a known scope`);

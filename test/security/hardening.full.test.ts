@@ -31,7 +31,7 @@ t.test('half-sent requests to unknown routes are answered at once and closed, an
   const attackers = await Promise.all(
     Array.from({ length: 400 }, () => rawConnection(server.url, 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n').catch(() => null)),
   );
-  const answered = await Promise.all(attackers.map((a) => a?.closed(10_000)));
+  const answered = await Promise.all(attackers.map((a) => (a ? a.closed(10_000) : Promise.resolve(undefined))));
   const refusals = answered.filter((a) => a && status(a.data) === 404 && problemCode(a.data) === 'not_found' && a.closedByServer);
   const connected = attackers.filter(Boolean).length;
   t.ok(connected > 0, `${connected} attacking connections were accepted`);
@@ -52,7 +52,7 @@ t.test('slow headers are cut after HEADERS_TIMEOUT_MS with a 408 problem, and th
   const server = await startServer(env, { fileLimit: 256 });
   t.teardown(() => server.child.kill('SIGKILL'));
   const slow = await Promise.all(Array.from({ length: 300 }, () => rawConnection(server.url, 'GET /healthz HTTP/1.1\r\nHost: a\r\n').catch(() => null)));
-  const ends = await Promise.all(slow.map((s) => s?.closed(15_000)));
+  const ends = await Promise.all(slow.map((s) => (s ? s.closed(15_000) : Promise.resolve(undefined))));
   const timedOut = ends.filter((e) => e && status(e.data) === 408);
   t.ok(timedOut.length > 0, `${timedOut.length} slow-header connections got 408`);
   t.ok(timedOut.every((e) => problemCode(e!.data) === 'request_timeout' && /application\/problem\+json/.test(e!.data)), 'as problem+json');

@@ -15,7 +15,7 @@ export function rawConnection(url: string, first: string): Promise<Raw> {
       socket.write(first);
       let data = '';
       let ended = false;
-      socket.on('data', (d) => (data += d));
+      socket.on('data', (d) => (data += String(d)));
       const end = new Promise<void>((r) => socket.once('close', () => ((ended = true), r())));
       resolve({
         socket,
