@@ -34,6 +34,8 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
+      // tap ends a subtest when its callback's promise settles; a synchronous callback would need t.end() instead.
+      '@typescript-eslint/require-await': 'off',
     },
   },
   {

@@ -3,12 +3,12 @@ import t from 'tap';
 import { metricsDoc } from '../scripts/docs.js';
 import { bearer, tenantApp } from './helpers.js';
 
-t.test('docs/metrics.md is what `npm run docs` generates from the scoring module', (t) => {
+t.test('docs/metrics.md is what `npm run docs` generates from the scoring module', async (t) => {
   const committed = readFileSync(new URL('../docs/metrics.md', import.meta.url), 'utf8');
   t.equal(committed, metricsDoc(), 'run `npm run docs` and commit the result');
 });
 
-t.test('docs/metrics.md shows flags as the API returns them and no internal names', (t) => {
+t.test('docs/metrics.md shows flags as the API returns them and no internal names', async (t) => {
   const doc = metricsDoc();
   t.notOk(doc.includes('likedAccounts'), 'no internal field name');
   t.match(doc, /"flags": \[\n\s+\{\n\s+"flag": "link_spam",\n\s+"description": /, 'flags are objects');

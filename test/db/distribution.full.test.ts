@@ -6,7 +6,7 @@ import { migrate } from '../../src/db/migrate.js';
 import * as schema from '../../src/db/schema.js';
 import { citusSkip, testDatabase } from '../helpers.js';
 
-t.test('every table of the schema has its place on Citus', (t) => {
+t.test('every table of the schema has its place on Citus', async (t) => {
   const tables = (Object.values(schema) as unknown[])
     .filter((x): x is PgTable => is(x, PgTable))
     .map((x) => getTableConfig(x).name)

@@ -10,7 +10,7 @@ import { holds } from '../property.js';
 
 const LOTS = 1_000_000;
 
-t.test('an object with a nested array counts each brace, bracket, comma and colon once', (t) => {
+t.test('an object with a nested array counts each brace, bracket, comma and colon once', async (t) => {
   // { : , : [ , → 6 tokens; depth 2.
   const text = '{"a":1,"b":[2,3]}';
   t.equal(jsonWorkExceeded(text, 6, 2), null);
@@ -18,21 +18,21 @@ t.test('an object with a nested array counts each brace, bracket, comma and colo
   t.equal(jsonWorkExceeded(text, 6, 1), 'depth');
 });
 
-t.test('structural characters inside strings do not count', (t) => {
+t.test('structural characters inside strings do not count', async (t) => {
   // Only the outer { and : count; the key and the value are strings full of { [ , : ] }.
   const text = JSON.stringify({ 'a,b:{[': 'x,y:]}[{' });
   t.equal(jsonWorkExceeded(text, 2, 1), null);
   t.equal(jsonWorkExceeded(text, 1, 1), 'tokens');
 });
 
-t.test('an escaped quote does not end a string', (t) => {
+t.test('an escaped quote does not end a string', async (t) => {
   // ["a\"b,c",1]: the string is a"b,c; tokens [ and , → 2.
   const text = '["a\\"b,c",1]';
   t.equal(jsonWorkExceeded(text, 2, 1), null);
   t.equal(jsonWorkExceeded(text, 1, 1), 'tokens');
 });
 
-t.test('an escaped backslash before a quote does end the string', (t) => {
+t.test('an escaped backslash before a quote does end the string', async (t) => {
   // ["a\\",{}]: the string is a\ ; then , and { → [ , { = 3 tokens, depth 2.
   const text = '["a\\\\",{}]';
   t.equal(JSON.parse(text)[0], 'a\\');
@@ -41,7 +41,7 @@ t.test('an escaped backslash before a quote does end the string', (t) => {
   t.equal(jsonWorkExceeded(text, 3, 1), 'depth');
 });
 
-t.test('an escaped backslash followed by an escaped quote keeps the string open', (t) => {
+t.test('an escaped backslash followed by an escaped quote keeps the string open', async (t) => {
   // ["\\\",{[",1]: the string is \",{[ ; tokens [ and , → 2.
   const text = '["\\\\\\",{[",1]';
   t.equal(JSON.parse(text)[0], '\\",{[');
@@ -49,28 +49,28 @@ t.test('an escaped backslash followed by an escaped quote keeps the string open'
   t.equal(jsonWorkExceeded(text, 1, 1), 'tokens');
 });
 
-t.test('deep nesting is caught even with few tokens', (t) => {
+t.test('deep nesting is caught even with few tokens', async (t) => {
   t.equal(jsonWorkExceeded('[[[[]]]]', LOTS, 3), 'depth');
   t.equal(jsonWorkExceeded('[[[[]]]]', LOTS, 4), null);
 });
 
-t.test('closing brackets bring the depth back down', (t) => {
+t.test('closing brackets bring the depth back down', async (t) => {
   // Two siblings of depth 2 under one array: depth 3 at most, never 5.
   t.equal(jsonWorkExceeded('[[[]],[[]]]', LOTS, 3), null);
 });
 
-t.test('scalars and empty containers cost at most one token', (t) => {
+t.test('scalars and empty containers cost at most one token', async (t) => {
   t.equal(jsonWorkExceeded('"a string, with: commas"', 0, 0), null);
   t.equal(jsonWorkExceeded('12345', 0, 0), null);
   t.equal(jsonWorkExceeded('{}', 1, 1), null);
   t.equal(jsonWorkExceeded('[]', 0, 1), 'tokens');
 });
 
-t.test('an unterminated string is left for JSON.parse to refuse', (t) => {
+t.test('an unterminated string is left for JSON.parse to refuse', async (t) => {
   t.equal(jsonWorkExceeded('["abc,:,:,:', 1, 1), null);
 });
 
-t.test('a megabyte of empty objects is refused long before its end', (t) => {
+t.test('a megabyte of empty objects is refused long before its end', async (t) => {
   const text = `[${'{},'.repeat(350_000)}{}]`;
   t.equal(jsonWorkExceeded(text, 250_000, 16), 'tokens');
 });
@@ -105,7 +105,7 @@ function work(v: unknown): { tokens: number; depth: number } {
   };
 }
 
-t.test('any JSON text passes exactly when its tokens and depth are within the limits, compact or indented', (t) => {
+t.test('any JSON text passes exactly when its tokens and depth are within the limits, compact or indented', async (t) => {
   holds(
     t,
     fc.property(valueArb, fc.nat({ max: 30 }), fc.nat({ max: 6 }), fc.boolean(), (value, maxTokens, maxDepth, indent) => {

@@ -12,14 +12,14 @@ import { holds } from '../property.js';
 const ID = 'abcdefghij12';
 const SECRET = 'A'.repeat(20) + 'z09_-'.repeat(4) + 'xyz'; // 43 base64url characters
 
-t.test('a generated key reads rpk_, a 12-character key id, an underscore and a 43-character secret', (t) => {
+t.test('a generated key reads rpk_, a 12-character key id, an underscore and a 43-character secret', async (t) => {
   const { key, keyId } = generateKey();
   t.match(key, /^rpk_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
   t.equal(key.slice(4, 16), keyId);
   t.match(keyId, KEY_ID_PATTERN);
 });
 
-t.test('a generated key parses back into its key id and a secret that matches its stored hash', (t) => {
+t.test('a generated key parses back into its key id and a secret that matches its stored hash', async (t) => {
   const { key, keyId, secretHash } = generateKey();
   const parsed = parseKey(key);
   t.equal(parsed?.keyId, keyId);
@@ -27,28 +27,28 @@ t.test('a generated key parses back into its key id and a secret that matches it
   t.ok(secretMatches(parsed!.secret, secretHash));
 });
 
-t.test('the stored hash is the SHA-256 of the secret, not of the whole key', (t) => {
+t.test('the stored hash is the SHA-256 of the secret, not of the whole key', async (t) => {
   const { key, secretHash } = generateKey();
   t.equal(secretHash.toString('hex'), createHash('sha256').update(key.slice(17)).digest('hex'));
 });
 
-t.test('a secret is hashed with SHA-256', (t) => {
+t.test('a secret is hashed with SHA-256', async (t) => {
   // SHA-256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
   t.equal(hashSecret('abc').toString('hex'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
 
-t.test('generated keys differ in their key id and their secret', (t) => {
+t.test('generated keys differ in their key id and their secret', async (t) => {
   const keys = Array.from({ length: 200 }, () => generateKey());
   t.equal(new Set(keys.map((k) => k.keyId)).size, 200);
   t.equal(new Set(keys.map((k) => k.key.slice(17))).size, 200);
 });
 
-t.test('a well-formed key parses, underscores and hyphens in the secret included', (t) => {
+t.test('a well-formed key parses, underscores and hyphens in the secret included', async (t) => {
   t.strictSame(parseKey(`rpk_${ID}_${SECRET}`), { keyId: ID, secret: SECRET });
   t.strictSame(parseKey(`rpk_${ID}_${'_'.repeat(43)}`), { keyId: ID, secret: '_'.repeat(43) });
 });
 
-t.test('anything else is not a key', (t) => {
+t.test('anything else is not a key', async (t) => {
   for (const key of [
     '',
     `${ID}_${SECRET}`, // no prefix
@@ -70,18 +70,18 @@ t.test('anything else is not a key', (t) => {
   }
 });
 
-t.test('another secret does not match a stored hash', (t) => {
+t.test('another secret does not match a stored hash', async (t) => {
   const { secretHash } = generateKey();
   t.notOk(secretMatches(SECRET, secretHash));
   t.notOk(secretMatches('', secretHash));
 });
 
-t.test('a stored hash of the wrong length matches nothing and does not throw', (t) => {
+t.test('a stored hash of the wrong length matches nothing and does not throw', async (t) => {
   t.notOk(secretMatches(SECRET, hashSecret(SECRET).subarray(0, 16)));
   t.notOk(secretMatches(SECRET, Buffer.alloc(0)));
 });
 
-t.test('any key id and secret of the right alphabets and lengths round-trip through a key', (t) => {
+t.test('any key id and secret of the right alphabets and lengths round-trip through a key', async (t) => {
   const idArb = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'), minLength: 12, maxLength: 12 });
   const secretArb = fc.string({
     unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'),

@@ -15,7 +15,7 @@ const operations = Object.entries(DOCUMENT.paths).flatMap(([path, ops]) =>
 );
 const PROBLEM_REF = '#/components/schemas/Problem';
 
-t.test('the contract check refuses an undocumented status, media type or body', (t) => {
+t.test('the contract check refuses an undocumented status, media type or body', async (t) => {
   const base = { method: 'GET', url: '/v1/accounts/tw%3Aa/scores', contentType: 'application/problem+json; charset=utf-8' };
   const problem = { type: 'urn:rapport:problem:invalid_key', title: 'The key is unknown or revoked', status: 401, code: 'invalid_key', detail: 'no' };
   t.equal(contractViolation({ ...base, status: 401, body: JSON.stringify(problem) }), null, 'a documented answer passes');
@@ -25,7 +25,7 @@ t.test('the contract check refuses an undocumented status, media type or body', 
   t.match(contractViolation({ ...base, status: 200, contentType: 'application/json', body: '{"account":"tw:a"}' }), /required/);
 });
 
-t.test('shapes used more than once are named components, referred to and never copied', (t) => {
+t.test('shapes used more than once are named components, referred to and never copied', async (t) => {
   const names = Object.keys(DOCUMENT.components.schemas);
   for (const name of ['Problem', 'FieldError', 'Ratio', 'Quotient', 'Window', 'Reciprocity', 'Engagement', 'Spam', 'Scores', 'AccountScores', 'Flag', 'FlagThreshold', 'Signal', 'InteractionCounts', 'BatchResult', 'Rejection', 'Key', 'CreatedKey', 'KeyList', 'Workspace', 'RankingPage', 'RankedAccount', 'FollowEdgePage', 'FollowEdge', 'PartnerPage', 'Partner', 'ActivityHours', 'HourCount', 'EventInput']) {
     t.ok(names.includes(name), `${name} is a component`);
@@ -46,7 +46,7 @@ t.test('shapes used more than once are named components, referred to and never c
   t.ok(problem.properties.code.enum.includes('invalid_cursor'), 'the problem code is one enum of every code');
 });
 
-t.test('every answer the service can give is documented on the operations that give it', (t) => {
+t.test('every answer the service can give is documented on the operations that give it', async (t) => {
   for (const { path, method, op } of operations) {
     const where = `${method.toUpperCase()} ${path}`;
     const codes = Object.keys(op.responses);
@@ -115,7 +115,7 @@ function examples(): [string, unknown, unknown][] {
   return found;
 }
 
-t.test('every example in the document is a valid instance of its schema', (t) => {
+t.test('every example in the document is a valid instance of its schema', async (t) => {
   const all = examples();
   t.ok(all.length >= 40, `${all.length} examples`);
   for (const [where, schema, example] of all) {
@@ -128,7 +128,7 @@ t.test('every example in the document is a valid instance of its schema', (t) =>
   t.ok(problems.every(([, , e]) => (e as { code: string; status: number }).status === 400 && (e as { code: string }).code !== 'not_found'), 'the 400 example is a 400 code');
 });
 
-t.test('schemas carry realistic bounds and formats; every 2xx says what it means', (t) => {
+t.test('schemas carry realistic bounds and formats; every 2xx says what it means', async (t) => {
   const schemas = DOCUMENT.components.schemas as Record<string, { properties: Record<string, Json> }>;
   t.equal((schemas.Ratio!.properties.value as { anyOf: Json[] }).anyOf[0]!.maximum, 1, 'a share says it cannot exceed 1');
   t.equal((schemas.Window!.properties.since as { anyOf: Json[] }).anyOf[0]!.format, 'date-time');
@@ -142,7 +142,7 @@ t.test('schemas carry realistic bounds and formats; every 2xx says what it means
   }
 });
 
-t.test('the batch operation keeps both request forms, and says how a client streams', (t) => {
+t.test('the batch operation keeps both request forms, and says how a client streams', async (t) => {
   const op = DOCUMENT.paths['/v1/events/batch']!.post! as unknown as { requestBody: { content: Record<string, { schema: Json }> }; description: string };
   t.same(Object.keys(op.requestBody.content).sort(), ['application/json', 'application/x-ndjson']);
   t.equal(op.requestBody.content['application/x-ndjson']!.schema.contentMediaType, 'application/x-ndjson');

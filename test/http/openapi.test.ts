@@ -50,7 +50,7 @@ t.test('the document lists every route the service has, and only those', async (
   t.ok(served.size >= 19, `${served.size} operations`);
 });
 
-t.test('every operation is documented for SDK generators: id, summary, description, tags, security, answers', (t) => {
+t.test('every operation is documented for SDK generators: id, summary, description, tags, security, answers', async (t) => {
   const doc = JSON.parse(committed()) as Document;
   const ids = new Set<string>();
   for (const [path, ops] of Object.entries(doc.paths)) {
@@ -85,7 +85,7 @@ function resolve(doc: Document, schema: unknown): { examples?: unknown[] } | und
   return ref ? (doc.components.schemas[ref.split('/').pop()!] as { examples?: unknown[] }) : (schema as { examples?: unknown[] });
 }
 
-t.test('every metric field carries its definition from the scoring module', (t) => {
+t.test('every metric field carries its definition from the scoring module', async (t) => {
   const doc = JSON.parse(committed()) as Document;
   let checked = 0;
   for (const section of ['Reciprocity', 'Engagement', 'Spam']) {
@@ -106,7 +106,7 @@ t.test('Swagger UI is served at /docs', async (t) => {
   t.match(res.headers['content-type'], /text\/html/);
 });
 
-t.test('the committed SDK types are what openapi-typescript generates from the committed document', (t) => {
+t.test('the committed SDK types are what openapi-typescript generates from the committed document', async (t) => {
   const out = join(mkdtempSync(join(tmpdir(), 'rapport-sdk-')), 'schema.d.ts');
   execFileSync(process.execPath, [join('node_modules', 'openapi-typescript', 'bin', 'cli.js'), String(DOCUMENT_PATH.pathname), '--default-non-nullable', 'false', '-o', out], {
     stdio: 'pipe',

@@ -252,7 +252,7 @@ t.test('on close, nothing waits for a free slot any more', async (t) => {
   await gc.drain();
 });
 
-t.test('one transaction of a workspace at a time by default; always one on PGlite', (t) => {
+t.test('one transaction of a workspace at a time by default; always one on PGlite', async (t) => {
   t.equal(GROUP_COMMIT_IN_FLIGHT, 1);
   t.equal(new GroupCommit(postgres).inFlight, 1);
   t.equal(new GroupCommit(postgres, { inFlight: 3 }).inFlight, 3);

@@ -19,7 +19,7 @@ function r(numerator: number, denominator: number): Ratio {
 const NULL = r(0, 0);
 
 // ---------------------------------------------------------------------------------------------
-t.test('text features', (t) => {
+t.test('text features', async (t) => {
   // U+0085 is White_Space: it separates and is trimmed.
   t.strictSame(textFeatures('a\u0085b\u0085'), { hasLink: false, isQuestion: false, normalised: 'a b' });
   // U+FEFF is NOT White_Space (unlike JS \s): kept, not trimmed, not collapsed.
@@ -56,7 +56,7 @@ t.test('text features', (t) => {
   t.strictSame(textFeatures('  Hello\t\tWORLD  '), { hasLink: false, isQuestion: false, normalised: 'hello world' });
 });
 
-t.test('timestamps', (t) => {
+t.test('timestamps', async (t) => {
   t.equal(toMicros('2026-11-20T12:00:00+02:00'), toMicros('2026-11-20T10:00:00Z'));
   t.equal(toMicros('2026-11-20T10:00:00.000001Z') - toMicros('2026-11-20T10:00:00Z'), 1n);
   t.equal(toMicros(new Date('2026-11-20T10:00:00.123Z')), toMicros('2026-11-20T10:00:00.123000Z'));
@@ -66,7 +66,7 @@ t.test('timestamps', (t) => {
 });
 
 // ---------------------------------------------------------------------------------------------
-t.test('follow graph: ties, out-of-order arrival, self, duplicates; window-independent', (t) => {
+t.test('follow graph: ties, out-of-order arrival, self, duplicates; window-independent', async (t) => {
   const events: RefEvent[] = [
     ev('follow', 'b', A, '2026-11-20T10:00:00Z'), // b -> a active
     ev('follow', A, 'b', '2026-11-20T11:00:00Z'), // a -> b active (mutual b)
@@ -151,7 +151,7 @@ t.test('follow graph: ties, out-of-order arrival, self, duplicates; window-indep
 });
 
 // ---------------------------------------------------------------------------------------------
-t.test('interactions in a window: partners, balance, engagement, like-for-like', (t) => {
+t.test('interactions in a window: partners, balance, engagement, like-for-like', async (t) => {
   const events: RefEvent[] = [
     // graph, all before the window (still counts: the graph ignores the window)
     ev('follow', 'b', A, '2026-11-01T00:00:00Z'),
@@ -243,7 +243,7 @@ t.test('interactions in a window: partners, balance, engagement, like-for-like',
   t.equal(allTime.spam.peak_daily_follows, 1);
 });
 
-t.test('like-for-like: a conversation in either direction, or outside the window', (t) => {
+t.test('like-for-like: a conversation in either direction, or outside the window', async (t) => {
   const events: RefEvent[] = [
     ev('like', A, 'p', '2026-11-20T01:00:00Z'),
     ev('like', 'p', A, '2026-11-20T02:00:00Z'), // p: pure like exchange -> counts
@@ -267,7 +267,7 @@ t.test('like-for-like: a conversation in either direction, or outside the window
 });
 
 // ---------------------------------------------------------------------------------------------
-t.test('response_rate: 72-hour boundary, answer past until, strictly after', (t) => {
+t.test('response_rate: 72-hour boundary, answer past until, strictly after', async (t) => {
   const events: RefEvent[] = [
     ev('reply', 'x', A, '2026-11-20T00:00:00Z'),
     ev('reply', A, 'x', '2026-11-23T00:00:00Z'), // exactly 72 h after -> answered
@@ -306,7 +306,7 @@ t.test('response_rate: 72-hour boundary, answer past until, strictly after', (t)
 });
 
 // ---------------------------------------------------------------------------------------------
-t.test('posts: links, questions, duplicates, empty normalised text, ids', (t) => {
+t.test('posts: links, questions, duplicates, empty normalised text, ids', async (t) => {
   const events: RefEvent[] = [
     post(A, '2026-11-20T01:00:00Z', 'Buy now https://Example.com/x?ref=1'), // p1 link; '?' in link; fp 'buy now'
     post(A, '2026-11-20T02:00:00Z', 'buy   NOW\u0085'), // p2 fp 'buy now' -> duplicate
@@ -364,7 +364,7 @@ t.test('posts: links, questions, duplicates, empty normalised text, ids', (t) =>
 });
 
 // ---------------------------------------------------------------------------------------------
-t.test('follows: quick unfollows, churnHours, window cutting a pair, UTC days', (t) => {
+t.test('follows: quick unfollows, churnHours, window cutting a pair, UTC days', async (t) => {
   const events: RefEvent[] = [
     ev('follow', A, 'b', '2026-11-20T10:00:00Z'),
     ev('unfollow', A, 'b', '2026-11-21T10:00:00Z'), // 24 h after
@@ -445,7 +445,7 @@ t.test('follows: quick unfollows, churnHours, window cutting a pair, UTC days', 
   t.strictSame(day19.spam.follow_churn_ratio, r(0, 3));
 });
 
-t.test('a follow re-made after a quick unfollow; one unfollow serves two follows', (t) => {
+t.test('a follow re-made after a quick unfollow; one unfollow serves two follows', async (t) => {
   const events: RefEvent[] = [
     ev('follow', A, 'b', '2026-11-20T00:00:00Z'),
     ev('follow', A, 'b', '2026-11-20T01:00:00Z'),
@@ -459,7 +459,7 @@ t.test('a follow re-made after a quick unfollow; one unfollow serves two follows
 });
 
 // ---------------------------------------------------------------------------------------------
-t.test('ingest: ids and identity of id-less events', (t) => {
+t.test('ingest: ids and identity of id-less events', async (t) => {
   const events: RefEvent[] = [
     ev('follow', 'b', A, '2026-11-20T10:00:00Z', { id: 'x1' }),
     ev('unfollow', 'b', A, '2026-11-20T11:00:00Z', { id: 'x1' }), // id conflict: first stands -> b follows a
@@ -484,7 +484,7 @@ t.test('ingest: ids and identity of id-less events', (t) => {
 });
 
 // ---------------------------------------------------------------------------------------------
-t.test('handles 2,000 events quickly', (t) => {
+t.test('handles 2,000 events quickly', async (t) => {
   let seed = 42;
   const rand = (n: number) => {
     seed = (seed * 1103515245 + 12345) % 2147483648;

@@ -25,16 +25,16 @@ const summary = (s: Partial<Summary>): Summary => ({ ...emptySummary(), ...s });
 // ratio
 // ---------------------------------------------------------------------------------------------
 
-t.test('a ratio keeps its numerator and denominator beside the value', (t) => {
+t.test('a ratio keeps its numerator and denominator beside the value', async (t) => {
   t.strictSame(ratio(1, 4), { value: 0.25, numerator: 1, denominator: 4 });
 });
 
-t.test('a ratio whose denominator is 0 is null, not 0 and not an error', (t) => {
+t.test('a ratio whose denominator is 0 is null, not 0 and not an error', async (t) => {
   t.strictSame(ratio(0, 0), NULL);
   t.strictSame(ratio(3, 0), { value: null, numerator: 3, denominator: 0 });
 });
 
-t.test('a ratio of 0 over a positive denominator is 0, not null', (t) => {
+t.test('a ratio of 0 over a positive denominator is 0, not null', async (t) => {
   t.strictSame(ratio(0, 5), { value: 0, numerator: 0, denominator: 5 });
 });
 
@@ -42,7 +42,7 @@ t.test('a ratio of 0 over a positive denominator is 0, not null', (t) => {
 // reciprocity
 // ---------------------------------------------------------------------------------------------
 
-t.test('an account with no events has zero counts and null reciprocity ratios', (t) => {
+t.test('an account with no events has zero counts and null reciprocity ratios', async (t) => {
   t.strictSame(reciprocity(emptySummary()), {
     followers: 0,
     following: 0,
@@ -60,7 +60,7 @@ t.test('an account with no events has zero counts and null reciprocity ratios', 
   });
 });
 
-t.test('reciprocity ratios are computed from the summary as SPEC §3 defines them', (t) => {
+t.test('reciprocity ratios are computed from the summary as SPEC §3 defines them', async (t) => {
   // A follows B and C; B and D to J follow A: followers 8, following 2, mutual 1 (B).
   // networkx reciprocity(G, A) = 2·|pred ∩ succ| / (|pred| + |succ|) = 2·1 / (8 + 2) = 0.2.
   // A interacted with 5 accounts, 3 interacted with A, 2 both ways; Σ min = 6 of 8 sent;
@@ -94,7 +94,7 @@ t.test('reciprocity ratios are computed from the summary as SPEC §3 defines the
   });
 });
 
-t.test('an account followed by others but following no one has a null follow-back rate and a 0 following ratio', (t) => {
+t.test('an account followed by others but following no one has a null follow-back rate and a 0 following ratio', async (t) => {
   const r = reciprocity(summary({ followers: 3 }));
   t.strictSame(r.follow_back_rate, NULL);
   t.strictSame(r.followers_followed_back, { value: 0, numerator: 0, denominator: 3 });
@@ -102,7 +102,7 @@ t.test('an account followed by others but following no one has a null follow-bac
   t.strictSame(r.following_to_followers, { value: 0, numerator: 0, denominator: 3 });
 });
 
-t.test('an account following others with no follower has a null following ratio', (t) => {
+t.test('an account following others with no follower has a null following ratio', async (t) => {
   const r = reciprocity(summary({ following: 2 }));
   t.strictSame(r.following_to_followers, { value: null, numerator: 2, denominator: 0 });
   t.strictSame(r.follow_back_rate, { value: 0, numerator: 0, denominator: 2 });
@@ -112,7 +112,7 @@ t.test('an account following others with no follower has a null following ratio'
 // engagement
 // ---------------------------------------------------------------------------------------------
 
-t.test('an account with no events has zero interactions and null engagement ratios', (t) => {
+t.test('an account with no events has zero interactions and null engagement ratios', async (t) => {
   t.strictSame(engagement(emptySummary()), {
     interactions_received: { like: 0, reply: 0, mention: 0, repost: 0, total: 0 },
     engaged_followers: 0,
@@ -121,7 +121,7 @@ t.test('an account with no events has zero interactions and null engagement rati
   });
 });
 
-t.test('interactions received are totalled and divided by followers', (t) => {
+t.test('interactions received are totalled and divided by followers', async (t) => {
   // 3 + 2 + 1 + 0 = 6 interactions over 4 followers, 1 of whom engaged.
   const s = summary({ followers: 4, engagedFollowers: 1, received: { like: 3, reply: 2, mention: 1, repost: 0 } });
   t.strictSame(engagement(s), {
@@ -132,7 +132,7 @@ t.test('interactions received are totalled and divided by followers', (t) => {
   });
 });
 
-t.test('interactions received with no follower give a null ratio per follower', (t) => {
+t.test('interactions received with no follower give a null ratio per follower', async (t) => {
   const e = engagement(summary({ received: { like: 2, reply: 0, mention: 0, repost: 1 } }));
   t.strictSame(e.interactions_per_follower, { value: null, numerator: 3, denominator: 0 });
 });
@@ -141,7 +141,7 @@ t.test('interactions received with no follower give a null ratio per follower', 
 // spam
 // ---------------------------------------------------------------------------------------------
 
-t.test('an account with no events has zero spam counts, null ratios, a score of 0 and no flag', (t) => {
+t.test('an account with no events has zero spam counts, null ratios, a score of 0 and no flag', async (t) => {
   const s = spam(emptySummary());
   t.strictSame({ ...s, signals: undefined }, {
     posts: 0,
@@ -160,7 +160,7 @@ t.test('an account with no events has zero spam counts, null ratios, a score of 
   t.ok(s.signals.every((x) => x.strength === 0 && x.contribution === 0));
 });
 
-t.test('a spammer summary gives its ratios, the documented score and every flag', (t) => {
+t.test('a spammer summary gives its ratios, the documented score and every flag', async (t) => {
   // 10 posts: 9 with links, none a question, 6 repeats; 20 follows, 12 undone quickly, 120 in one day;
   // 10 liked accounts, 9 like-for-like; 2,000 followers, 10 engaged (0.005).
   const s = spam(
@@ -209,14 +209,14 @@ t.test('a spammer summary gives its ratios, the documented score and every flag'
   ]);
 });
 
-t.test('a question in every post halves the link-spam signal', (t) => {
+t.test('a question in every post halves the link-spam signal', async (t) => {
   // 5 posts, all links, all questions: 1 × (1 − 1/2) × 1 = 0.5 → 0.8 × 0.5 = 0.4; no link_spam flag.
   const s = spam(summary({ posts: 5, linkPosts: 5, questionPosts: 5 }));
   t.equal(s.spam_score, 0.4);
   t.strictSame(s.flags, []);
 });
 
-t.test('followers with no engagement ratio data do not count as low engagement', (t) => {
+t.test('followers with no engagement ratio data do not count as low engagement', async (t) => {
   // followers 0 → engaged_follower_ratio null → the low-engagement signal is 0.
   const s = spam(summary({ followers: 0, engagedFollowers: 0 }));
   t.equal(s.signals.find((x) => x.signal === 'low_engagement')?.strength, 0);
@@ -270,7 +270,7 @@ const summaryArb: fc.Arbitrary<Summary> = fc
 type RatioLike = { value: number | null; numerator: number; denominator: number };
 const isRatio = (v: unknown): v is RatioLike => typeof v === 'object' && v !== null && 'denominator' in v;
 
-t.test('every ratio of every section is null exactly when its denominator is 0, and numerator / denominator to six decimals otherwise', (t) => {
+t.test('every ratio of every section is null exactly when its denominator is 0, and numerator / denominator to six decimals otherwise', async (t) => {
   holds(
     t,
     fc.property(summaryArb, (s) => {
@@ -283,7 +283,7 @@ t.test('every ratio of every section is null exactly when its denominator is 0, 
   );
 });
 
-t.test('the sections computed from any summary satisfy their own schemas', (t) => {
+t.test('the sections computed from any summary satisfy their own schemas', async (t) => {
   holds(
     t,
     fc.property(summaryArb, (s) =>
@@ -295,7 +295,7 @@ t.test('the sections computed from any summary satisfy their own schemas', (t) =
   );
 });
 
-t.test('every share, graph reciprocity included, and the spam score lie in [0, 1]', (t) => {
+t.test('every share, graph reciprocity included, and the spam score lie in [0, 1]', async (t) => {
   holds(
     t,
     fc.property(summaryArb, (s) => {

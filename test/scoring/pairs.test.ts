@@ -64,26 +64,26 @@ const add = (a: PairContribution, b: PairContribution): PairContribution => {
 // pairContribution
 // ---------------------------------------------------------------------------------------------
 
-t.test('a pair with no follow and no interaction contributes nothing', (t) => {
+t.test('a pair with no follow and no interaction contributes nothing', async (t) => {
   t.strictSame(pairContribution(state({})), NOTHING);
 });
 
-t.test('a follow from X makes X one follower of A and no followee', (t) => {
+t.test('a follow from X makes X one follower of A and no followee', async (t) => {
   t.strictSame(pairContribution(state({ inFollows: true })), contribution({ followers: 1 }));
 });
 
-t.test('a follow by A makes X one followee of A and no follower', (t) => {
+t.test('a follow by A makes X one followee of A and no follower', async (t) => {
   t.strictSame(pairContribution(state({ outFollows: true })), contribution({ following: 1 }));
 });
 
-t.test('follows both ways make X a follower, a followee and a mutual', (t) => {
+t.test('follows both ways make X a follower, a followee and a mutual', async (t) => {
   t.strictSame(
     pairContribution(state({ outFollows: true, inFollows: true })),
     contribution({ followers: 1, following: 1, mutual: 1 }),
   );
 });
 
-t.test('interactions A directs at X make X one engaged partner and count every one as sent', (t) => {
+t.test('interactions A directs at X make X one engaged partner and count every one as sent', async (t) => {
   // 2 likes + 1 reply + 1 repost = 4 sent, nothing back: exchange min(4, 0) = 0; X was liked.
   t.strictSame(
     pairContribution(state({ out: { like: 2, reply: 1, repost: 1 } })),
@@ -91,14 +91,14 @@ t.test('interactions A directs at X make X one engaged partner and count every o
   );
 });
 
-t.test('interactions received from X are counted by type and make X an engaging partner', (t) => {
+t.test('interactions received from X are counted by type and make X an engaging partner', async (t) => {
   t.strictSame(
     pairContribution(state({ in: { like: 1, reply: 2, mention: 3, repost: 4 } })),
     contribution({ partnersEngaging: 1, receivedLike: 1, receivedReply: 2, receivedMention: 3, receivedRepost: 4 }),
   );
 });
 
-t.test('interactions both ways make a mutual partner whose exchange is the smaller side', (t) => {
+t.test('interactions both ways make a mutual partner whose exchange is the smaller side', async (t) => {
   // out: 3 mentions; in: 5 reposts → min(3, 5) = 3.
   t.strictSame(
     pairContribution(state({ out: { mention: 3 }, in: { repost: 5 } })),
@@ -113,28 +113,28 @@ t.test('interactions both ways make a mutual partner whose exchange is the small
   );
 });
 
-t.test('a follower who interacted with A is an engaged follower', (t) => {
+t.test('a follower who interacted with A is an engaged follower', async (t) => {
   t.strictSame(
     pairContribution(state({ inFollows: true, in: { like: 1 } })),
     contribution({ followers: 1, partnersEngaging: 1, receivedLike: 1, engagedFollowers: 1 }),
   );
 });
 
-t.test('an account A follows that interacts with A, without following A, is not an engaged follower', (t) => {
+t.test('an account A follows that interacts with A, without following A, is not an engaged follower', async (t) => {
   t.strictSame(
     pairContribution(state({ outFollows: true, in: { like: 1 } })),
     contribution({ following: 1, partnersEngaging: 1, receivedLike: 1 }),
   );
 });
 
-t.test('a follower to whom only A directed interactions is not an engaged follower', (t) => {
+t.test('a follower to whom only A directed interactions is not an engaged follower', async (t) => {
   t.strictSame(
     pairContribution(state({ inFollows: true, out: { reply: 1 } })),
     contribution({ followers: 1, partnersEngaged: 1, interactionsSent: 1 }),
   );
 });
 
-t.test('likes each way with no conversation make X a like-for-like account', (t) => {
+t.test('likes each way with no conversation make X a like-for-like account', async (t) => {
   t.strictSame(
     pairContribution(state({ out: { like: 1 }, in: { like: 2 } })),
     contribution({
@@ -150,7 +150,7 @@ t.test('likes each way with no conversation make X a like-for-like account', (t)
   );
 });
 
-t.test('a reply or mention in either direction spoils like-for-like', (t) => {
+t.test('a reply or mention in either direction spoils like-for-like', async (t) => {
   for (const talk of [{ out: { reply: 1 } }, { out: { mention: 1 } }, { in: { reply: 1 } }, { in: { mention: 1 } }]) {
     const s = state({ out: { like: 1, ...talk.out }, in: { like: 1, ...talk.in } });
     t.equal(pairContribution(s).likedAccounts, 1, JSON.stringify(talk));
@@ -158,11 +158,11 @@ t.test('a reply or mention in either direction spoils like-for-like', (t) => {
   }
 });
 
-t.test('reposts do not spoil like-for-like: only replies and mentions are conversation', (t) => {
+t.test('reposts do not spoil like-for-like: only replies and mentions are conversation', async (t) => {
   t.equal(pairContribution(state({ out: { like: 1, repost: 2 }, in: { like: 1, repost: 1 } })).likeForLikeAccounts, 1);
 });
 
-t.test('a like received without one given makes neither a liked account nor like-for-like', (t) => {
+t.test('a like received without one given makes neither a liked account nor like-for-like', async (t) => {
   const c = pairContribution(state({ in: { like: 3 } }));
   t.equal(c.likedAccounts, 0);
   t.equal(c.likeForLikeAccounts, 0);
@@ -172,26 +172,26 @@ t.test('a like received without one given makes neither a liked account nor like
 // contributionDelta
 // ---------------------------------------------------------------------------------------------
 
-t.test('the delta from a state to itself is zero everywhere', (t) => {
+t.test('the delta from a state to itself is zero everywhere', async (t) => {
   const s = state({ outFollows: true, inFollows: true, out: { like: 2 }, in: { reply: 1 } });
   t.strictSame(contributionDelta(s, s), NOTHING);
 });
 
-t.test('the delta of a follow back is one follower and one mutual', (t) => {
+t.test('the delta of a follow back is one follower and one mutual', async (t) => {
   t.strictSame(
     contributionDelta(state({ outFollows: true }), state({ outFollows: true, inFollows: true })),
     contribution({ followers: 1, mutual: 1 }),
   );
 });
 
-t.test('the delta of an unfollow by a follower who had interacted takes away the engaged follower too', (t) => {
+t.test('the delta of an unfollow by a follower who had interacted takes away the engaged follower too', async (t) => {
   t.strictSame(
     contributionDelta(state({ inFollows: true, in: { mention: 1 } }), state({ in: { mention: 1 } })),
     contribution({ followers: -1, engagedFollowers: -1 }),
   );
 });
 
-t.test('the delta of a reply to a like-for-like partner ends the like-for-like and adds to the exchange', (t) => {
+t.test('the delta of a reply to a like-for-like partner ends the like-for-like and adds to the exchange', async (t) => {
   // before: out 1 like, in 1 like → exchange 1, sent 1, lfl 1. after: out 1 like + 1 reply → exchange
   // min(2, 1) = 1, sent 2, lfl 0.
   t.strictSame(
@@ -213,7 +213,7 @@ const stateArb: fc.Arbitrary<PairState> = fc.record({
   in: countsArb,
 });
 
-t.test('deltas summed over any sequence of states telescope to the last contribution minus the first', (t) => {
+t.test('deltas summed over any sequence of states telescope to the last contribution minus the first', async (t) => {
   holds(
     t,
     fc.property(fc.array(stateArb, { minLength: 1, maxLength: 12 }), (states) => {
@@ -227,7 +227,7 @@ t.test('deltas summed over any sequence of states telescope to the last contribu
   );
 });
 
-t.test('the delta back undoes the delta forth', (t) => {
+t.test('the delta back undoes the delta forth', async (t) => {
   holds(
     t,
     fc.property(stateArb, stateArb, (a, b) => {
@@ -261,7 +261,7 @@ function pairState(events: RefEvent[], x: string): PairState {
   return { outFollows: graph.following === 1, inFollows: graph.followers === 1, out: side('a', x), in: side(x, 'a') };
 }
 
-t.test("the contributions of A's pairs sum to the reference's counts for A, self-directed events and ties included", (t) => {
+t.test("the contributions of A's pairs sum to the reference's counts for A, self-directed events and ties included", async (t) => {
   // Few distinct hours, so follows and unfollows of a pair often tie; actor = target happens too.
   const eventArb = fc.record({
     type: fc.constantFrom(...PAIR_TYPES),
@@ -308,37 +308,37 @@ t.test("the contributions of A's pairs sum to the reference's counts for A, self
 // answeredCount: "within 72 hours after t" is t < u ≤ t + 72 h
 // ---------------------------------------------------------------------------------------------
 
-t.test('a message answered exactly 72 hours later is answered', (t) => {
+t.test('a message answered exactly 72 hours later is answered', async (t) => {
   t.equal(answeredCount([T0], [T0 + 72n * HOUR]), 1);
 });
 
-t.test('a message answered 72 hours and one microsecond later is not answered', (t) => {
+t.test('a message answered 72 hours and one microsecond later is not answered', async (t) => {
   t.equal(answeredCount([T0], [T0 + 72n * HOUR + 1n]), 0);
 });
 
-t.test('an answer at the same instant as the message does not answer it', (t) => {
+t.test('an answer at the same instant as the message does not answer it', async (t) => {
   t.equal(answeredCount([T0], [T0]), 0);
 });
 
-t.test('an answer one microsecond after the message answers it', (t) => {
+t.test('an answer one microsecond after the message answers it', async (t) => {
   t.equal(answeredCount([T0], [T0 + 1n]), 1);
 });
 
-t.test('an answer before the message does not answer it', (t) => {
+t.test('an answer before the message does not answer it', async (t) => {
   t.equal(answeredCount([T0], [T0 - 1n]), 0);
 });
 
-t.test('one answer answers every message of the 72 hours before it', (t) => {
+t.test('one answer answers every message of the 72 hours before it', async (t) => {
   // received at 0 h, 1 h, 70 h; one answer at 72 h: all three lie in [72 h − 72 h, 72 h).
   t.equal(answeredCount([T0, T0 + HOUR, T0 + 70n * HOUR], [T0 + 72n * HOUR]), 3);
 });
 
-t.test('answers given in any order are found', (t) => {
+t.test('answers given in any order are found', async (t) => {
   // 0 h is answered by 5 h; 100 h by 101 h; 200 h by nothing (the 300 h answer is 100 h late).
   t.equal(answeredCount([T0 + 200n * HOUR, T0, T0 + 100n * HOUR], [T0 + 300n * HOUR, T0 + 101n * HOUR, T0 + 5n * HOUR]), 2);
 });
 
-t.test('no messages or no answers make nothing answered', (t) => {
+t.test('no messages or no answers make nothing answered', async (t) => {
   t.equal(answeredCount([], [T0]), 0);
   t.equal(answeredCount([T0], []), 0);
 });
@@ -350,27 +350,27 @@ t.test('no messages or no answers make nothing answered', (t) => {
 const old = (at: bigint): Timed => ({ at, isNew: false });
 const fresh = (at: bigint): Timed => ({ at, isNew: true });
 
-t.test('a change with no new event changes nothing answered', (t) => {
+t.test('a change with no new event changes nothing answered', async (t) => {
   t.equal(answeredDelta([old(T0)], [old(T0 + HOUR)]), 0);
 });
 
-t.test('a new answer makes an earlier stored message answered', (t) => {
+t.test('a new answer makes an earlier stored message answered', async (t) => {
   t.equal(answeredDelta([old(T0)], [fresh(T0 + 3n * HOUR)]), 1);
 });
 
-t.test('a new message already followed by a stored answer is answered on arrival', (t) => {
+t.test('a new message already followed by a stored answer is answered on arrival', async (t) => {
   t.equal(answeredDelta([fresh(T0)], [old(T0 + 72n * HOUR)]), 1);
 });
 
-t.test('a new answer to a message already answered changes nothing', (t) => {
+t.test('a new answer to a message already answered changes nothing', async (t) => {
   t.equal(answeredDelta([old(T0)], [old(T0 + HOUR), fresh(T0 + 2n * HOUR)]), 0);
 });
 
-t.test('a new answer more than 72 hours after the message changes nothing', (t) => {
+t.test('a new answer more than 72 hours after the message changes nothing', async (t) => {
   t.equal(answeredDelta([old(T0)], [fresh(T0 + 72n * HOUR + 1n)]), 0);
 });
 
-t.test('a new message with no answer is not answered', (t) => {
+t.test('a new message with no answer is not answered', async (t) => {
   t.equal(answeredDelta([fresh(T0)], [old(T0 - HOUR)]), 0);
 });
 
@@ -378,44 +378,44 @@ t.test('a new message with no answer is not answered', (t) => {
 // churnBuckets: hours rounded up from a follow to the first later unfollow
 // ---------------------------------------------------------------------------------------------
 
-t.test('an unfollow exactly 72 hours after the follow lands in bucket 72', (t) => {
+t.test('an unfollow exactly 72 hours after the follow lands in bucket 72', async (t) => {
   t.strictSame(churnBuckets([T0], [T0 + 72n * HOUR]), [72]);
 });
 
-t.test('an unfollow 72 hours and one microsecond after the follow lands in bucket 73', (t) => {
+t.test('an unfollow 72 hours and one microsecond after the follow lands in bucket 73', async (t) => {
   t.strictSame(churnBuckets([T0], [T0 + 72n * HOUR + 1n]), [73]);
 });
 
-t.test('an unfollow one microsecond after the follow lands in bucket 1', (t) => {
+t.test('an unfollow one microsecond after the follow lands in bucket 1', async (t) => {
   t.strictSame(churnBuckets([T0], [T0 + 1n]), [1]);
 });
 
-t.test('an unfollow at the same instant as the follow does not undo it after', (t) => {
+t.test('an unfollow at the same instant as the follow does not undo it after', async (t) => {
   t.strictSame(churnBuckets([T0], [T0]), [null]);
 });
 
-t.test('an unfollow before the follow does not count', (t) => {
+t.test('an unfollow before the follow does not count', async (t) => {
   t.strictSame(churnBuckets([T0], [T0 - HOUR]), [null]);
 });
 
-t.test('the first unfollow after the follow decides its bucket, whatever the order given', (t) => {
+t.test('the first unfollow after the follow decides its bucket, whatever the order given', async (t) => {
   t.strictSame(churnBuckets([T0], [T0 + 100n * HOUR, T0 - HOUR, T0 + 2n * HOUR + 1n]), [3]);
 });
 
-t.test('each of several follows before one unfollow gets its own bucket', (t) => {
+t.test('each of several follows before one unfollow gets its own bucket', async (t) => {
   // follows at 0 h and 1 h 30 min, unfollow at 2 h: 2 h → 2; 30 min → 1.
   t.strictSame(churnBuckets([T0, T0 + HOUR + HOUR / 2n], [T0 + 2n * HOUR]), [2, 1]);
 });
 
-t.test('an unfollow exactly 8,760 hours after the follow lands in the last bucket', (t) => {
+t.test('an unfollow exactly 8,760 hours after the follow lands in the last bucket', async (t) => {
   t.strictSame(churnBuckets([T0], [T0 + 8760n * HOUR]), [8760]);
 });
 
-t.test('an unfollow more than 8,760 hours after the follow has no bucket', (t) => {
+t.test('an unfollow more than 8,760 hours after the follow has no bucket', async (t) => {
   t.strictSame(churnBuckets([T0], [T0 + 8760n * HOUR + 1n]), [null]);
 });
 
-t.test('a follow never undone has no bucket', (t) => {
+t.test('a follow never undone has no bucket', async (t) => {
   t.strictSame(churnBuckets([T0, T0 + HOUR], []), [null, null]);
 });
 
@@ -425,30 +425,30 @@ t.test('a follow never undone has no bucket', (t) => {
 
 const histogram = (m: Map<number, number>) => [...m.entries()].sort(([a], [b]) => a - b);
 
-t.test('a change with no new event leaves the histogram alone', (t) => {
+t.test('a change with no new event leaves the histogram alone', async (t) => {
   t.strictSame(histogram(churnDelta([old(T0)], [old(T0 + HOUR)])), []);
 });
 
-t.test('a new unfollow puts a stored follow into its bucket', (t) => {
+t.test('a new unfollow puts a stored follow into its bucket', async (t) => {
   t.strictSame(histogram(churnDelta([old(T0)], [fresh(T0 + 5n * HOUR)])), [[5, 1]]);
 });
 
-t.test('a new follow before a stored unfollow goes into its bucket', (t) => {
+t.test('a new follow before a stored unfollow goes into its bucket', async (t) => {
   t.strictSame(histogram(churnDelta([fresh(T0)], [old(T0 + 72n * HOUR)])), [[72, 1]]);
 });
 
-t.test('a new unfollow before the stored one moves the follow to a smaller bucket', (t) => {
+t.test('a new unfollow before the stored one moves the follow to a smaller bucket', async (t) => {
   t.strictSame(histogram(churnDelta([old(T0)], [old(T0 + 50n * HOUR), fresh(T0 + 3n * HOUR)])), [
     [3, 1],
     [50, -1],
   ]);
 });
 
-t.test('a new unfollow after the stored one changes nothing', (t) => {
+t.test('a new unfollow after the stored one changes nothing', async (t) => {
   t.strictSame(histogram(churnDelta([old(T0)], [old(T0 + 3n * HOUR), fresh(T0 + 4n * HOUR)])), []);
 });
 
-t.test('a new follow with no unfollow after it changes nothing', (t) => {
+t.test('a new follow with no unfollow after it changes nothing', async (t) => {
   t.strictSame(histogram(churnDelta([fresh(T0 + 10n * HOUR)], [old(T0 + 5n * HOUR)])), []);
 });
 
@@ -477,7 +477,7 @@ function near(timed: Timed[], news: bigint[], margin: bigint): Timed[] {
   return timed.filter((e) => e.at >= lo && e.at <= hi);
 }
 
-t.test('answered deltas summed over batches arriving in any order equal the reference count on all events', (t) => {
+t.test('answered deltas summed over batches arriving in any order equal the reference count on all events', async (t) => {
   const messageArb = fc.record({
     from: fc.constantFrom('a', 'x'),
     type: fc.constantFrom('reply', 'mention'),
@@ -513,7 +513,7 @@ t.test('answered deltas summed over batches arriving in any order equal the refe
   );
 });
 
-t.test('churn histograms summed over batches arriving in any order give the reference quick_unfollows for every churn_hours', (t) => {
+t.test('churn histograms summed over batches arriving in any order give the reference quick_unfollows for every churn_hours', async (t) => {
   const markArb = fc.record({
     type: fc.constantFrom('follow', 'unfollow'),
     at: timeAt([0, 1, 2, 71, 72, 73, 100, 8759, 8760, 8761, 8832, 17520]),
@@ -559,7 +559,7 @@ t.test('churn histograms summed over batches arriving in any order give the refe
   );
 });
 
-t.test('answeredCount and churnBuckets do not depend on the order of the events given', (t) => {
+t.test('answeredCount and churnBuckets do not depend on the order of the events given', async (t) => {
   const timesArb = fc.array(timeAt([0, 1, 72, 73, 8760, 8761]), { maxLength: 10 });
   holds(
     t,

@@ -9,7 +9,7 @@ import {
 
 /** The Summary every metric is computed from, and the time constants of SPEC §3. */
 
-t.test('an empty summary counts nothing', (t) => {
+t.test('an empty summary counts nothing', async (t) => {
   t.strictSame(emptySummary(), {
     followers: 0,
     following: 0,
@@ -35,7 +35,7 @@ t.test('an empty summary counts nothing', (t) => {
   });
 });
 
-t.test('each empty summary is a fresh object, nested counts included', (t) => {
+t.test('each empty summary is a fresh object, nested counts included', async (t) => {
   const a = emptySummary();
   a.followers = 3;
   a.received.like = 5;
@@ -44,15 +44,15 @@ t.test('each empty summary is a fresh object, nested counts included', (t) => {
   t.equal(b.received.like, 0);
 });
 
-t.test('a message is answered within 72 hours and churn_hours defaults to 72', (t) => {
+t.test('a message is answered within 72 hours and churn_hours defaults to 72', async (t) => {
   t.equal(RESPONSE_WINDOW_HOURS, 72);
   t.equal(DEFAULT_CHURN_HOURS, 72);
 });
 
-t.test('the longest churn_hours is a year of 365 days', (t) => {
+t.test('the longest churn_hours is a year of 365 days', async (t) => {
   t.equal(MAX_CHURN_HOURS, 365 * 24);
 });
 
-t.test('an hour is 3,600,000,000 microseconds', (t) => {
+t.test('an hour is 3,600,000,000 microseconds', async (t) => {
   t.equal(HOUR_MICROS, 3_600_000_000n);
 });

@@ -74,7 +74,6 @@ t.test('every operation works through the SDK package', async (t) => {
   t.same(batch, { accepted: 4, duplicates: 0, rejected: [], rejected_total: 0 });
 
   // The NDJSON form, from an async generator: events and raw JSON lines alike, one of them invalid.
-  // eslint-disable-next-line @typescript-eslint/require-await -- an async source is what is under test, whether or not it awaits
   async function* stream(): AsyncGenerator<EventInput | string> {
     yield { type: 'follow', actor: 'tw:alice', target: 'tw:dave', occurred_at: '2026-11-20T12:30:00Z' };
     yield '{"type":"post","actor":"tw:alice","occurred_at":"2026-11-20T13:00:00Z","text":"New post https://x.test"}';

@@ -506,7 +506,7 @@ const NESTINGS: [string, (deep: string) => string][] = [
 
 // ---- the tests -------------------------------------------------------------------------------------
 
-t.test('the fuzzed routes are the documented ones', (t) => {
+t.test('the fuzzed routes are the documented ones', async (t) => {
   t.ok(OPERATIONS.length >= 19, `${OPERATIONS.length} operations from openapi/openapi.json`);
   t.ok(OPERATIONS.some((o) => o.id === 'ingestEvents') && OPERATIONS.some((o) => o.id === 'deleteAccount'), 'the event and erasure routes are among them');
   t.ok(OPERATIONS.filter((o) => o.pathParams.includes('account')).length >= 9, 'the per-account routes are among them');

@@ -166,7 +166,7 @@ t.test('failed authentications are throttled per client address, before any key 
   t.same(adminCodes, [401, 401, 401, 429], 'wrong admin tokens are throttled alike');
 });
 
-t.test('weak or copied tokens are refused at start-up; generated ones are accepted', (t) => {
+t.test('weak or copied tokens are refused at start-up; generated ones are accepted', async (t) => {
   for (const weak of ['change-me-to-16+chars', 'a'.repeat(40), 'correct-horse-battery-staple', 'my-admin-token-1234567890abcdef', '0123456789012345678901234567']) {
     t.throws(() => loadConfig({ ADMIN_TOKEN: weak }), /ADMIN_TOKEN/, `ADMIN_TOKEN ${weak} is refused`);
     t.throws(() => loadConfig({ METRICS_TOKEN: weak }), /METRICS_TOKEN/, `METRICS_TOKEN ${weak} is refused`);
