@@ -198,7 +198,7 @@ interface DatabaseFigures {
 
 /** Samples the service's backends every `everyMs` until stopped; null figures when there is no PostgreSQL. */
 async function watchDatabase(url: string | undefined, everyMs = 500) {
-  if (!url) return { stop: async (): Promise<DatabaseFigures | null> => null };
+  if (!url) return { stop: (): Promise<DatabaseFigures | null> => Promise.resolve(null) };
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   let samples = 0;
@@ -608,7 +608,7 @@ async function main() {
 
   // The victim stops and the server is checked once more: a late exit counts too.
   if (victimProcess && victimProcess.connected) {
-    const gone = new Promise<void>((r) => victimProcess!.once('exit', () => r()));
+    const gone = new Promise<void>((r) => victimProcess.once('exit', () => r()));
     victimProcess.send('stop');
     await Promise.race([gone, sleep(VICTIM_TIMEOUT_MS + 5_000)]);
   }
@@ -652,7 +652,7 @@ async function main() {
     ['alive', 5],
     ['verdict', 7],
   ] as const;
-  const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(cols[i]![1]) : c.padStart(cols[i]![1]))).join('  ');
+  const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(cols[i][1]) : c.padStart(cols[i]![1]))).join('  ');
   const lines = [
     '',
     `attacks on rapport (${databaseUrl ? 'PostgreSQL' : 'PGlite'}, default configuration, ulimit -n ${FILE_LIMIT}, ${seconds} s a phase)`,

@@ -65,7 +65,7 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     routerOptions: { maxParamLength: MAX_ACCOUNT_PATH_LENGTH },
     // Errors the router raises before any route runs are problems too.
     frameworkErrors: (err, _request, reply) =>
-      sendProblem(
+      void sendProblem(
         reply,
         err.code === 'FST_ERR_MAX_PARAM_LENGTH'
           ? new Problem('uri_too_long', `a path segment may be at most ${MAX_ACCOUNT_PATH_LENGTH} characters`)

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { metricsDoc } from '../scripts/docs.js';
-import { bearer, newTenant, testApp } from './helpers.js';
+import { bearer, tenantApp } from './helpers.js';
 
 t.test('docs/metrics.md is what `npm run docs` generates from the scoring module', async (t) => {
   const committed = readFileSync(new URL('../docs/metrics.md', import.meta.url), 'utf8');
@@ -19,8 +19,7 @@ t.test('the README’s batch example posts a file the repository ships and gets 
   const m = /--data-binary @(\S+)\n# → (\{.*\})\n/.exec(readme);
   t.ok(m, 'the README posts a file and shows the answer');
   const body = readFileSync(new URL(`../${m![1]}`, import.meta.url), 'utf8');
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const send = () =>
     app.inject({ method: 'POST', url: '/v1/events/batch', headers: { ...bearer(tenant.writeKey), 'content-type': 'application/x-ndjson' }, payload: body });
   t.strictSame((await send()).json(), JSON.parse(m![2]!));

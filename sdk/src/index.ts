@@ -156,7 +156,7 @@ export class Rapport {
    */
   async ingestStream(events: AsyncIterable<EventInput | string> | Iterable<EventInput | string>): Promise<BatchResult> {
     const iterator =
-      Symbol.asyncIterator in events ? (events as AsyncIterable<EventInput | string>)[Symbol.asyncIterator]() : (events as Iterable<EventInput | string>)[Symbol.iterator]();
+      Symbol.asyncIterator in events ? (events)[Symbol.asyncIterator]() : (events)[Symbol.iterator]();
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DatabaseInUseError, openDatabase, type Database } from '../db/client.js';
@@ -22,8 +23,20 @@ import { Cursors } from '../http/cursors.js';
 import { MAX_PAGE_ITEMS } from '../http/params.js';
 import { changesPage, type ChangeList } from '../service/follower-changes.js';
 
+/** What a run of the CLI reads, writes and runs against: the process's own, or a test's. */
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  /** An open, migrated database, used as it is and left open, instead of the configured one. */
+  db?: Database;
+}
+
+const processIo = (): CliIo => ({ env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+
 /** Opens the configured database with every migration applied, runs `fn`, and closes it. */
-async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
+async function openAndRun<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
   // Room for an import's two chunks in flight and its projector.
   const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 4 });
   try {
@@ -78,14 +91,16 @@ const pageLimit = (value: string) => {
 const projectorFor = (db: Database, c: Config) =>
   new Projector(db, { batchEvents: c.PROJECTOR_BATCH_EVENTS, pollMs: c.PROJECTOR_POLL_MS, concurrency: c.PROJECTOR_CONCURRENCY });
 
-const out = (line: string): void => void process.stdout.write(`${line}\n`);
-const err = (line: string): void => void process.stderr.write(`${line}\n`);
+function buildCli(config: () => Config, io: CliIo, setExitCode: (code: number) => void): Command {
+  const out = (line: string): void => void io.stdout.write(`${line}\n`);
+  const err = (line: string): void => void io.stderr.write(`${line}\n`);
+  const { db } = io;
+  const withDatabase = <T>(c: Config, fn: (db: Database) => Promise<T>): Promise<T> => (db ? fn(db) : openAndRun(c, fn));
 
-export function buildCli(config: () => Config): Command {
   const program = new Command('rapport')
     .description('Reciprocity and spam scores for social-media accounts')
     .showHelpAfterError()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     // Commander exits 1 on its own parse errors; thrown instead, main() exits 2 as for every usage
     // mistake. Set before any command is added: subcommands inherit it.
     .exitOverride();
@@ -126,7 +141,7 @@ export function buildCli(config: () => Config): Command {
   program
     .command('migrate')
     .description('apply pending migrations and exit')
-    .action(() => withDatabase(config(), async () => err('migrations applied')));
+    .action(() => withDatabase(config(), () => Promise.resolve(err('migrations applied'))));
 
   const workspaces = program.command('workspaces').description('manage workspaces');
   workspaces
@@ -188,7 +203,7 @@ export function buildCli(config: () => Config): Command {
     .action((file: string, opts: { workspace: string }) =>
       withDatabase(config(), async (db) => {
         const workspace = await requireWorkspace(db, opts.workspace);
-        const input = file === '-' ? process.stdin : createReadStream(file);
+        const input = file === '-' ? io.stdin : createReadStream(file);
         const started = Date.now();
         let lastReport = started;
         // Folded as it arrives (this workspace only: each chunk tells the projector), and the import
@@ -214,7 +229,7 @@ export function buildCli(config: () => Config): Command {
           `done in ${seconds.toFixed(1)} s: ${summary.accepted} accepted, ${summary.duplicates} duplicates, ${summary.rejected_total} rejected`,
         );
         out(JSON.stringify({ ...summary, seconds }));
-        if (summary.rejected_total > 0) process.exitCode = 1;
+        if (summary.rejected_total > 0) setExitCode(1);
       }),
     );
 
@@ -275,21 +290,21 @@ export function buildCli(config: () => Config): Command {
   return program;
 }
 
-export async function main(argv: string[]) {
+/** Runs the command `argv` names (process.argv's shape) and resolves with its exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   let cached: Config | undefined;
-  const config = () => (cached ??= loadConfig());
+  const config = () => (cached ??= loadConfig(io.env));
+  let exitCode = 0;
   try {
-    await buildCli(config).parseAsync(argv);
+    await buildCli(config, io, (code) => (exitCode = code)).parseAsync(argv);
+    return exitCode;
   } catch (e) {
     // Commander has printed its own message (a missing option, an unknown command, a bad value); help exits 0.
-    if (e instanceof CommanderError) {
-      process.exitCode = e.exitCode === 0 ? 0 : 2;
-      return;
-    }
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     // A mistake of the caller's gets its one-line reason and exit 2; anything else is a failure (1).
     const mistake = e instanceof Problem || e instanceof ConfigError || e instanceof InvalidArgumentError || e instanceof DatabaseInUseError;
-    if (mistake || (e as { code?: string }).code === 'ENOENT') err(`rapport: ${(e as Error).message}`);
-    else err(`rapport: ${(e as Error).stack ?? String(e)}`);
-    process.exitCode = mistake ? 2 : 1;
+    const reason = mistake || (e as { code?: string }).code === 'ENOENT' ? (e as Error).message : ((e as Error).stack ?? String(e));
+    io.stderr.write(`rapport: ${reason}\n`);
+    return mistake ? 2 : 1;
   }
 }

@@ -85,7 +85,7 @@ function postgres(url: string, poolSize: number, statementTimeoutMs: number): Da
     // A runaway query gives its connection back instead of holding it forever (0: no limit).
     statement_timeout: statementTimeoutMs,
     connectionTimeoutMillis: 5_000,
-    types: { getTypeParser: ((oid: number, format?: string) => parsers[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser },
+    types: { getTypeParser: ((oid: number, format?: string) => parsers[oid] ?? (pg.types.getTypeParser(oid, format as 'text') as (v: string) => unknown)) as typeof pg.types.getTypeParser },
   });
   // A connection dropping (restart, failover, network) must not crash the process: pg-pool listens
   // for errors of idle clients only, so every client gets a listener of its own. The query in flight
@@ -94,7 +94,7 @@ function postgres(url: string, poolSize: number, statementTimeoutMs: number): Da
   pool.on('connect', (client) => client.on('error', () => {}));
   const on = (c: pg.Pool | pg.PoolClient): Queryable['query'] => async (text, params) => {
     const name = preparedNames.get(text);
-    return (await c.query(name ? { name, text, values: params as unknown[] } : { text, values: params as unknown[] })).rows;
+    return (await c.query(name ? { name, text, values: params as unknown[] } : { text, values: params as unknown[] })).rows as never;
   };
   return {
     kind: 'postgres',
@@ -162,14 +162,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function pglite(dataDir: string | undefined): Promise<Database> {
+async function pglite(dataDir: string | undefined, dump: Blob | undefined): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   let unlock = () => {};
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir);
   }
-  const db = await PGlite.create(dataDir, { parsers });
+  const db = await PGlite.create(dataDir, { parsers, ...(dump && { loadDataDir: dump }) });
   const on = (c: Pick<PGlite, 'query'>): Queryable['query'] => async (text, params) =>
     (await c.query(text, params as unknown[])).rows as never;
   return {
@@ -190,10 +190,12 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** PGlite's folder; in memory when undefined. */
   dataDir?: string | undefined;
+  /** PGlite only: start from this dump of a data folder (PGlite's dumpDataDir) rather than from initdb. */
+  pgliteDump?: Blob | undefined;
   poolSize?: number;
   statementTimeoutMs?: number;
 }
 
 export function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.url ? Promise.resolve(postgres(opts.url, opts.poolSize ?? 10, opts.statementTimeoutMs ?? 60_000)) : pglite(opts.dataDir);
+  return opts.url ? Promise.resolve(postgres(opts.url, opts.poolSize ?? 10, opts.statementTimeoutMs ?? 60_000)) : pglite(opts.dataDir, opts.pgliteDump);
 }

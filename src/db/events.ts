@@ -56,7 +56,7 @@ export async function insertEvents(tx: Queryable, workspaceId: number, events: r
  * this is all an acknowledgement waits for. Returns one outcome per event, in input order.
  */
 export async function appendEvents(tx: Queryable, workspaceId: number, batch: NormalizedEvent[]): Promise<StoreOutcome[]> {
-  const outcomes: StoreOutcome[] = new Array(batch.length);
+  const outcomes = new Array<StoreOutcome>(batch.length);
   // Within one batch the first event with an id stands, as it would across batches.
   const first = new Map<string, NormalizedEvent>();
   batch.forEach((e, i) => {

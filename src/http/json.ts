@@ -19,6 +19,7 @@ export function registerJsonParser(app: FastifyInstance) {
           : `holds more than ${LIMITS.bodyMaxJsonTokens} JSON values`;
       return done(new Problem('too_complex', `the body ${what}`), undefined);
     }
-    parse(request, body as string, done);
+    // The default parser answers through done, synchronously.
+    void parse(request, body as string, done);
   });
 }

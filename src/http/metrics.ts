@@ -34,7 +34,7 @@ export async function registerMetrics(
   app: FastifyInstance,
   db: Database,
   token: string | undefined,
-): Promise<{ observer: IngestObserver; projection(events: number, seconds: number): void }> {
+): Promise<{ observer: IngestObserver; projection: (events: number, seconds: number) => void }> {
   await app.register(metricsPlugin, {
     endpoint: token
       ? {

@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import type { Test } from 'tap';
-import { TEST_DATABASE_URL } from '../helpers.js';
+import { main } from '../../src/cli/main.js';
+import { TEST_DATABASE_URL, testDatabase } from '../helpers.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 /** The CLI from its sources, so a stale build can never be what is tested. */
@@ -55,6 +57,31 @@ export function runCli(env: Record<string, string>, args: string[], stdin?: stri
 }
 
 /**
+ * Runs the CLI's `main` in this process on the test database: its exit code and all it printed.
+ * What a process adds (a fresh database folder, the real stdin, the exit status) is tested by
+ * runCli in process.full.test.ts; everything else runs here, without a Node start per command.
+ */
+export async function cli(args: string[], stdin = '', env: Record<string, string> = {}): Promise<Omit<CliResult, 'pid'>> {
+  let stdout = '';
+  let stderr = '';
+  const sink = (write: (s: string) => void) =>
+    new Writable({
+      write(chunk, _enc, cb) {
+        write(String(chunk));
+        cb();
+      },
+    });
+  const code = await main(['node', 'rapport', ...args], {
+    env: { LOG_LEVEL: 'warn', ...env },
+    stdin: Readable.from(stdin ? [Buffer.from(stdin)] : []),
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+    db: await testDatabase(),
+  });
+  return { code, stdout, stderr };
+}
+
+/**
  * Starts `rapport serve` on a free port and resolves once it listens; with `fileLimit`, under that
  * `ulimit -n`, as a small container or a default systemd unit would run it.
  */
@@ -73,7 +100,7 @@ export function startServer(
     });
     let output = '';
     const onData = (d: Buffer) => {
-      output += d;
+      output += String(d);
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (m) resolve({ child, url: m[1]!, logs: () => output });
     };

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { at, bearer, newTenant, testApp, type TestApp } from '../helpers.js';
+import { at, bearer, newTenant, tenantApp, testApp, type TestApp } from '../helpers.js';
 
 /**
  * The account endpoints (SPEC §3, §4) through HTTP only: each test writes its events by hand,
@@ -255,22 +255,19 @@ const ALICE = {
 // =================================================================================================
 
 t.test('an unknown account has zero counts, null ratios, no spam and an open window', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, aliceEvents()); // a busy workspace that never names tw:nobody
   t.strictSame(await scoresOf(t, app, tenant.readKey, 'tw:nobody'), unknownScores('tw:nobody'));
 });
 
 t.test('an account’s scores are the hand-computed reciprocity, engagement and spam of its events', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, aliceEvents());
   t.strictSame(await scoresOf(t, app, tenant.readKey, A), ALICE);
 });
 
 t.test('the reciprocity, engagement and spam endpoints answer the same section as /scores', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, aliceEvents());
   for (const query of ['', '?since=2026-01-01T00:05:00Z&until=2026-01-01T10:05:00Z&churn_hours=1']) {
     const scores = await scoresOf(t, app, tenant.readKey, A, query);
@@ -282,8 +279,7 @@ t.test('the reciprocity, engagement and spam endpoints answer the same section a
 });
 
 t.test('an account id that needs percent-encoding round-trips through the path', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, [
     follow('tw:x', 'fb:page/123', 0),
     like('fb:page/123', 'tw:josé smith', 1),
@@ -306,8 +302,7 @@ t.test('an account id that needs percent-encoding round-trips through the path',
 });
 
 t.test('the lists and the delete take a percent-encoded account too', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, [
     follow('tw:x', 'fb:page/123', 0),
     like('fb:page/123', 'tw:josé smith', 1),
@@ -330,8 +325,7 @@ t.test('the lists and the delete take a percent-encoded account too', async (t) 
 // =================================================================================================
 
 t.test('malformed query parameters are 400 validation problems naming the parameter', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   // Enough data for a second page everywhere, so each list has a real cursor to tamper with.
   await ingest(t, app, tenant.writeKey, [
     follow('v:a', 'v:b', 0),
@@ -392,8 +386,7 @@ t.test('malformed query parameters are 400 validation problems naming the parame
 });
 
 t.test('an account of more than 256 characters or with a control character is a 400 problem', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   // SPEC §1: 1–256 characters, no control characters; §5: a validation error is a 400 problem naming the field.
   assertValidation(t, await get(app, tenant.readKey, `/v1/accounts/${'x'.repeat(257)}/scores`), 'account', '257 characters');
   assertValidation(t, await get(app, tenant.readKey, '/v1/accounts/tw%3Aa%0Ab/scores'), 'account', 'a line feed');
@@ -402,8 +395,7 @@ t.test('an account of more than 256 characters or with a control character is a 
 });
 
 t.test('an account of 101 to 256 characters can be read and erased through its path', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const longest = `tw:${'x'.repeat(253)}`; // 256 characters: the most SPEC §1 allows
   const long = `tw:${'y'.repeat(98)}`; // 101 characters
   const accented = `tw:${'é'.repeat(200)}`; // 203 characters
@@ -421,8 +413,7 @@ t.test('an account of 101 to 256 characters can be read and erased through its p
 });
 
 t.test('a cursor only works for the query that issued it; anything else is 400 invalid_cursor', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, db, tenant } = await tenantApp(t);
   const other = await newTenant(db);
   const events = [follow('c:a', 'c:b', 0), follow('c:a', 'c:c', 1), follow('c:a', 'c:d', 2), follow('c:b', 'c:a', 3), follow('c:e', 'c:f', 4), follow('c:e', 'c:g', 5)];
   await ingest(t, app, tenant.writeKey, events);
@@ -456,9 +447,8 @@ t.test('a cursor only works for the query that issued it; anything else is 400 i
 });
 
 t.test('a cursor one process issued is accepted by another process on the same database', async (t) => {
-  const first = await testApp(t);
+  const { tenant, ...first } = await tenantApp(t);
   const second = await testApp(t);
-  const tenant = await newTenant(first.db);
   await ingest(t, first.app, tenant.writeKey, [follow('m:a', 'm:b', 0), follow('m:a', 'm:c', 1)]);
   const page = await ok(t, first.app, tenant.readKey, `${path('m:a')}/non-followers?limit=1`);
   const next = await ok(t, second.app, tenant.readKey, `${path('m:a')}/non-followers?limit=1&cursor=${encodeURIComponent(page.next_cursor)}`);
@@ -466,8 +456,7 @@ t.test('a cursor one process issued is accepted by another process on the same d
 });
 
 t.test('an unknown query parameter is a 400 naming it, on every operation that takes a query', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const p = path('u:a');
   for (const url of [`${p}/spam?churnhours=5`, `${p}/scores?sinse=2026-01-01T00:00:00Z`, `${p}/reciprocity?x=1`, `${p}/engagement?x=1`, '/v1/accounts?sortby=followers', `${p}/non-followers?page=2`, `${p}/fans?page=2`, `${p}/partners?offset=5`, `${p}/activity-hours?timezone=UTC`]) {
     const res = await get(app, tenant.readKey, url);
@@ -478,16 +467,14 @@ t.test('an unknown query parameter is a 400 naming it, on every operation that t
 });
 
 t.test('a batch-scores window error names the body field, where the value is', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const res = await batch(app, tenant.readKey, { accounts: ['tw:a'], since: '2026-01-02T00:00:00Z', until: '2026-01-01T00:00:00Z' });
   assertValidation(t, res, 'until', 'until before since');
   t.strictSame(res.json().errors, [{ field: 'until', message: 'must be later than since' }]);
 });
 
 t.test('a query parameter is named the same way in every validation error', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const p = path('v:a');
   const fieldsOf = async (url: string): Promise<string[]> =>
     ((await get(app, tenant.readKey, url)).json().errors ?? []).map((e: { field: string }) => e.field);
@@ -506,8 +493,7 @@ t.test('a query parameter is named the same way in every validation error', asyn
 });
 
 t.test('query parameters at their limits are accepted', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, [follow('v:a', 'v:b', 0)]);
   const p = path('v:a');
   for (const url of [
@@ -547,11 +533,10 @@ const windowEvents = (): Event[] => [
 ];
 
 t.test('with since and until the window is stated in canonical UTC and activity counts only events in [since, until)', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, windowEvents());
   const q = new URLSearchParams({ since: '2026-01-02T01:00:00+01:00', until: '2026-01-03T00:00:00Z', churn_hours: '24' });
-  const body = await scoresOf(t, app, tenant.readKey, W.a, `?${q}`);
+  const body = await scoresOf(t, app, tenant.readKey, W.a, `?${q.toString()}`);
   t.strictSame(body, {
     account: W.a,
     window: { since: '2026-01-02T00:00:00.000000Z', until: '2026-01-03T00:00:00.000000Z', churn_hours: 24 },
@@ -597,8 +582,7 @@ t.test('with since and until the window is stated in canonical UTC and activity 
 });
 
 t.test('a window with only since keeps six fractional digits and reads to the end of time', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, windowEvents());
   // 123456789 ns: digits past the microsecond are dropped, so B's like at 00:00:00.000000 is before since.
   const body = await scoresOf(t, app, tenant.readKey, W.a, `?since=${encodeURIComponent('2026-01-02T00:00:00.123456789Z')}`);
@@ -609,8 +593,7 @@ t.test('a window with only since keeps six fractional digits and reads to the en
 });
 
 t.test('without a window the same account counts all time', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, windowEvents());
   const body = await scoresOf(t, app, tenant.readKey, W.a);
   t.strictSame(body.window, OPEN);
@@ -622,8 +605,7 @@ t.test('without a window the same account counts all time', async (t) => {
 });
 
 t.test('a window that holds every event gives the all-time scores', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, aliceEvents());
   const body = await scoresOf(t, app, tenant.readKey, A, '?since=2025-12-31T00:00:00Z&until=2026-01-02T00:00:00Z');
   t.strictSame(body, { ...ALICE, window: { since: '2025-12-31T00:00:00.000000Z', until: '2026-01-02T00:00:00.000000Z', churn_hours: 72 } });
@@ -644,8 +626,7 @@ const churnEvents = (): Event[] => [
 ];
 
 t.test('churn_hours sets how soon an unfollow makes a quick unfollow, all time and in a window', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, churnEvents());
   // H → quick unfollows: 1 → t1, t2; 2 → + t3; 72 (default) → + t4; 73 and up → + t5. Never t6.
   const expected: [string, number][] = [
@@ -678,8 +659,7 @@ const batch = (app: App, key: string, payload: object): Promise<Res> =>
   app.inject({ method: 'POST', url: '/v1/scores/batch', headers: bearer(key), payload });
 
 t.test('a scores batch answers each account in request order with the sections of the single endpoint', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, aliceEvents());
   const res = await batch(app, tenant.readKey, { accounts: [C, 'tw:ghost', A] });
   t.equal(res.statusCode, 200);
@@ -700,8 +680,7 @@ t.test('a scores batch answers each account in request order with the sections o
 });
 
 t.test('a scores batch answers a repeated account once, where it first appears', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, aliceEvents());
   const res = await batch(app, tenant.readKey, { accounts: [B, A, B, A, B] });
   t.equal(res.statusCode, 200);
@@ -709,8 +688,7 @@ t.test('a scores batch answers a repeated account once, where it first appears',
 });
 
 t.test('a scores batch takes a window and states it', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, windowEvents());
   const res = await batch(app, tenant.readKey, {
     accounts: [W.a],
@@ -725,8 +703,7 @@ t.test('a scores batch takes a window and states it', async (t) => {
 });
 
 t.test('a scores batch of 101 accounts is a 400 problem', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, aliceEvents());
   const accounts = Array.from({ length: 101 }, (_, i) => `tw:user${i}`);
   assertValidation(t, await batch(app, tenant.readKey, { accounts }), 'accounts', '101 accounts');
@@ -734,14 +711,12 @@ t.test('a scores batch of 101 accounts is a 400 problem', async (t) => {
 });
 
 t.test('a scores batch with no accounts is a 400 problem', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   assertValidation(t, await batch(app, tenant.readKey, { accounts: [] }), 'accounts', 'an empty list');
 });
 
 t.test('a scores batch needs the scores:read scope', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, aliceEvents());
   assertProblem(t, await batch(app, tenant.writeKey, { accounts: [A] }), 403, 'insufficient_scope');
 });
@@ -791,8 +766,7 @@ const FOLLOWING: Record<string, number> = { amy: 1, ben: 1, cat: 2, dan: 2, eve:
 const item = (account: string, value: number | null) => ranked(account, value, FOLLOWERS[account]!, FOLLOWING[account]!, SPAM[account]!);
 
 t.test('accounts are ranked by spam_score, highest first, by default', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, rankingEvents());
   t.strictSame(await ok(t, app, tenant.readKey, '/v1/accounts'), {
     sort: 'spam_score',
@@ -803,8 +777,7 @@ t.test('accounts are ranked by spam_score, highest first, by default', async (t)
 });
 
 t.test('ranking by followers breaks ties by account, and ascending order is the exact reverse', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, rankingEvents());
   const desc = await ok(t, app, tenant.readKey, '/v1/accounts?sort=followers&order=desc');
   // 3, 2, then the ties 1 (cat, fay) and 0 (dan, eve), names in the direction of the sort.
@@ -816,8 +789,7 @@ t.test('ranking by followers breaks ties by account, and ascending order is the 
 });
 
 t.test('min_followers keeps only accounts with at least that many followers', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, rankingEvents());
   t.strictSame(names((await ok(t, app, tenant.readKey, '/v1/accounts?sort=followers&min_followers=1')).items), ['amy', 'ben', 'fay', 'cat']);
   t.strictSame(names((await ok(t, app, tenant.readKey, '/v1/accounts?min_followers=2')).items), ['amy', 'ben']); // 0.0015 > 0.001
@@ -825,8 +797,7 @@ t.test('min_followers keeps only accounts with at least that many followers', as
 });
 
 t.test('an account only ever named as a target is ranked too', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   // SPEC §1: an account exists once an event names it. rk:quiet never acts; it received 2 likes and a follow.
   await ingest(t, app, tenant.writeKey, [like('rk:a', 'rk:quiet', 0), like('rk:b', 'rk:quiet', 1), follow('rk:a', 'rk:quiet', 2)]);
   t.strictSame((await ok(t, app, tenant.readKey, '/v1/accounts?sort=interactions_received')).items, [
@@ -839,8 +810,7 @@ t.test('an account only ever named as a target is ranked too', async (t) => {
 });
 
 t.test('pages of 2 walk every ranked account exactly once, in the order of one big page', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, rankingEvents());
   for (const query of ['sort=spam_score', 'sort=followers&order=desc', 'sort=followers&order=asc', 'sort=follow_back_rate']) {
     const whole = await ok(t, app, tenant.readKey, `/v1/accounts?${query}&limit=1000`);
@@ -862,8 +832,7 @@ t.test('pages of 2 walk every ranked account exactly once, in the order of one b
 });
 
 t.test('ranking by a ratio lists accounts whose ratio is null last in descending order', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, rankingEvents());
   // follow_back_rate = mutual / following: amy 1/1, ben 1/1, cat 0/2, dan 0/2, eve 0/1, fay 0/0 (null).
   const body = await ok(t, app, tenant.readKey, '/v1/accounts?sort=follow_back_rate&order=desc');
@@ -876,8 +845,7 @@ t.test('ranking by a ratio lists accounts whose ratio is null last in descending
 });
 
 t.test('each ranked value is the same metric as the account’s /scores', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, [...rankingEvents(), ...aliceEvents()]);
   const fromScores: Record<string, (s: any) => unknown> = {
     spam_score: (s) => s.spam.spam_score,
@@ -943,8 +911,7 @@ const followEvents = (): Event[] => [
 const edge = (account: string, m: number) => ({ account, followed_at: at(m).replace('.000Z', '.000000Z') });
 
 t.test('non-followers lists the accounts A follows that do not follow back, oldest follow first', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, followEvents());
   t.strictSame(await ok(t, app, tenant.readKey, `${path(N)}/non-followers`), {
     account: N,
@@ -955,8 +922,7 @@ t.test('non-followers lists the accounts A follows that do not follow back, olde
 });
 
 t.test('non-followers in pages of 1 give the same sequence', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, followEvents());
   const pages = await walk(t, app, tenant.readKey, `${path(N)}/non-followers?limit=1`);
   t.strictSame(
@@ -970,16 +936,14 @@ t.test('non-followers in pages of 1 give the same sequence', async (t) => {
 });
 
 t.test('an account A unfollows, or that follows A back, leaves non-followers', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, followEvents());
   await ingest(t, app, tenant.writeKey, [unfollow(N, x(3), 200), follow(x(4), N, 210)]);
   t.strictSame((await ok(t, app, tenant.readKey, `${path(N)}/non-followers`)).items, [edge(x(5), 5), edge(x(7), 40), edge(x(1), 45)]);
 });
 
 t.test('fans lists the followers A does not follow back, oldest follow first, in pages too', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, followEvents());
   // x2 and f4 are followed back.
   const expected = [edge(f(2), 90), edge(f(1), 100), edge(f(3), 110)];
@@ -990,16 +954,14 @@ t.test('fans lists the followers A does not follow back, oldest follow first, in
 });
 
 t.test('a follower that unfollows A, or that A follows back, leaves fans', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, followEvents());
   await ingest(t, app, tenant.writeKey, [unfollow(f(1), N, 200), follow(N, f(3), 210)]);
   t.strictSame((await ok(t, app, tenant.readKey, `${path(N)}/fans`)).items, [edge(f(2), 90)]);
 });
 
 t.test('a self-follow counts in no follow metric', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, followEvents());
   // Following x5, x1, x2, x3, x4, x7, f4 (7); followers x2, f2, f4, f1, f3 (5); mutual x2, f4 (2). Not nf:a itself.
   // Follow events by A to others: x5, x1, x1 again, x2, x3, x4, x7, f4 = 8, all on 1 January; x1's first undone after 2 min.
@@ -1061,15 +1023,13 @@ const PARTNERS = [
 ];
 
 t.test('partners are counted each way and sorted by exchange, then volume, then account', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, partnerEvents());
   t.strictSame(await ok(t, app, tenant.readKey, `${path(P)}/partners`), { account: P, items: PARTNERS, next_cursor: null });
 });
 
 t.test('partners in pages of 2 give the same sequence', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, partnerEvents());
   const pages = await walk(t, app, tenant.readKey, `${path(P)}/partners?limit=2`);
   t.strictSame(
@@ -1081,8 +1041,7 @@ t.test('partners in pages of 2 give the same sequence', async (t) => {
 });
 
 t.test('an account with no interactions has no partners', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, partnerEvents());
   t.strictSame(await ok(t, app, tenant.readKey, `${path(q(6))}/partners`), { account: q(6), items: [], next_cursor: null });
 });
@@ -1106,8 +1065,7 @@ const hoursBody = (account: string, tz: string, filled: Record<string, number>, 
 });
 
 t.test('activity-hours counts interactions received per UTC weekday and hour, and the best three', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const H = 'ah:a';
   await ingest(t, app, tenant.writeKey, [
     like('ah:u1', H, '2026-01-05T09:15:00Z'), // Monday 09
@@ -1140,8 +1098,7 @@ t.test('activity-hours counts interactions received per UTC weekday and hour, an
 });
 
 t.test('activity-hours in America/New_York follows the March 2026 change to daylight time', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const H = 'ah:ny';
   await ingest(t, app, tenant.writeKey, [
     like('ah:u1', H, '2026-03-06T14:00:00Z'), // Fri 09:00 EST (UTC−5)
@@ -1177,8 +1134,7 @@ t.test('activity-hours in America/New_York follows the March 2026 change to dayl
 });
 
 t.test('activity-hours in Asia/Kathmandu uses its +05:45 offset', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const H = 'ah:ktm';
   await ingest(t, app, tenant.writeKey, [
     like('ah:u1', H, '2026-01-04T18:15:00Z'), // Mon 5 Jan 00:00 local
@@ -1205,8 +1161,7 @@ t.test('activity-hours in Asia/Kathmandu uses its +05:45 offset', async (t) => {
 });
 
 t.test('activity-hours without interactions received is all zeros with no best hours', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   // ah:quiet only acts: posts, follows, likes others.
   await ingest(t, app, tenant.writeKey, [post('ah:quiet', 0), follow('ah:quiet', 'ah:u1', 1), like('ah:quiet', 'ah:u1', 2), follow('ah:u1', 'ah:quiet', 3)]);
   t.strictSame(await ok(t, app, tenant.readKey, `${path('ah:quiet')}/activity-hours`), hoursBody('ah:quiet', 'UTC', {}, []));
@@ -1214,8 +1169,7 @@ t.test('activity-hours without interactions received is all zeros with no best h
 });
 
 t.test('activity-hours counts only the window when since and until are given', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const H = 'ah:w';
   await ingest(t, app, tenant.writeKey, [
     like('ah:u1', H, '2026-01-05T09:00:00Z'), // before since
@@ -1281,8 +1235,7 @@ const del = (app: App, key: string, account: string): Promise<Res> =>
   app.inject({ method: 'DELETE', url: path(account), headers: bearer(key) });
 
 t.test('deleting an account erases every event naming it and reports how many', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, eraseEvents());
   const res = await del(app, tenant.writeKey, X.a);
   t.equal(res.statusCode, 200);
@@ -1294,8 +1247,7 @@ t.test('deleting an account erases every event naming it and reports how many', 
 });
 
 t.test('after a delete the partners’ scores no longer count the erased account', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, eraseEvents());
   // b before: followers a, c; following a; a↔b mutual; b mentioned a; a and c liked b.
   const before = await scoresOf(t, app, tenant.readKey, X.b);
@@ -1391,8 +1343,7 @@ t.test('after a delete the partners’ scores no longer count the erased account
 });
 
 t.test('events sent again after a delete are stored anew and restore the same scores', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, eraseEvents());
   const before = await Promise.all([X.a, X.b, X.c, X.d].map((a) => scoresOf(t, app, tenant.readKey, a)));
   t.equal((await del(app, tenant.writeKey, X.a)).statusCode, 200);
@@ -1406,8 +1357,7 @@ t.test('events sent again after a delete are stored anew and restore the same sc
 });
 
 t.test('deleting an account needs the events:write scope', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await ingest(t, app, tenant.writeKey, eraseEvents());
   assertProblem(t, await del(app, tenant.readKey, X.a), 403, 'insufficient_scope');
   // Nothing was erased: a still has its follower b (c unfollowed) and what it received: c's like and reply, b's mention, d's repost.

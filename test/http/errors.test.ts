@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { revokeKey } from '../../src/db/workspaces.js';
 import { parseKey } from '../../src/domain/keys.js';
-import { at, bearer, newTenant, secretOf, testApp } from '../helpers.js';
+import { at, bearer, secretOf, tenantApp, testApp } from '../helpers.js';
 
 const PROBLEM = 'application/problem+json; charset=utf-8';
 const like = { type: 'like', actor: 'a', target: 'b', occurred_at: at(0) };
@@ -21,8 +21,7 @@ t.test('an unknown route is a 404 problem', async (t) => {
 });
 
 t.test('a body that is not JSON is a 400 problem and stores nothing', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const res = await app.inject({
     method: 'POST',
     url: '/v1/events/batch',
@@ -40,16 +39,14 @@ t.test('a body that is not JSON is a 400 problem and stores nothing', async (t) 
 });
 
 t.test('a batch body without an events array is a 400 problem naming the field', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const res = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events: 'x' } });
   assertProblem(t, res, 400, 'validation_failed');
   t.same(res.json().errors, [{ field: 'events', message: 'must be an array of events' }]);
 });
 
 t.test('a single invalid event is a 400 problem listing each offending field', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const res = await app.inject({
     method: 'POST',
     url: '/v1/events',
@@ -62,8 +59,7 @@ t.test('a single invalid event is a 400 problem listing each offending field', a
 });
 
 t.test('an unsupported media type is a 415 problem', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const res = await app.inject({
     method: 'POST',
     url: '/v1/events',
@@ -74,8 +70,7 @@ t.test('an unsupported media type is a 415 problem', async (t) => {
 });
 
 t.test('a body over the limit is refused with 413 from its Content-Length alone', async (t) => {
-  const { app, db } = await testApp(t, { MAX_BODY_BYTES: 2048 });
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t, { MAX_BODY_BYTES: 2048 });
   const payload = JSON.stringify({ events: Array.from({ length: 100 }, () => like) });
   const res = await app.inject({
     method: 'POST',
@@ -87,8 +82,7 @@ t.test('a body over the limit is refused with 413 from its Content-Length alone'
 });
 
 t.test('requests without a valid key are 401 problems', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const post = (headers: Record<string, string>) => app.inject({ method: 'POST', url: '/v1/events', headers, payload: like });
   assertProblem(t, await post({}), 401, 'missing_credentials');
   assertProblem(t, await post({ authorization: 'Basic abc' }), 401, 'missing_credentials');
@@ -100,8 +94,7 @@ t.test('requests without a valid key are 401 problems', async (t) => {
 });
 
 t.test('a revoked key stops working on the next request', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, db, tenant } = await tenantApp(t);
   const post = () => app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.writeKey), payload: like });
   t.equal((await post()).statusCode, 201);
   await revokeKey(db, parseKey(tenant.writeKey)!.keyId);
@@ -109,8 +102,7 @@ t.test('a revoked key stops working on the next request', async (t) => {
 });
 
 t.test('a key without the needed scope is a 403 problem', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const res = await app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.readKey), payload: like });
   assertProblem(t, res, 403, 'insufficient_scope');
 });
@@ -127,8 +119,7 @@ t.test('authentication is checked before the body is read', async (t) => {
 });
 
 t.test('keys never reach the logs', async (t) => {
-  const { app, db, logs } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, logs, tenant } = await tenantApp(t);
   await app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.writeKey), payload: like });
   await app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.writeKey + 'x'), payload: like });
   t.ok(logs.length > 0, 'requests were logged');

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { followState } from '../../src/db/derived.js';
-import { at, bearer, newTenant, projected, testApp } from '../helpers.js';
+import { at, bearer, newTenant, projected, tenantApp, testApp } from '../helpers.js';
 
 const follow = (actor: string, target: string, minutes: number, extra: object = {}) => ({
   type: 'follow',
@@ -11,8 +11,7 @@ const follow = (actor: string, target: string, minutes: number, extra: object = 
 });
 
 t.test('a new event is accepted with 201 and its resend is a duplicate with 200', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const event = { id: 'evt-1', type: 'like', actor: 'tw:alice', target: 'tw:bob', occurred_at: at(0) };
   const first = await app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.writeKey), payload: event });
   t.equal(first.statusCode, 201);
@@ -23,8 +22,7 @@ t.test('a new event is accepted with 201 and its resend is a duplicate with 200'
 });
 
 t.test('an event without id is identified by its content, whatever offset or spacing it was sent with', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, db, tenant } = await tenantApp(t);
   const send = (payload: object) =>
     app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.writeKey), payload });
   const base = { type: 'post', actor: 'tw:alice', occurred_at: '2026-01-01T12:00:00Z', text: 'Hello  World' };
@@ -44,8 +42,7 @@ t.test('an event without id is identified by its content, whatever offset or spa
 });
 
 t.test('a reused id with other content is an id_conflict and the first event stands', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, db, tenant } = await tenantApp(t);
   const send = (payload: object) =>
     app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.writeKey), payload });
   await send({ id: 'x', type: 'like', actor: 'a', target: 'b', occurred_at: at(0) });
@@ -61,8 +58,7 @@ t.test('a reused id with other content is an id_conflict and the first event sta
 });
 
 t.test('occurred_at may lie up to 5 minutes in the future, not more', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
   const ok = await app.inject({
     method: 'POST',
@@ -82,8 +78,7 @@ t.test('occurred_at may lie up to 5 minutes in the future, not more', async (t) 
 });
 
 t.test('a batch stores its valid events and reports each invalid one by index, in order', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, db, tenant } = await tenantApp(t);
   const events = [
     { id: 'e0', type: 'like', actor: 'a', target: 'b', occurred_at: at(0) },
     { id: 'e1', type: 'post', actor: 'a', target: 'b', occurred_at: at(0) },
@@ -124,8 +119,7 @@ t.test('a batch stores its valid events and reports each invalid one by index, i
 });
 
 t.test('resending a whole batch gives only duplicates', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const events = Array.from({ length: 50 }, (_, i) => ({ type: 'like', actor: `u${i}`, target: 'star', occurred_at: at(i) }));
   const send = () => app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events } });
   t.same((await send()).json(), { accepted: 50, duplicates: 0, rejected: [], rejected_total: 0 });
@@ -133,24 +127,21 @@ t.test('resending a whole batch gives only duplicates', async (t) => {
 });
 
 t.test('a JSON batch answers rejected_total like a stream does', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const events = [follow('rt:a', 'rt:b', 0), { type: 'follow', actor: 'rt:a', occurred_at: at(1) }, { type: 'wave' }];
   const res = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events } });
   t.match(res.json(), { accepted: 1, duplicates: 0, rejected: [{ index: 1 }, { index: 2 }], rejected_total: 2 });
 });
 
 t.test('an unknown field of a JSON batch body is refused, naming it', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const res = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events: [], dry_run: true } });
   t.equal(res.statusCode, 400);
   t.match(res.json(), { code: 'validation_failed', errors: [{ field: 'dry_run', message: 'unknown field' }] });
 });
 
 t.test('text is turned into features and never stored', async (t) => {
-  const { app, db, logs } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, db, logs, tenant } = await tenantApp(t);
   const secret = 'Unmistakable-Phrase-8472 see https://example.com/x?y';
   const res = await app.inject({
     method: 'POST',
@@ -170,8 +161,7 @@ t.test('text is turned into features and never stored', async (t) => {
 });
 
 t.test('the latest follow or unfollow decides the follow state, whatever the arrival order; unfollow wins a tie', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, db, tenant } = await tenantApp(t);
   const send = (events: object[]) =>
     app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events } });
   const unfollow = (a: string, b: string, m: number) => ({ ...follow(a, b, m), type: 'unfollow' });
@@ -194,8 +184,7 @@ t.test('the latest follow or unfollow decides the follow state, whatever the arr
 });
 
 t.test('a JSON batch of more than 5,000 events is refused whole with 413', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, db, tenant } = await tenantApp(t);
   const events = Array.from({ length: 5_001 }, (_, i) => ({ type: 'like', actor: `u${i}`, target: 'x', occurred_at: at(0) }));
   const res = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events } });
   t.equal(res.statusCode, 413);
@@ -207,8 +196,7 @@ t.test('a JSON batch of more than 5,000 events is refused whole with 413', async
 });
 
 t.test('an NDJSON stream is ingested line by line, reporting rejections by line number', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const lines = [
     JSON.stringify({ id: 'n0', type: 'like', actor: 'a', target: 'b', occurred_at: at(0) }),
     '',

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { bearer, newTenant, TEST_DATABASE_URL, testApp } from '../helpers.js';
+import { bearer, tenantApp, TEST_DATABASE_URL, testApp } from '../helpers.js';
 
 t.test('answers carry security headers', async (t) => {
   const { app } = await testApp(t);
@@ -22,8 +22,7 @@ t.test('CORS is off by default and allows exactly the configured origins', async
 });
 
 t.test('the rate limit counts per key and answers 429 problem+json with Retry-After and RateLimit headers', async (t) => {
-  const { app, db } = await testApp(t, { RATE_LIMIT_PER_MINUTE: 3 });
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t, { RATE_LIMIT_PER_MINUTE: 3 });
   const get = (key: string) => app.inject({ method: 'GET', url: '/v1/accounts/a/scores', headers: bearer(key) });
   const first = await get(tenant.readKey);
   t.equal(first.statusCode, 200);
@@ -41,13 +40,12 @@ t.test('the rate limit counts per key and answers 429 problem+json with Retry-Af
 });
 
 t.test('an overloaded event loop sheds requests with 503 and Retry-After, while the probes still answer', { skip: !TEST_DATABASE_URL && 'on PGlite the event loop runs the queries: no event-loop shedding' }, async (t) => {
-  const { app, db } = await testApp(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: 20 });
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: 20 });
   await app.ready();
   // Hold the event loop well past the limit; a later sample of its delay puts the process under
   // pressure. Which sample sees the stall depends on the sampler's phase (one that took no sample
   // at all is ignored), so the stall is repeated until a request meets the pressure.
-  let shed;
+  let shed: Awaited<ReturnType<typeof app.inject>> | undefined;
   for (let attempt = 0; attempt < 10 && !shed; attempt++) {
     const until = Date.now() + 400;
     while (Date.now() < until);

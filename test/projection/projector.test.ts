@@ -1,58 +1,19 @@
 import t from 'tap';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { openDatabase } from '../../src/db/client.js';
 import { appendEvents } from '../../src/db/events.js';
-import { migrate } from '../../src/db/migrate.js';
 import { backlog, projectedTotal } from '../../src/db/projection.js';
 import { createWorkspace } from '../../src/db/workspaces.js';
-import { parseEvent } from '../../src/domain/validate.js';
-import type { NormalizedEvent } from '../../src/domain/events.js';
 import { Projector } from '../../src/projection/projector.js';
-import { cliEnv, exited } from '../cli/run.js';
 import { derivedState, testDatabase, TEST_DATABASE_URL, unique } from '../helpers.js';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { appendAll, events, projectorOn, reference } from './fold.js';
 
 /**
  * The projector folds every acknowledged event exactly once, whatever crashes, races or commit
  * order. On a shared PostgreSQL, other test files' servers project too (as any process of a
  * deployment may): the tests count what was folded through the workspace's projected total, which
- * every projector adds to in the transaction of its batch.
+ * every projector adds to in the transaction of its batch. A projector process killed mid-batch:
+ * projector.full.test.ts.
  */
-
-const ROOT = new URL('../..', import.meta.url).pathname;
-const BASE = Date.parse('2026-02-01T00:00:00Z');
-const TYPES = ['follow', 'like', 'reply', 'follow', 'mention', 'unfollow', 'repost', 'post', 'like', 'follow'] as const;
-
-/** A deterministic mix over few accounts, so batches share pairs, counters and days. */
-function events(n: number, prefix: string): NormalizedEvent[] {
-  return Array.from({ length: n }, (_, i) => {
-    const type = TYPES[i % TYPES.length]!;
-    const input = {
-      id: `${prefix}-${i}`,
-      type,
-      actor: `acct${i % 13}`,
-      ...(type === 'post' ? { text: `note ${i % 7} https://x.example` } : { target: `acct${(i * 7 + 3) % 17}` }),
-      occurred_at: new Date(BASE + ((i * 7919) % 40_000) * 60_000).toISOString(),
-    };
-    const parsed = parseEvent(input, Date.now());
-    if (!parsed.ok) throw new Error(parsed.rejection.message);
-    return parsed.event;
-  });
-}
-
-const projectorOn = (db: Database, batchEvents = 500) => new Projector(db, { batchEvents, pollMs: 50, concurrency: 1 });
-
-async function appendAll(db: Database, workspaceId: number, list: NormalizedEvent[], chunk = 1_000) {
-  for (let i = 0; i < list.length; i += chunk) await db.transaction((tx) => appendEvents(tx, workspaceId, list.slice(i, i + chunk)));
-}
-
-/** A workspace holding the same events, folded by one projector from start to end: the reference state. */
-async function reference(db: Database, list: NormalizedEvent[]) {
-  const { workspace } = await createWorkspace(db, unique('ref'));
-  await appendAll(db, workspace.id, list);
-  await projectorOn(db, 100_000).drain(workspace.id);
-  return derivedState(db, workspace.id);
-}
 
 t.test('events are folded in batches; the state equals one fold of them all, and each is counted once', async (t) => {
   const db = await testDatabase();
@@ -122,48 +83,6 @@ t.test(
     t.same(await derivedState(db, workspace.id), await reference(db, list), 'the same state as one projector');
   },
 );
-
-t.test('SIGKILL of a projector mid-batch loses nothing and counts nothing twice', async (t) => {
-  const env = cliEnv(t, { PROJECTOR_BATCH_EVENTS: '1000', LOG_LEVEL: 'warn' });
-  const list = events(12_000, unique('e'));
-  const open = async () => {
-    const db = await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, poolSize: 4 });
-    await migrate(db);
-    return db;
-  };
-  let db = await open();
-  const { workspace } = await createWorkspace(db, unique('ws'));
-  await appendAll(db, workspace.id, list);
-  // PGlite's folder is one process's at a time: the child gets it while it runs.
-  if (!TEST_DATABASE_URL) await db.close();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/index.ts'), 'project'], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on('data', (d) => {
-      output += d;
-      // After its first batch committed, the next is under way: kill it there.
-      if (/folded \d+ events/.test(output)) resolve();
-    });
-    child.once('exit', () => reject(new Error(`the projector exited early:\n${output}`)));
-    // On a shared PostgreSQL another test file's server may fold the workspace first.
-    if (TEST_DATABASE_URL) {
-      const poll = setInterval(() => {
-        void backlog(db, workspace.id).then((b) => {
-          if (b.pending === 0) resolve();
-        });
-      }, 100);
-      child.once('exit', () => clearInterval(poll));
-    }
-  });
-  child.kill('SIGKILL');
-  t.equal((await exited(child)).signal, 'SIGKILL', 'killed');
-  if (!TEST_DATABASE_URL) db = await open();
-  t.teardown(() => db.close());
-  t.comment(`killed with ${(await backlog(db, workspace.id)).pending} of 12,000 events still queued`);
-  await projectorOn(db, 5_000).drain(workspace.id);
-  t.equal(await projectedTotal(db, workspace.id), 12_000, 'each event folded once');
-  t.same(await derivedState(db, workspace.id), await reference(db, list), 'the state equals one uninterrupted fold');
-});
 
 t.test('a stopped projector finishes its batch and takes no more; another picks the rest up', async (t) => {
   const db = await testDatabase();

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { openDatabase } from '../../src/db/client.js';
-import { at, bearer, newTenant, testApp, TEST_DATABASE_URL } from '../helpers.js';
+import { at, bearer, tenantApp, TEST_DATABASE_URL } from '../helpers.js';
 
 /** SPEC §7: a read reflects every event acknowledged before it began, or says what it lacks. */
 
@@ -27,8 +27,7 @@ async function stallProjection(workspaceId: number) {
 }
 
 t.test('every read answer right after an acknowledgement reflects it, and says it is complete', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   for (let i = 0; i < 20; i++) {
     const posted = await app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.key), payload: follow(i) });
     t.equal(posted.statusCode, 201);
@@ -57,8 +56,7 @@ t.test('every read answer right after an acknowledgement reflects it, and says i
 });
 
 t.test('ingest status reports the backlog and what was projected', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.key), payload: { events: Array.from({ length: 50 }, (_, i) => follow(i)) } });
   await app.inject({ method: 'GET', url: '/v1/accounts/star/scores', headers: bearer(tenant.key) });
   for (const key of [tenant.writeKey, tenant.readKey]) {
@@ -72,8 +70,7 @@ t.test(
   'while the projection is held up: a default read waits READ_WAIT_MS then answers 503 projection_lagging; an eventual read answers at once',
   { skip: !TEST_DATABASE_URL && 'needs PostgreSQL: the lock is held from a second connection' },
   async (t) => {
-    const { app, db } = await testApp(t, { READ_WAIT_MS: 300 });
-    const tenant = await newTenant(db);
+    const { app, tenant } = await tenantApp(t, { READ_WAIT_MS: 300 });
     await app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.key), payload: follow(1) });
     await app.inject({ method: 'GET', url: '/v1/accounts/star/scores', headers: bearer(tenant.key) });
     const release = await stallProjection(tenant.workspace.id);
@@ -104,8 +101,7 @@ t.test(
 );
 
 t.test('consistency takes strong or eventual, nothing else', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const res = await app.inject({ method: 'GET', url: '/v1/accounts/star/scores?consistency=sometimes', headers: bearer(tenant.key) });
   t.equal(res.statusCode, 400);
   t.equal(res.json().code, 'validation_failed');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { bearer, newTenant, testApp, type TestApp } from '../helpers.js';
+import { bearer, newTenant, tenantApp, testApp, type TestApp } from '../helpers.js';
 
 /** Hand-computed fixtures for the edge cases SPEC §3 names, read through the HTTP API. */
 
@@ -11,7 +11,7 @@ const iso = (ms: number) => new Date(T0 + ms).toISOString();
 async function ingest(ctx: TestApp, key: string, events: object[]) {
   const res = await ctx.app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(key), payload: { events } });
   if (res.statusCode !== 200 || res.json().rejected.length) throw new Error(res.body);
-  return res.json() as { accepted: number; duplicates: number };
+  return res.json<{ accepted: number; duplicates: number }>();
 }
 
 async function scores(ctx: TestApp, key: string, account: string, query = '') {
@@ -28,8 +28,7 @@ const r = (numerator: number, denominator: number) => ({
 });
 
 t.test('self-directed events are stored but count in no metric', async (t) => {
-  const ctx = await testApp(t);
-  const tenant = await newTenant(ctx.db);
+  const { tenant, ...ctx } = await tenantApp(t);
   const res = await ingest(ctx, tenant.key, [
     { type: 'follow', actor: 'me', target: 'me', occurred_at: iso(0) },
     { type: 'like', actor: 'me', target: 'me', occurred_at: iso(1) },
@@ -43,8 +42,7 @@ t.test('self-directed events are stored but count in no metric', async (t) => {
 });
 
 t.test('follow state: the latest event wins, unfollow wins a tie, in any arrival order', async (t) => {
-  const ctx = await testApp(t);
-  const tenant = await newTenant(ctx.db);
+  const { tenant, ...ctx } = await tenantApp(t);
   // x→a: unfollow at 2 h arrives before the follow at 1 h: not following.
   await ingest(ctx, tenant.key, [{ type: 'unfollow', actor: 'x', target: 'a', occurred_at: iso(2 * H) }]);
   await ingest(ctx, tenant.key, [{ type: 'follow', actor: 'x', target: 'a', occurred_at: iso(1 * H) }]);
@@ -69,8 +67,7 @@ t.test('follow state: the latest event wins, unfollow wins a tie, in any arrival
 });
 
 t.test('a window that cuts a follow/unfollow pair counts the follow, and the unfollow past until still makes it quick', async (t) => {
-  const ctx = await testApp(t);
-  const tenant = await newTenant(ctx.db);
+  const { tenant, ...ctx } = await tenantApp(t);
   await ingest(ctx, tenant.key, [
     { type: 'follow', actor: 'a', target: 'b', occurred_at: iso(10 * H) },
     { type: 'unfollow', actor: 'a', target: 'b', occurred_at: iso(30 * H) },
@@ -93,8 +90,7 @@ t.test('a window that cuts a follow/unfollow pair counts the follow, and the unf
 });
 
 t.test('k identical posts make k − 1 duplicates; text that normalises to empty has no fingerprint', async (t) => {
-  const ctx = await testApp(t);
-  const tenant = await newTenant(ctx.db);
+  const { tenant, ...ctx } = await tenantApp(t);
   await ingest(ctx, tenant.key, [
     { type: 'post', actor: 'p', occurred_at: iso(0), text: 'Same Words' },
     { type: 'post', actor: 'p', occurred_at: iso(1), text: 'same   words' },
@@ -116,8 +112,7 @@ t.test('k identical posts make k − 1 duplicates; text that normalises to empty
 });
 
 t.test('a reply answered exactly 72 hours later counts as answered; one answered 1 ms later does not', async (t) => {
-  const ctx = await testApp(t);
-  const tenant = await newTenant(ctx.db);
+  const { tenant, ...ctx } = await tenantApp(t);
   await ingest(ctx, tenant.key, [
     { type: 'reply', actor: 'x', target: 'a', occurred_at: iso(0) },
     { type: 'mention', actor: 'a', target: 'x', occurred_at: iso(72 * H) },
@@ -135,8 +130,7 @@ t.test('a reply answered exactly 72 hours later counts as answered; one answered
 });
 
 t.test('engagement and exchange: per partner counts, like-for-like only without conversation', async (t) => {
-  const ctx = await testApp(t);
-  const tenant = await newTenant(ctx.db);
+  const { tenant, ...ctx } = await tenantApp(t);
   await ingest(ctx, tenant.key, [
     // a ↔ b: likes both ways only: like-for-like.
     { type: 'like', actor: 'a', target: 'b', occurred_at: iso(0) },
@@ -173,8 +167,7 @@ t.test('engagement and exchange: per partner counts, like-for-like only without 
 });
 
 t.test('spam flags name the thresholds that raised them, and the score rises with each signal', async (t) => {
-  const ctx = await testApp(t);
-  const tenant = await newTenant(ctx.db);
+  const { tenant, ...ctx } = await tenantApp(t);
   const burst = Array.from({ length: 120 }, (_, i) => ({ type: 'follow', actor: 'bot', target: `t${i}`, occurred_at: iso(i * 1000) }));
   const churn = Array.from({ length: 120 }, (_, i) => ({ type: 'unfollow', actor: 'bot', target: `t${i}`, occurred_at: iso(H + i * 1000) }));
   const links = Array.from({ length: 6 }, (_, i) => ({ type: 'post', actor: 'bot', occurred_at: iso(i), text: `deal number ${i} https://shop.test/${i}` }));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { createKey, revokeKey } from '../../src/db/workspaces.js';
 import { parseKey, SCOPES } from '../../src/domain/keys.js';
-import { at, bearer, newTenant, testApp, unique, type Tenant, type TestApp } from '../helpers.js';
+import { at, bearer, newTenant, type Tenant, tenantApp, testApp, type TestApp, unique } from '../helpers.js';
 
 /**
  * The authorization matrix (SPEC §5, README "HTTP API"), generated from the operations: every
@@ -219,7 +219,7 @@ t.test('the committed document lists exactly the routes the app registers, each 
   for (const op of OPERATIONS) {
     const where = `${op.method} ${op.path}`;
     t.ok(Array.isArray(op.op.security), `${where}: a security requirement is declared`);
-    if (op.kind === 'public') t.ok(PUBLIC_OPERATIONS.has(op.id), `${where}: needs no credentials only if it is meant to (${[...PUBLIC_OPERATIONS]})`);
+    if (op.kind === 'public') t.ok(PUBLIC_OPERATIONS.has(op.id), `${where}: needs no credentials only if it is meant to (${[...PUBLIC_OPERATIONS].join(',')})`);
     if (op.kind === 'admin') t.match(op.path, /^\/v1\/admin\//, `${where}: the admin token guards admin routes only`);
     if (op.kind === 'key') t.notMatch(op.path, /^\/v1\/admin\//, `${where}: admin routes take the admin token`);
     if (op.kind === 'key') t.match(op.scope, /^(events:write|scores:read)$/, `${where}: a known scope`);
@@ -294,8 +294,7 @@ t.test('metrics exist only with METRICS_TOKEN, and answer only its bearer', asyn
 });
 
 t.test('admin routes exist only when ADMIN_TOKEN is configured', async (t) => {
-  const { app, db } = await testApp(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: 0 });
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: 0 });
   const admin = OPERATIONS.filter((o) => o.kind === 'admin');
   t.ok(admin.length >= 4, `${admin.length} admin operations`);
   for (const op of admin) {

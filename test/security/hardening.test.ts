@@ -1,5 +1,3 @@
-import { connect, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { EventEmitter } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -7,114 +5,13 @@ import { loadConfig } from '../../src/config.js';
 import type { Problem } from '../../src/errors.js';
 import { InFlight } from '../../src/http/in-flight.js';
 import { LIMITS } from '../../src/domain/events.js';
-import { cliEnv, exited, runCli, startServer } from '../cli/run.js';
-import { at, bearer, newTenant, testApp, TEST_DATABASE_URL, unique } from '../helpers.js';
+import { at, bearer, newTenant, tenantApp, TEST_DATABASE_URL, testApp, unique } from '../helpers.js';
+import { problemCode, rawConnection, status } from './raw.js';
 
-/** Reproducers of the ways a client, with a key or without, could crash or stall the service. */
-
-interface Raw {
-  socket: Socket;
-  /** Everything the server sent, once it closed the connection (or `ms` passed). */
-  closed(ms: number): Promise<{ data: string; closedByServer: boolean }>;
-}
-
-function rawConnection(url: string, first: string): Promise<Raw> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => {
-      socket.write(first);
-      let data = '';
-      let ended = false;
-      socket.on('data', (d) => (data += d));
-      const end = new Promise<void>((r) => socket.once('close', () => ((ended = true), r())));
-      resolve({
-        socket,
-        closed: async (ms) => {
-          await Promise.race([end, new Promise((r) => setTimeout(r, ms))]);
-          if (!ended) socket.destroy();
-          return { data, closedByServer: ended };
-        },
-      });
-    });
-    socket.once('error', reject);
-  });
-}
-
-const status = (data: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0);
-const problemCode = (data: string) => (JSON.parse(data.slice(data.indexOf('\r\n\r\n') + 4)) as { code: string }).code;
-
-/** Peak resident memory of a process, in MB (Linux). */
-const peakRssMb = (pid: number) => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-
-async function provision(env: Record<string, string>) {
-  const name = unique('hard');
-  await runCli(env, ['workspaces', 'create', name]);
-  const key = (await runCli(env, ['keys', 'create', '--workspace', name])).stdout.trim();
-  return key;
-}
-
-t.test('half-sent requests to unknown routes are answered at once and closed, and the process survives a low descriptor limit', async (t) => {
-  const env = cliEnv(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: '1000' });
-  const key = await provision(env);
-  const server = await startServer(env, { fileLimit: 256 });
-  t.teardown(() => server.child.kill('SIGKILL'));
-  // More than the process has descriptors: each announces a body that never comes.
-  const attackers = await Promise.all(
-    Array.from({ length: 400 }, () => rawConnection(server.url, 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n').catch(() => null)),
-  );
-  const answered = await Promise.all(attackers.map((a) => a?.closed(10_000)));
-  const refusals = answered.filter((a) => a && status(a.data) === 404 && problemCode(a.data) === 'not_found' && a.closedByServer);
-  const connected = attackers.filter(Boolean).length;
-  t.ok(connected > 0, `${connected} attacking connections were accepted`);
-  // Past the connection cap the server drops a connection without an answer; every one it took is answered and closed.
-  const dropped = answered.filter((a) => a && a.data === '' && a.closedByServer).length;
-  t.equal(refusals.length + dropped, connected, `every connection was answered 404 and closed (${refusals.length}) or dropped at the cap (${dropped})`);
-  t.ok(refusals.length > 0, 'unknown routes are answered without reading the body');
-  // A second wave while the first is still being closed, then the victim.
-  await Promise.all(Array.from({ length: 400 }, () => rawConnection(server.url, 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n').then((c) => c.closed(10_000), () => null)));
-  const res = await fetch(`${server.url}/v1/accounts/victim/scores`, { headers: bearer(key) });
-  t.equal(res.status, 200, 'a tenant is served after the attack');
-  t.equal(server.child.exitCode, null, 'the process is still running');
-  t.equal(server.child.signalCode, null, 'and was not killed');
-});
-
-t.test('slow headers are cut after HEADERS_TIMEOUT_MS with a 408 problem, and the process stays up at its descriptor limit', async (t) => {
-  const env = cliEnv(t, { HEADERS_TIMEOUT_MS: '1000', LOAD_SHED_EVENT_LOOP_DELAY_MS: '1000' });
-  const server = await startServer(env, { fileLimit: 256 });
-  t.teardown(() => server.child.kill('SIGKILL'));
-  const slow = await Promise.all(Array.from({ length: 300 }, () => rawConnection(server.url, 'GET /healthz HTTP/1.1\r\nHost: a\r\n').catch(() => null)));
-  const ends = await Promise.all(slow.map((s) => s?.closed(15_000)));
-  const timedOut = ends.filter((e) => e && status(e.data) === 408);
-  t.ok(timedOut.length > 0, `${timedOut.length} slow-header connections got 408`);
-  t.ok(timedOut.every((e) => problemCode(e!.data) === 'request_timeout' && /application\/problem\+json/.test(e!.data)), 'as problem+json');
-  t.ok(ends.every((e) => !e || e.closedByServer), 'the server closed every one of them');
-  t.equal((await fetch(`${server.url}/healthz`)).status, 200, 'the process is still serving');
-  t.equal(server.child.exitCode, null, 'and still running');
-});
-
-t.test('an authenticated body that stops arriving is cut after REQUEST_TIMEOUT_MS; a silent stream after IDLE_TIMEOUT_MS', async (t) => {
-  const env = cliEnv(t, { REQUEST_TIMEOUT_MS: '500', IDLE_TIMEOUT_MS: '1500' });
-  const key = await provision(env);
-  const server = await startServer(env);
-  t.teardown(() => server.child.kill('SIGKILL'));
-  const body = await rawConnection(
-    server.url,
-    `POST /v1/events HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"type":`,
-  );
-  const cut = await body.closed(10_000);
-  t.ok(cut.closedByServer, 'the server closed the connection');
-  t.equal(status(cut.data), 408, '408');
-  t.equal(problemCode(cut.data), 'request_timeout', 'request_timeout');
-  const stream = await rawConnection(
-    server.url,
-    `POST /v1/events/batch HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n`,
-  );
-  const line = `${JSON.stringify({ type: 'like', actor: 'a', target: 'b', occurred_at: at(1) })}\n`;
-  stream.socket.write(`${Buffer.byteLength(line).toString(16)}\r\n${line}\r\n`);
-  const started = Date.now();
-  const silent = await stream.closed(10_000);
-  t.ok(silent.closedByServer, `a stream silent for IDLE_TIMEOUT_MS was closed (after ${Date.now() - started} ms)`);
-});
+/**
+ * Reproducers of the ways a client, with a key or without, could crash or stall the service, on the
+ * app in this process; against a `rapport serve` process: hardening.full.test.ts.
+ */
 
 t.test('a request for an unknown route, or for a route that takes no body, never has its body read', async (t) => {
   const { app } = await testApp(t);
@@ -139,8 +36,7 @@ t.test('requests for unknown routes count against the address’s rate limit', a
 });
 
 t.test('JSON bodies are bounded by values and depth, not only bytes', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const many = `{"events":[${'{},'.repeat(LIMITS.bodyMaxJsonTokens)}{}]}`;
   const res = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: { ...bearer(tenant.key), 'content-type': 'application/json' }, payload: many });
   t.equal(res.statusCode, 400);
@@ -168,8 +64,7 @@ t.test('JSON bodies are bounded by values and depth, not only bytes', async (t) 
 });
 
 t.test('an NDJSON line that would parse into thousands of values is rejected unparsed; other lines are stored', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t);
   const good = JSON.stringify({ id: unique('e'), type: 'like', actor: 'a', target: 'b', occurred_at: at(1) });
   const bomb = `[${'{},'.repeat(300_000)}{}]`;
   const res = await app.inject({
@@ -184,10 +79,9 @@ t.test('an NDJSON line that would parse into thousands of values is rejected unp
 });
 
 t.test('a key runs at most MAX_STREAMS_PER_KEY streams at once; the next is 429 with Retry-After, other keys are unaffected', async (t) => {
-  const { app, db } = await testApp(t, { MAX_STREAMS_PER_KEY: 1 });
+  const { app, db, tenant } = await tenantApp(t, { MAX_STREAMS_PER_KEY: 1 });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  const tenant = await newTenant(db);
   const open = await rawConnection(
     url,
     `POST /v1/events/batch HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer ${tenant.key}\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n`,
@@ -245,42 +139,14 @@ t.test('heavy reads are limited per key (429) and in all (503), and all-time rea
   replies[0]!.emit('close');
   t.equal(code(() => inFlight.hold(request('c'), reply(), 'heavy_read')), 'held', 'a finished read frees its slot in all and for its key');
   t.equal(code(() => inFlight.hold(request('a'), reply(), 'heavy_read')), 'overloaded');
-  const { app, db } = await testApp(t, { MAX_HEAVY_READS: 1 });
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t, { MAX_HEAVY_READS: 1 });
   const reads = await Promise.all(Array.from({ length: 8 }, () => app.inject({ method: 'GET', url: '/v1/accounts/a/scores', headers: bearer(tenant.key) })));
   t.ok(reads.every((r) => r.statusCode === 200), 'all-time reads are not heavy: none is refused');
 });
 
-t.test('eight concurrent streams of 1 MiB [{},{},…] lines from one key leave the server under 500 MB', async (t) => {
-  const env = cliEnv(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: '1000' });
-  const key = await provision(env);
-  const server = await startServer(env);
-  t.teardown(() => server.child.kill('SIGKILL'));
-  const line = `[${'{},'.repeat(349_000)}{}]\n`;
-  const statuses = await Promise.all(
-    Array.from({ length: 8 }, () =>
-      fetch(`${server.url}/v1/events/batch`, {
-        method: 'POST',
-        headers: { ...bearer(key), 'content-type': 'application/x-ndjson' },
-        body: line.repeat(16),
-      }).then(
-        (r) => r.status,
-        // A stream refused (429) before it was sent whole has its connection closed under it.
-        () => 'closed',
-      ),
-    ),
-  );
-  t.ok(statuses.includes(200), `streams answered ${statuses.join(', ')}`);
-  t.ok(statuses.every((s) => s === 200 || s === 429 || s === 'closed'), 'each one stored, refused or closed');
-  const peak = peakRssMb(server.child.pid!);
-  t.ok(peak < 500, `peak RSS ${peak.toFixed(0)} MB`);
-  t.equal((await fetch(`${server.url}/v1/accounts/x/scores`, { headers: bearer(key) })).status, 200, 'still serving');
-});
-
 t.test('failed authentications are throttled per client address, before any key lookup', async (t) => {
   const ADMIN_TOKEN = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
-  const { app, db } = await testApp(t, { AUTH_FAILURES_PER_MINUTE: 3, ADMIN_TOKEN });
-  const tenant = await newTenant(db);
+  const { app, tenant } = await tenantApp(t, { AUTH_FAILURES_PER_MINUTE: 3, ADMIN_TOKEN });
   const get = (authorization: string, remoteAddress = '203.0.113.7') =>
     app.inject({ method: 'GET', url: '/v1/accounts/a/scores', headers: { authorization }, remoteAddress });
   const bad = 'Bearer rpk_aaaaaaaaaaaa_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
@@ -335,8 +201,7 @@ t.test("Node's own answers to malformed HTTP and oversized headers are problem+j
 });
 
 t.test('request logs carry the route pattern, never the path (account names) or the query (a key pasted there)', async (t) => {
-  const { app, db, logs } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, logs, tenant } = await tenantApp(t);
   await app.inject({ method: 'GET', url: `/v1/accounts/tw%3Ajane.doe/scores?key=${tenant.key}`, headers: bearer(tenant.key) });
   const text = logs.join('');
   t.notMatch(text, tenant.key.slice(4), 'no key in the logs');
@@ -348,8 +213,7 @@ t.test(
   'load shedding is logged as a warning without a stack trace',
   { skip: !TEST_DATABASE_URL && 'on PGlite the event loop runs the queries: no event-loop shedding' },
   async (t) => {
-    const { app, db, logs } = await testApp(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: 20 });
-    const tenant = await newTenant(db);
+    const { app, logs, tenant } = await tenantApp(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: 20 });
     await app.ready();
     // As in protection.test.ts: the stall is repeated until a request meets the pressure.
     let shed = false;
@@ -368,16 +232,3 @@ t.test(
     t.ok(shedLines.every((l) => l.level === 40 && l.err === undefined), 'at warn level, without an error object or stack');
   },
 );
-
-t.test('a server keeps running whatever a client does to it (exit check)', async (t) => {
-  const env = cliEnv(t);
-  const server = await startServer(env);
-  // A client that connects and vanishes mid-headers, mid-body and mid-stream.
-  for (const first of ['GET /heal', 'POST /v1/events HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n{', 'POST /v1/events/batch HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n']) {
-    const c = await rawConnection(server.url, first);
-    c.socket.destroy();
-  }
-  t.equal((await fetch(`${server.url}/healthz`)).status, 200);
-  server.child.kill('SIGTERM');
-  t.equal((await exited(server.child)).code, 0, 'and stops cleanly when told to');
-});

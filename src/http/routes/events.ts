@@ -116,7 +116,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const body = request.body as unknown;
+      const body = request.body;
       if (request.headers['content-type']?.startsWith('application/x-ndjson')) {
         inFlight.hold(request, reply, 'stream');
         return ingestNdjson(db, request.workspaceId, body as IncomingMessage, { observer, projector });

@@ -1,7 +1,7 @@
 // Checks scripts/datasets.ts against the real data in ../shared/data (override with DATASETS_DIR).
 // The data is third-party and not part of the repository: without it, the dataset tests are skipped.
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -13,10 +13,9 @@ import {
   parseCsv,
   type DatasetName,
 } from '../scripts/datasets.js';
+import { DATASETS_DIR as dataDir, datasetsSkip } from './helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dataDir = process.env.DATASETS_DIR ?? resolve(root, '../shared/data');
-const haveData = existsSync(dataDir);
 
 // Streaming all of higgs (563,069 events) one await per event takes several seconds under tap.
 t.setTimeout(300_000);
@@ -170,7 +169,7 @@ function collegeMsgIndependent(): { types: Map<string, string>; reply: number; m
 }
 
 for (const name of DATASET_NAMES) {
-  t.test(`dataset ${name}`, { skip: haveData ? false : `no data at ${dataDir}` }, async (t) => {
+  t.test(`dataset ${name}`, { skip: datasetsSkip }, async (t) => {
     const keepIds = new Set(['btc:1', 'utk:0', 'utk:7552', 'utk:12843', 'utk:14898']);
     const s = await summarise(name, (id) => keepIds.has(id));
     t.equal(s.count, EXPECTED[name].events, 'event count');
@@ -244,7 +243,7 @@ t.test('CLI', async (t) => {
   t.equal(missing.status, 2, 'missing file exits 2');
   t.match(missing.stderr, /missing file/);
 
-  if (haveData) {
+  if (!datasetsSkip) {
     const some = run('collegemsg', '--data-dir', dataDir, '--limit', '3');
     t.equal(some.status, 0);
     const lines = some.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

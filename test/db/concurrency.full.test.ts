@@ -1,5 +1,5 @@
 import t from 'tap';
-import { bearer, newTenant, testApp } from '../helpers.js';
+import { bearer, tenantApp } from '../helpers.js';
 import { referenceMetrics, type RefEvent } from '../reference/naive.js';
 
 /**
@@ -8,8 +8,7 @@ import { referenceMetrics, type RefEvent } from '../reference/naive.js';
  * they answer, duplicates sent by both writers).
  */
 t.test('concurrent overlapping batches store each event once and keep every counter exact', async (t) => {
-  const { app, db } = await testApp(t);
-  const tenant = await newTenant(db);
+  const { app, db, tenant } = await tenantApp(t);
   const accounts = Array.from({ length: 12 }, (_, i) => `u${i}`);
   const T0 = Date.parse('2026-02-01T00:00:00Z');
   const types = ['follow', 'follow', 'unfollow', 'like', 'reply', 'mention', 'repost'];

@@ -39,7 +39,7 @@ t.test('SIGKILL mid-batches, then a restart on the same database: nothing acknow
 
   const acked = answers.flatMap((a, b) => (a?.status === 200 ? [b] : []));
   const unanswered = answers.flatMap((a, b) => (a && a.status !== 200 ? [b] : []));
-  t.comment(`acknowledged before the kill: [${acked}]; cut off: [${unanswered}]; never sent: ${BATCHES - acked.length - unanswered.length}`);
+  t.comment(`acknowledged before the kill: [${acked.join(',')}]; cut off: [${unanswered.join(',')}]; never sent: ${BATCHES - acked.length - unanswered.length}`);
   t.ok(unanswered.length > 0, 'some batches were cut off by the kill');
   t.same(
     unanswered.map((b) => answers[b]!.status),

@@ -35,7 +35,7 @@ function recording(real: Database, statements: Statement[]): Database {
   });
   return {
     kind: real.kind,
-    query: record(real).query,
+    query: (text, params) => record(real).query(text, params),
     transaction: (fn) => real.transaction((tx) => fn(record(tx))),
     withConnection: (fn) => real.withConnection(fn),
     poolStats: () => real.poolStats(),
@@ -154,7 +154,7 @@ t.test('every statement of ingest, reads, erasure and webhooks routes to one sha
     // and its queue, which it runs fine): for that one the commands actually sent decide.
     const explained = await client
       .query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${text}`, params)
-      .catch((err: { code?: string }) => (err.code === '0A000' && /^\s*WITH/.test(text) ? null : Promise.reject(err)));
+      .catch((err: Error & { code?: string }) => (err.code === '0A000' && /^\s*WITH/.test(text) ? null : Promise.reject(err)));
     if (explained) {
       const tasks = taskCounts(explained.rows[0]!['QUERY PLAN']);
       t.ok(tasks.every((n) => n <= 1), `EXPLAIN: ${what} → tasks ${JSON.stringify(tasks)}`);

@@ -162,7 +162,7 @@ t.test('200 concurrent single events with duplicates and reused ids: answered an
   for (const a of answers) {
     if (![200, 201, 409].includes(a.status)) t.fail(`answered ${a.status} ${JSON.stringify(a.body)}`);
     const id = (a.event.id as string | undefined) ?? (a.status === 409 ? undefined : a.body.id);
-    byId.set(id!, [...(byId.get(id!) ?? []), a]);
+    byId.set(id, [...(byId.get(id) ?? []), a]);
   }
   const stored = await storedEvents(real, concurrent.workspace.id);
   t.equal(stored.size, byId.size, 'the events table holds one event per id');
@@ -257,7 +257,7 @@ t.test('revocations under concurrent traffic take effect on the next request eve
       headers: admin,
       payload: { scopes: ['events:write'] },
     });
-    return res.json() as { key: string; key_id: string };
+    return res.json<{ key: string; key_id: string }>();
   };
   for (let round = 0; round < 15; round++) {
     const { key, key_id: keyId } = await create();
