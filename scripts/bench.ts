@@ -714,7 +714,7 @@ async function postBatch(base: string, key: string, body: string, tally: IngestT
         noteFailure(tally, `${res.status} ${text}`);
         return false;
       }
-      countAnswer(tally, JSON.parse(text));
+      countAnswer(tally, JSON.parse(text) as Parameters<typeof countAnswer>[1]);
       return true;
     } catch (err) {
       if (!signal.aborted) noteFailure(tally, String(err));
@@ -936,7 +936,7 @@ function cannon(url: string, length: { duration: number } | { amount: number }, 
   return new Promise((resolveLoad, reject) => {
     const instance = autocannon({ url, ...length, connections, timeout: 30, ...options }, (err, result) => {
       signal.removeEventListener('abort', stop);
-      if (err) return reject(err);
+      if (err) return reject(err instanceof Error ? err : new Error(String(err)));
       if (signal.aborted) return reject(new Error(String(signal.reason)));
       resolveLoad(buckets.map((b) => figuresOf(b, result, connections)));
     });

@@ -223,7 +223,7 @@ export async function interactionsByHour(
       w.until === null ? null : formatMicros(w.until),
       tz,
     ])
-    .catch((err: { code?: string }) => {
+    .catch((err: Error & { code?: string }) => {
       // A zone the runtime knows but the database's zone data does not (old aliases such as US/Pacific-New).
       throw err.code === '22023' ? new UnknownTimeZoneError(tz) : err;
     });

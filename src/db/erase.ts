@@ -1,4 +1,4 @@
-import { answeredCount, churnBuckets, isQuickUnfollow, pairContribution, PAIR_COUNTERS, type PairContribution } from '../scoring/pairs.js';
+import { answeredCount, churnBuckets, isQuickUnfollow, pairContribution, PAIR_COUNTERS } from '../scoring/pairs.js';
 import { DEFAULT_CHURN_HOURS } from '../scoring/summary.js';
 import type { Queryable } from './client.js';
 import { compare, Deltas, groupBy } from '../projection/deltas.js';
@@ -45,7 +45,7 @@ export async function eraseAccount(tx: Queryable, workspaceId: number, account: 
       out: { like: n(p.in_like), reply: n(p.in_reply), mention: n(p.in_mention), repost: n(p.in_repost) },
       in: { like: n(p.out_like), reply: n(p.out_reply), mention: n(p.out_mention), repost: n(p.out_repost) },
     });
-    deltas.add(p.other, Object.fromEntries(PAIR_COUNTERS.map((k) => [k, -theirs[k]])) as Partial<PairContribution>);
+    deltas.add(p.other, Object.fromEntries(PAIR_COUNTERS.map((k) => [k, -theirs[k]])));
   }
 
   const timed = await tx.query<TimedRow>(

@@ -223,7 +223,7 @@ export function nearestUnfollows(gaps: readonly Gap[], inGap: readonly (bigint |
     carried = inGap[i] ?? carried;
     if (carried === undefined) continue;
     let answers = found.get(key);
-    if (!answers) found.set(key, (answers = new Map()));
+    if (!answers) found.set(key, (answers = new Map<bigint, bigint>()));
     answers.set(g.at, carried);
   }
   return found;
@@ -288,7 +288,7 @@ export function addChurn(deltas: Deltas, marks: readonly PairEvent[], context: C
     const change = churnDelta(timed('follow'), timed('unfollow'));
     if (change.size === 0) continue;
     let histogram = deltas.delays.get(actor);
-    if (!histogram) deltas.delays.set(actor, (histogram = new Map()));
+    if (!histogram) deltas.delays.set(actor, (histogram = new Map<number, number>()));
     let quick = 0;
     for (const [hours, n] of change) {
       histogram.set(hours, (histogram.get(hours) ?? 0) + n);

@@ -68,7 +68,7 @@ t.test('one more follow of a pair with thousands of follows and unfollows reads 
           }
           const c = counting(tx);
           t.equal(batch?.events.length, 1, 'the event is the only one queued');
-          await foldBatch(c, tenant.workspace.id, batch!.seqs, batch!.events);
+          await foldBatch(c, tenant.workspace.id, batch.seqs, batch.events);
           rows = c.rows;
           throw new Error('undo');
         })
@@ -129,7 +129,7 @@ t.test('quick unfollows stay exact when a pair’s history spans years, whatever
       for (let i = 0; i < order.length; i += batch) {
         await ctx.app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.key), payload: { events: order.slice(i, i + batch) } });
       }
-      const refs: RefEvent[] = events.map((e) => ({ type: e.type as RefEvent['type'], actor: e.actor, target: e.target, occurredAt: e.occurred_at }));
+      const refs: RefEvent[] = events.map((e) => ({ type: e.type, actor: e.actor, target: e.target, occurredAt: e.occurred_at }));
       for (const churn of [1, 72, 8_760]) {
         const res = await ctx.app.inject({ method: 'GET', url: `/v1/accounts/a/spam?churn_hours=${churn}`, headers: bearer(tenant.key) });
         const expected = referenceMetrics(refs, 'a', { churnHours: churn });

@@ -131,7 +131,7 @@ t.test('score.crossed either way, and in order per account after a receiver come
   }
   t.ok(await until(() => rx.requests.length >= 6), 'the receiver is tried while down');
   t.same(
-    [...new Set(rx.requests.map((r) => r.json.data.direction + r.json.account))].sort(),
+    [...new Set(rx.requests.map((r) => `${String(r.json.data.direction)}${String(r.json.account)}`))].sort(),
     ['uptw:a', 'uptw:b'],
     'while the first delivery of each account fails, the later ones wait behind it',
   );

@@ -5,7 +5,7 @@ import type { Database } from '../../db/client.js';
 import { eraseAccount } from '../../db/erase.js';
 import { parseRfc3339, UnknownTimeZoneError } from '../../domain/time.js';
 import { accountSchema } from '../../domain/validate.js';
-import { EmptyWindowError, parseWindow, type Window } from '../../domain/window.js';
+import type { Window } from '../../domain/window.js';
 import { Problem } from '../../errors.js';
 import { engagementSchema, interactionCountsSchema, RANKING_METRICS, reciprocitySchema, spamSchema } from '../../scoring/metrics.js';
 import { DEFAULT_CHURN_HOURS, MAX_CHURN_HOURS } from '../../scoring/summary.js';
@@ -186,7 +186,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
           response: {
             200: z
               .object({ account: accountOut, window: windowSchema, [name]: schema, as_of: asOfSchema })
-              .meta({ id: SECTION_IDS[name as keyof typeof SECTION_IDS], description: `The ${name} section of an account's scores.` })
+              .meta({ id: SECTION_IDS[name], description: `The ${name} section of an account's scores.` })
               .describe(`The ${name} section, over the window it covers.`),
           },
         },
