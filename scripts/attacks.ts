@@ -345,7 +345,7 @@ async function main() {
         '                       follow/unfollow history), 6 (failed authentication, always last); in that order. Not by default:\n' +
         '                       7 (JSON batches of 5,000 follow/unfollow events of one pair with history)\n' +
         'Starts `rapport serve` with the default configuration under ulimit -n 1024, on the PostgreSQL of DATABASE_URL\n' +
-        'when set, else PGlite in a temporary folder; a victim reads another tenant\'s scores every 100 ms throughout.\n' +
+        "when set, else PGlite in a temporary folder; a victim reads another tenant's scores every 100 ms throughout.\n" +
         `Exit code 1 when a phase leaves the victim's p99 at ${P99_LIMIT_MS} ms or more or answers it other than 200,\n` +
         `the server's RSS reaches ${RSS_LIMIT_MB} MB, or the server exits. Figures: bench/results/attacks-<timestamp>.json.\n`,
     );
@@ -384,23 +384,19 @@ async function main() {
   // The log goes to a file: a pipe the busy attacker might read late would block the server's writes.
   const logFile = join(scratch, 'server.log');
   const logFd = openSync(logFile, 'a');
-  const server: ChildProcess = spawn(
-    'bash',
-    ['-c', `ulimit -n ${FILE_LIMIT} && exec "$0" "$@"`, process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/index.ts'), 'serve'],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', logFd, logFd],
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        HOST,
-        PORT: String(port),
-        ADMIN_TOKEN: adminToken,
-        METRICS_TOKEN: metricsToken,
-        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: join(scratch, 'data') }),
-      },
+  const server: ChildProcess = spawn('bash', ['-c', `ulimit -n ${FILE_LIMIT} && exec "$0" "$@"`, process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/index.ts'), 'serve'], {
+    cwd: ROOT,
+    stdio: ['ignore', logFd, logFd],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      HOST,
+      PORT: String(port),
+      ADMIN_TOKEN: adminToken,
+      METRICS_TOKEN: metricsToken,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: join(scratch, 'data') }),
     },
-  );
+  });
   closeSync(logFd);
   let serverExit: string | null = null;
   let stopping = false;
@@ -454,16 +450,27 @@ async function main() {
   };
 
   const startedAt = new Date();
-  const tag = startedAt.toISOString().replace(/[^0-9]/g, '').slice(0, 14) + '-' + randomBytes(3).toString('hex');
+  const tag =
+    startedAt
+      .toISOString()
+      .replace(/[^0-9]/g, '')
+      .slice(0, 14) +
+    '-' +
+    randomBytes(3).toString('hex');
   const results: PhaseResult[] = [];
   let exitCode = 0;
   try {
-    process.stderr.write(`starting rapport on http://${HOST}:${port} under ulimit -n ${FILE_LIMIT} (${databaseUrl ? 'PostgreSQL from DATABASE_URL' : 'PGlite in a temporary folder'})\n`);
+    process.stderr.write(
+      `starting rapport on http://${HOST}:${port} under ulimit -n ${FILE_LIMIT} (${databaseUrl ? 'PostgreSQL from DATABASE_URL' : 'PGlite in a temporary folder'})\n`,
+    );
     const readyBy = Date.now() + 120_000;
     for (;;) {
       if (!alive()) throw new Error(`the server exited before it was ready:\n${logTail()}`);
       if (Date.now() > readyBy) throw new Error(`the server was not ready within 120 s:\n${logTail()}`);
-      const ok = await observe({ method: 'GET', path: '/readyz', timeoutMs: 2_000 }).then((a) => a.status === 200, () => false);
+      const ok = await observe({ method: 'GET', path: '/readyz', timeoutMs: 2_000 }).then(
+        (a) => a.status === 200,
+        () => false,
+      );
       if (ok) break;
       await sleep(200);
     }
@@ -676,14 +683,16 @@ async function main() {
       ]),
     ),
     'not 200: victim answers other than 200; RSS peak: VmRSS sampled every 200 ms (or VmHWM when it rose in the phase); HWM: VmHWM at its end;',
-    'lag max: the server\'s event-loop lag from its /metrics; slow new/kept: victim requests of 200 ms or more sent on a new connection / a kept-alive one;',
-    'CPU srv/host: the server\'s CPU in % of one core / the machine\'s busy %; db active: the service\'s statements running in PostgreSQL, mean/max;',
+    "lag max: the server's event-loop lag from its /metrics; slow new/kept: victim requests of 200 ms or more sent on a new connection / a kept-alive one;",
+    "CPU srv/host: the server's CPU in % of one core / the machine's busy %; db active: the service's statements running in PostgreSQL, mean/max;",
     '"info" rows (seeding) are shown, not judged.',
     '',
     ...results.map((r) => `${r.phase.padEnd(7)} ${r.name}: ${JSON.stringify(r.attack)}`),
     '',
     `server log: ${logLines.length} lines, ${countsText(levelCounts)} at warn or above; final VmHWM ${f(finalMemory.hwm_mb)} MB; ${serverAliveAtEnd ? 'running at the end' : `EXITED (${serverExit})`}`,
-    failures.length ? `FAILED:\n  ${failures.join('\n  ')}` : `passed: every phase left the victim's p99 under ${P99_LIMIT_MS} ms with only 200s, RSS under ${RSS_LIMIT_MB} MB, the server running`,
+    failures.length
+      ? `FAILED:\n  ${failures.join('\n  ')}`
+      : `passed: every phase left the victim's p99 under ${P99_LIMIT_MS} ms with only 200s, RSS under ${RSS_LIMIT_MB} MB, the server running`,
     '',
   ];
   process.stdout.write(lines.join('\n'));
@@ -910,7 +919,9 @@ const ATTACKS: Record<number, Attack> = {
                 const parts: Buffer[] = [];
                 res.on('data', (d: Buffer) => parts.push(d));
                 res.on('end', () =>
-                  finish({ answer: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8'), ms: performance.now() - started, reused: false } }),
+                  finish({
+                    answer: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8'), ms: performance.now() - started, reused: false },
+                  }),
                 );
                 res.on('error', (err) => finish({ error: errorCode(err) }));
               },
@@ -939,7 +950,14 @@ const ATTACKS: Record<number, Attack> = {
       };
       await Promise.all(Array.from({ length: 8 }, one));
       const sorted = durations.sort((a, b) => a - b);
-      return { streams, answers: statuses, lines_sent: linesSent, lines_rejected: rejected, stream_p50_ms: Math.round(percentile(sorted, 50)), stream_max_ms: Math.round(sorted[sorted.length - 1] ?? NaN) };
+      return {
+        streams,
+        answers: statuses,
+        lines_sent: linesSent,
+        lines_rejected: rejected,
+        stream_p50_ms: Math.round(percentile(sorted, 50)),
+        stream_max_ms: Math.round(sorted[sorted.length - 1] ?? NaN),
+      };
     },
   },
 
@@ -978,7 +996,13 @@ const ATTACKS: Record<number, Attack> = {
         }
       };
       await Promise.all([...Array.from({ length: 12 }, () => loop('reads')), ...Array.from({ length: 4 }, () => loop('batches'))]);
-      const p = (xs: number[], q: number) => Math.round(percentile(xs.sort((a, b) => a - b), q));
+      const p = (xs: number[], q: number) =>
+        Math.round(
+          percentile(
+            xs.sort((a, b) => a - b),
+            q,
+          ),
+        );
       return {
         reads: figures.reads,
         read_p50_ms: p(served.reads, 50),
@@ -996,7 +1020,13 @@ const ATTACKS: Record<number, Attack> = {
     async seed({ port, keys }) {
       const start = Date.now() - 3_600_000 - FLIP_EVENTS * 20_000;
       const lines = Array.from({ length: FLIP_EVENTS }, (_, i) =>
-        JSON.stringify({ id: `flip-${i}`, type: i % 2 ? 'unfollow' : 'follow', actor: HEAVY_PAIR[0], target: HEAVY_PAIR[1], occurred_at: new Date(start + i * 20_000).toISOString() }),
+        JSON.stringify({
+          id: `flip-${i}`,
+          type: i % 2 ? 'unfollow' : 'follow',
+          actor: HEAVY_PAIR[0],
+          target: HEAVY_PAIR[1],
+          occurred_at: new Date(start + i * 20_000).toISOString(),
+        }),
       );
       return ndjsonSeed(port, keys.write, lines, 50_000, 1);
     },
@@ -1007,7 +1037,10 @@ const ATTACKS: Record<number, Attack> = {
       for (let i = 0; Date.now() < deadline; i++) {
         // After the seed's last event (an unfollow) comes a follow, then an unfollow, and so on.
         const type = i % 2 ? 'unfollow' : 'follow';
-        for (const [which, [actor, target]] of [['heavy', HEAVY_PAIR], ['light', LIGHT_PAIR]] as const) {
+        for (const [which, [actor, target]] of [
+          ['heavy', HEAVY_PAIR],
+          ['light', LIGHT_PAIR],
+        ] as const) {
           const a = await call(port, {
             method: 'POST',
             path: '/v1/events',
@@ -1022,7 +1055,13 @@ const ATTACKS: Record<number, Attack> = {
         }
         await sleep(50);
       }
-      const p = (xs: number[], q: number) => Math.round(percentile([...xs].sort((a, b) => a - b), q) * 10) / 10;
+      const p = (xs: number[], q: number) =>
+        Math.round(
+          percentile(
+            [...xs].sort((a, b) => a - b),
+            q,
+          ) * 10,
+        ) / 10;
       return {
         first_follow_ms: first,
         heavy_pair: { events: timings.heavy.length, p50_ms: p(timings.heavy, 50), p99_ms: p(timings.heavy, 99) },
@@ -1069,7 +1108,7 @@ const ATTACKS: Record<number, Attack> = {
   },
 
   6: {
-    name: 'invalid keys and wrong admin tokens as fast as 4 connections go; another tenant\'s valid key from the same address',
+    name: "invalid keys and wrong admin tokens as fast as 4 connections go; another tenant's valid key from the same address",
     async run({ port, keys, deadline }) {
       const agent = new Agent({ keepAlive: true, maxSockets: 8 });
       const counts = { invalid_key: {} as Record<string, number>, wrong_admin: {} as Record<string, number>, same_address_valid_key: {} as Record<string, number> };
@@ -1081,7 +1120,12 @@ const ATTACKS: Record<number, Attack> = {
           const o: CallOptions =
             kind === 'invalid_key'
               ? { method: 'GET', path: '/v1/accounts/x/scores', headers: { authorization: `Bearer ${fakeKey()}` } }
-              : { method: 'POST', path: '/v1/admin/workspaces', headers: { authorization: `Bearer ${randomBytes(24).toString('hex')}`, 'content-type': 'application/json' }, body: '{"name":"x"}' };
+              : {
+                  method: 'POST',
+                  path: '/v1/admin/workspaces',
+                  headers: { authorization: `Bearer ${randomBytes(24).toString('hex')}`, 'content-type': 'application/json' },
+                  body: '{"name":"x"}',
+                };
           try {
             bump(counts[kind], label(await call(port, { ...o, agent, timeoutMs: 10_000 })));
           } catch (err) {
@@ -1092,7 +1136,12 @@ const ATTACKS: Record<number, Attack> = {
       const probe = async () => {
         while (Date.now() < deadline) {
           try {
-            const a = await call(port, { method: 'GET', path: `/v1/accounts/${encodeURIComponent('v:a')}/scores`, headers: { authorization: `Bearer ${keys.victimRead}` }, timeoutMs: 10_000 });
+            const a = await call(port, {
+              method: 'GET',
+              path: `/v1/accounts/${encodeURIComponent('v:a')}/scores`,
+              headers: { authorization: `Bearer ${keys.victimRead}` },
+              timeoutMs: 10_000,
+            });
             bump(counts.same_address_valid_key, label(a));
           } catch (err) {
             bump(counts.same_address_valid_key, errorCode(err));

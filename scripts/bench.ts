@@ -37,7 +37,22 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, createReadStream, createWriteStream, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -75,15 +90,19 @@ async function lookupServer(): Promise<void> {
   const workspaceId = Number(process.env.LOOKUP_WORKSPACE_ID);
   const app = Fastify();
   app.get<{ Params: { id: string } }>('/lookup/:id', async (request, reply) => {
-    const { rows } = await pool.query(
-      'SELECT event_id, type, actor, target, occurred_at FROM events WHERE workspace_id = $1 AND event_id = $2',
-      [workspaceId, request.params.id],
-    );
+    const { rows } = await pool.query('SELECT event_id, type, actor, target, occurred_at FROM events WHERE workspace_id = $1 AND event_id = $2', [workspaceId, request.params.id]);
     return rows[0] ?? reply.code(404).send({ error: 'not found' });
   });
   await app.listen({ port: Number(process.env.LOOKUP_PORT), host: HOST });
   process.stdout.write('lookup server ready\n');
-  process.once('SIGTERM', () => void app.close().then(() => pool.end()).then(() => process.exit(0)));
+  process.once(
+    'SIGTERM',
+    () =>
+      void app
+        .close()
+        .then(() => pool.end())
+        .then(() => process.exit(0)),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,7 +196,10 @@ function parseOptions(argv: string[]): Options {
   if (!Number.isFinite(scale) || scale < 0.001 || scale > 1) fail('--scale must be a number from 0.001 to 1');
   let phases: Phase[] = [...PHASES];
   if (values.only !== undefined) {
-    const asked = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+    const asked = values.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = asked.filter((p) => !(PHASES as readonly string[]).includes(p));
     if (asked.length === 0 || unknown.length > 0) fail(`--only takes a comma-separated list of ${PHASES.join(',')}`);
     phases = withNeeds(asked as Phase[]);
@@ -252,7 +274,6 @@ function prng(seed: number): () => number {
 
 /** 1..n-1, log-uniform: rank r is drawn with probability ∝ 1/r, as audiences concentrate on few accounts. */
 const zipf = (rand: () => number, n: number) => Math.floor(Math.exp(rand() * Math.log(n)));
-
 
 /** Rejects when `signal` aborts, so a phase stuck on anything still ends at its deadline. */
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -792,9 +813,7 @@ async function untilReadReflects(
 
 /** Events the service has stored so far, from its own counters (a fresh process: only this phase's). */
 async function storedByService(base: string): Promise<number> {
-  const text = await (
-    await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(5_000) })
-  ).text();
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(5_000) })).text();
   let stored = 0;
   for (const m of text.matchAll(/^rapport_events_total\{([^}]*)\} ([0-9.e+-]+)$/gm)) {
     if (/outcome="(accepted|duplicate)"/.test(m[1]!)) stored += Number(m[2]);
@@ -1043,7 +1062,12 @@ function check(phase: Phase, what: string, figure: number, unit: string, target:
 async function setup(ctx: Context, signal: AbortSignal): Promise<Record<string, unknown>> {
   // A private build of the current sources: dist/ is left alone for whoever else works in this tree.
   const started = performance.now();
-  const tsc = await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(ctx.work, 'dist')], process.env, signal);
+  const tsc = await run(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(ctx.work, 'dist')],
+    process.env,
+    signal,
+  );
   if (!existsSync(ctx.cli)) throw new Error(`the build produced nothing:\n${tsc.stdout}${tsc.stderr}`);
   // Type errors do not stop the build's output; a tree mid-edit is still measured, with a warning.
   if (tsc.code !== 0) log(`warning: tsc reported errors (measuring the emitted code anyway):\n${tsc.stdout.slice(0, 2_000)}`);
@@ -1132,11 +1156,9 @@ async function baselineLookup(ctx: Context, results: Results, signal: AbortSigna
   }
 }
 
-const baselineA = (results: Results, set: 'synthetic' | 'higgs') =>
-  Number((results.baselines.a?.[set] as { rows_per_s?: number } | undefined)?.rows_per_s ?? NaN);
+const baselineA = (results: Results, set: 'synthetic' | 'higgs') => Number((results.baselines.a?.[set] as { rows_per_s?: number } | undefined)?.rows_per_s ?? NaN);
 const baselineB = (results: Results, figure: 'rps' | 'p99_ms') => Number(results.baselines.b?.[figure] ?? NaN);
-const baselineCeiling = (results: Results) =>
-  Number((results.baselines.a?.synthetic as { events_only?: { rows_per_s?: number } } | undefined)?.events_only?.rows_per_s ?? NaN);
+const baselineCeiling = (results: Results) => Number((results.baselines.a?.synthetic as { events_only?: { rows_per_s?: number } } | undefined)?.events_only?.rows_per_s ?? NaN);
 
 /** The synthetic mix's busiest account (zipf rank 1): the one phases 1 and 8 read. */
 const BUSIEST = 'syn:u1';
@@ -1146,15 +1168,7 @@ const BUSIEST = 'syn:u1';
  * workspace of a fresh service, then default reads of `account` until one reflects the last event.
  * The acknowledged rate, and the end-to-end one: accepted events over both times together.
  */
-async function batchesEndToEnd(
-  ctx: Context,
-  phase: Phase,
-  workspace: string,
-  batches: { body: string; events: number }[],
-  account: string,
-  signal: AbortSignal,
-  deadline: number,
-) {
+async function batchesEndToEnd(ctx: Context, phase: Phase, workspace: string, batches: { body: string; events: number }[], account: string, signal: AbortSignal, deadline: number) {
   const prepared = batches.reduce((n, b) => n + b.events, 0);
   const service = await startService(ctx, phase, signal);
   try {
@@ -1233,7 +1247,16 @@ async function targetHotAccount(ctx: Context, results: Results, signal: AbortSig
   const uniformAck = Number(results.targets['1']?.details.events_per_s ?? NaN);
   results.targets['7'] = {
     checks: [
-      check('7', `hot account (½ of interactions on ${HOT}), end to end`, endToEnd, 'events/s', '≥ 0.9 × uniform', ok && read.reflected && exact && endToEnd >= 0.9 * uniform, { value: uniform, label: '1 end to end' }, 'hot'),
+      check(
+        '7',
+        `hot account (½ of interactions on ${HOT}), end to end`,
+        endToEnd,
+        'events/s',
+        '≥ 0.9 × uniform',
+        ok && read.reflected && exact && endToEnd >= 0.9 * uniform,
+        { value: uniform, label: '1 end to end' },
+        'hot',
+      ),
       check('7', 'hot account, acknowledged (no target)', rate, 'events/s', 'info', ok, { value: uniformAck, label: '1 acknowledged' }),
     ],
     details: { ...details, hot_account: HOT, interactions_aimed: aimed, received_expected: expected, received_read: received },
@@ -1241,7 +1264,15 @@ async function targetHotAccount(ctx: Context, results: Results, signal: AbortSig
 }
 
 function tallyFigures(t: IngestTally) {
-  return { accepted: t.accepted, duplicates: t.duplicates, rejected: t.rejected, requests: t.requests, retries_503: t.retries, failures: t.failures, failure_samples: t.failureSamples };
+  return {
+    accepted: t.accepted,
+    duplicates: t.duplicates,
+    rejected: t.rejected,
+    requests: t.requests,
+    retries_503: t.retries,
+    failures: t.failures,
+    failure_samples: t.failureSamples,
+  };
 }
 
 async function targetImport(ctx: Context, results: Results, signal: AbortSignal, deadline: number): Promise<void> {
@@ -1317,7 +1348,9 @@ async function targetStream(ctx: Context, results: Results, signal: AbortSignal,
         projected: projection.drained,
       },
     };
-    log(`3: ${answer.accepted} accepted of ${r.sent} sent in ${seconds.toFixed(1)} s = ${rate} events/s${r.bounded ? ' (bounded by time)' : ''}; projected ${projection.seconds.toFixed(1)} s later; server peak RSS ${mem.peak_mb} MB`);
+    log(
+      `3: ${answer.accepted} accepted of ${r.sent} sent in ${seconds.toFixed(1)} s = ${rate} events/s${r.bounded ? ' (bounded by time)' : ''}; projected ${projection.seconds.toFixed(1)} s later; server peak RSS ${mem.peak_mb} MB`,
+    );
   } finally {
     await stopChild(service.child);
   }
@@ -1393,11 +1426,29 @@ async function targetReads(ctx: Context, results: Results, signal: AbortSignal):
     results.targets['5'] = {
       checks: [
         check('5', `scores of ${STAR}, p99`, star.p99_ms, 'ms', '≤ 2 × b p99', clean(star) && star.p99_ms <= 2 * bP99, { value: bP99, label: 'b p99' }, 'readVsB'),
-        check('5', `scores ${STAR} vs ${SMALL}, p99`, star.p99_ms, 'ms', '≤ 1.2 × small', clean(star) && clean(smallRead) && star.p99_ms <= 1.2 * smallRead.p99_ms, {
-          value: smallRead.p99_ms,
-          label: `${SMALL} p99`,
-        }, 'afterIngest'),
-        check('5', `ranking by spam_score, p99 (${accounts} accounts)`, ranking.p99_ms, 'ms', '< 50 ms, ≥ 100k accounts', clean(ranking) && ranking.p99_ms < 50 && accounts >= 100_000, undefined, 'ranking'),
+        check(
+          '5',
+          `scores ${STAR} vs ${SMALL}, p99`,
+          star.p99_ms,
+          'ms',
+          '≤ 1.2 × small',
+          clean(star) && clean(smallRead) && star.p99_ms <= 1.2 * smallRead.p99_ms,
+          {
+            value: smallRead.p99_ms,
+            label: `${SMALL} p99`,
+          },
+          'afterIngest',
+        ),
+        check(
+          '5',
+          `ranking by spam_score, p99 (${accounts} accounts)`,
+          ranking.p99_ms,
+          'ms',
+          '< 50 ms, ≥ 100k accounts',
+          clean(ranking) && ranking.p99_ms < 50 && accounts >= 100_000,
+          undefined,
+          'ranking',
+        ),
         check('5', `follower-changes of ${STAR}, first page of 100, p99 (no target)`, changes.p99_ms, 'ms', 'info', clean(changes)),
         check('5', `unfollowers of ${STAR}, first page of 100, p99 (no target)`, unfollowers.p99_ms, 'ms', 'info', clean(unfollowers)),
       ],
@@ -1456,7 +1507,16 @@ async function targetTwoProcesses(ctx: Context, results: Results, signal: AbortS
     const exact = rows === n && accepted === n && duplicates === overlapEvents && failures === 0 && ra.tally.rejected + rb.tally.rejected === 0;
     results.targets['6'] = {
       checks: [
-        check('6', 'two processes, combined', duoRate, 'events/s', '> 1 × one process', exact && solo.tally.accepted === n && duoRate > soloRate, { value: soloRate, label: 'one process' }, 'twoProcesses'),
+        check(
+          '6',
+          'two processes, combined',
+          duoRate,
+          'events/s',
+          '> 1 × one process',
+          exact && solo.tally.accepted === n && duoRate > soloRate,
+          { value: soloRate, label: 'one process' },
+          'twoProcesses',
+        ),
         check('6', 'two processes, rows stored', rows, 'rows', `= N (${n}), dups = ${overlapEvents}`, exact, { value: n, label: 'N' }, 'exactlyOnce'),
       ],
       details: {
@@ -1572,10 +1632,17 @@ async function targetFreshness(ctx: Context, results: Results, signal: AbortSign
         bounded,
         lag_ms: { batches: lags.length, p50: ms(lags, 50), p99, max: round(lags[lags.length - 1] ?? NaN, 1), unreflected },
         ack_ms: { p50: ms(ackSorted, 50), p99: ms(ackSorted, 99) },
-        status_samples: { samples: status.length, oldest_pending_ms_p50: ms(oldest, 50), oldest_pending_ms_p99: ms(oldest, 99), max_pending_events: Math.max(0, ...status.map((x) => x.pending)) },
+        status_samples: {
+          samples: status.length,
+          oldest_pending_ms_p50: ms(oldest, 50),
+          oldest_pending_ms_p99: ms(oldest, 99),
+          max_pending_events: Math.max(0, ...status.map((x) => x.pending)),
+        },
       },
     };
-    log(`8: lag p50 ${ms(lags, 50)} ms, p99 ${p99} ms over ${lags.length} batches (ack p99 ${ms(ackSorted, 99)} ms); ingest/status oldest pending p99 ${ms(oldest, 99)} ms over ${status.length} samples`);
+    log(
+      `8: lag p50 ${ms(lags, 50)} ms, p99 ${p99} ms over ${lags.length} batches (ack p99 ${ms(ackSorted, 99)} ms); ingest/status oldest pending p99 ${ms(oldest, 99)} ms over ${status.length} samples`,
+    );
   } finally {
     await stopChild(service.child);
   }
@@ -1595,11 +1662,25 @@ async function targetIdleRead(ctx: Context, results: Results, signal: AbortSigna
     const key = await tenant(ctx, service, 'bench-star');
     await waitProjected(ctx.url, Date.now() + 60_000);
     const path = scoresPath(STAR);
-    const [strong, eventual] = (await loadEach(ctx, `${service.base}/`, { headers: { authorization: `Bearer ${key}` }, requests: [{ path }, { path: `${path}?consistency=eventual` }] }, signal)) as [LoadFigures, LoadFigures];
+    const [strong, eventual] = (await loadEach(
+      ctx,
+      `${service.base}/`,
+      { headers: { authorization: `Bearer ${key}` }, requests: [{ path }, { path: `${path}?consistency=eventual` }] },
+      signal,
+    )) as [LoadFigures, LoadFigures];
     const clean = [strong, eventual].every((f) => f.all.non_2xx === 0 && f.errors === 0);
     results.targets['9'] = {
       checks: [
-        check('9', `idle workspace, default read of ${STAR} scores, p99`, strong.p99_ms, 'ms', '≤ 1.2 × eventual', clean && strong.p99_ms <= 1.2 * eventual.p99_ms, { value: eventual.p99_ms, label: 'eventual p99' }, 'idle'),
+        check(
+          '9',
+          `idle workspace, default read of ${STAR} scores, p99`,
+          strong.p99_ms,
+          'ms',
+          '≤ 1.2 × eventual',
+          clean && strong.p99_ms <= 1.2 * eventual.p99_ms,
+          { value: eventual.p99_ms, label: 'eventual p99' },
+          'idle',
+        ),
       ],
       details: { default_read: strong, eventual_read: eventual },
     };
@@ -1622,17 +1703,38 @@ async function targetMaintainedReads(ctx: Context, results: Results, signal: Abo
   const service = await startService(ctx, '10', signal);
   try {
     const key = await tenant(ctx, service, 'bench-star');
-    const [star, small] = (await loadEach(ctx, `${service.base}/`, { headers: { authorization: `Bearer ${key}` }, requests: [{ path: scoresPath(STAR) }, { path: scoresPath(SMALL) }] }, signal)) as [LoadFigures, LoadFigures];
+    const [star, small] = (await loadEach(
+      ctx,
+      `${service.base}/`,
+      { headers: { authorization: `Bearer ${key}` }, requests: [{ path: scoresPath(STAR) }, { path: scoresPath(SMALL) }] },
+      signal,
+    )) as [LoadFigures, LoadFigures];
     const clean = (f: LoadFigures) => f.all.non_2xx === 0 && f.errors === 0;
     const starBefore = afterIngest?.star_scores?.p99_ms ?? NaN;
     results.targets['10'] = {
       checks: [
-        check('10', `after VACUUM ANALYZE: ${STAR} vs ${SMALL}, p99`, star.p99_ms, 'ms', '≤ 1.2 × small', clean(star) && clean(small) && star.p99_ms <= 1.2 * small.p99_ms, { value: small.p99_ms, label: `${SMALL} p99` }, 'afterMaintenance'),
+        check(
+          '10',
+          `after VACUUM ANALYZE: ${STAR} vs ${SMALL}, p99`,
+          star.p99_ms,
+          'ms',
+          '≤ 1.2 × small',
+          clean(star) && clean(small) && star.p99_ms <= 1.2 * small.p99_ms,
+          { value: small.p99_ms, label: `${SMALL} p99` },
+          'afterMaintenance',
+        ),
         check('10', `${STAR} p99 right after ingest (5), vs after VACUUM ANALYZE`, starBefore, 'ms', 'info', true, { value: star.p99_ms, label: 'after VACUUM' }),
       ],
-      details: { vacuum_analyze_seconds: round(vacuumS, 2), star_scores: star, small_scores: small, right_after_ingest: { star_p99_ms: starBefore, small_p99_ms: afterIngest?.small_scores?.p99_ms ?? NaN } },
+      details: {
+        vacuum_analyze_seconds: round(vacuumS, 2),
+        star_scores: star,
+        small_scores: small,
+        right_after_ingest: { star_p99_ms: starBefore, small_p99_ms: afterIngest?.small_scores?.p99_ms ?? NaN },
+      },
     };
-    log(`10: after VACUUM ANALYZE, ${STAR} p99 ${star.p99_ms} ms, ${SMALL} p99 ${small.p99_ms} ms (right after ingest: ${starBefore} ms, ${afterIngest?.small_scores?.p99_ms ?? NaN} ms)`);
+    log(
+      `10: after VACUUM ANALYZE, ${STAR} p99 ${star.p99_ms} ms, ${SMALL} p99 ${small.p99_ms} ms (right after ingest: ${starBefore} ms, ${afterIngest?.small_scores?.p99_ms ?? NaN} ms)`,
+    );
   } finally {
     await stopChild(service.child);
   }
@@ -1654,7 +1756,16 @@ function table(results: Results): string {
   const a = results.baselines.a as Record<string, { rows_per_s: number; events_only?: { rows_per_s: number; ratio: number } }> | undefined;
   if (a) for (const set of ['synthetic', 'higgs'] as const) rows.push(['a', `COPY, ${set} events`, fmt(a[set]?.rows_per_s ?? NaN, 'rows/s'), '', '', 'baseline', '']);
   const ceiling = a?.synthetic?.events_only;
-  if (ceiling) rows.push(['a', 'ceiling: INSERT of the events alone (1 conn)', fmt(ceiling.rows_per_s, 'rows/s'), `${fmt(a.synthetic!.rows_per_s)} (a synthetic)`, fmt(ceiling.ratio), '—', '']);
+  if (ceiling)
+    rows.push([
+      'a',
+      'ceiling: INSERT of the events alone (1 conn)',
+      fmt(ceiling.rows_per_s, 'rows/s'),
+      `${fmt(a.synthetic!.rows_per_s)} (a synthetic)`,
+      fmt(ceiling.ratio),
+      '—',
+      '',
+    ]);
   const b = results.baselines.b as LoadFigures | undefined;
   if (b) {
     rows.push(['b', 'PK lookup, bare Fastify (50 conns)', fmt(b.rps, 'req/s'), '', '', 'baseline', '']);
@@ -1666,14 +1777,26 @@ function table(results: Results): string {
       const bounded = t.details.bounded === true ? ' [bounded]' : '';
       for (const c of t.checks) {
         const result = c.target === 'info' ? '' : c.pass ? 'PASS' : 'FAIL';
-        rows.push([c.phase, c.what + (c.unit === 'events/s' ? bounded : ''), fmt(c.figure, c.unit), c.baseline === null ? '—' : `${fmt(c.baseline)} (${c.baseline_label})`, c.ratio === null ? '—' : fmt(c.ratio), c.target === 'info' ? '—' : c.target, result]);
+        rows.push([
+          c.phase,
+          c.what + (c.unit === 'events/s' ? bounded : ''),
+          fmt(c.figure, c.unit),
+          c.baseline === null ? '—' : `${fmt(c.baseline)} (${c.baseline_label})`,
+          c.ratio === null ? '—' : fmt(c.ratio),
+          c.target === 'info' ? '—' : c.target,
+          result,
+        ]);
       }
     }
     const error = results.errors[phase];
     if (error) rows.push([phase, error.startsWith('not run') ? error : `not measured: ${error.split('\n')[0]!.slice(0, 60)}`, '', '', '', '', 'FAIL']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((cell, i) => (i === 2 || i === 4 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => (i === 2 || i === 4 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -1690,10 +1813,16 @@ function summary(results: Results): string {
     if (!c) rows.push([target, '', 'not measured', '', '—']);
     else rows.push([target, c.phase, fmt(c.figure, c.unit), c.ratio === null ? '—' : fmt(c.ratio), c.pass ? 'PASS' : 'MISS']);
   }
-  const overrides = Object.entries(SERVICE_OVERRIDES).map(([k, v]) => `${k}=${v}`).join(', ');
+  const overrides = Object.entries(SERVICE_OVERRIDES)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   rows.push(['the service in its default configuration', '', `log level ${loadConfig({}).LOG_LEVEL}; ${overrides} (note)`, '', '—']);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((cell, i) => (i === 2 || i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => (i === 2 || i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return ['summary of the targets', line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -1743,7 +1872,11 @@ async function main(): Promise<number> {
     if (opts.citus) cluster = await startCluster({ database: dbName });
     else await withClient(opts.adminUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
   } catch (err) {
-    fail(opts.citus ? `cannot start a Citus cluster: ${(err as Error).message}` : `cannot create the benchmark database through ${opts.adminUrl.replace(/:[^:@/]*@/, ':***@')}: ${(err as Error).message}`);
+    fail(
+      opts.citus
+        ? `cannot start a Citus cluster: ${(err as Error).message}`
+        : `cannot create the benchmark database through ${opts.adminUrl.replace(/:[^:@/]*@/, ':***@')}: ${(err as Error).message}`,
+    );
   }
   const work = mkdtempSync(join(tmpdir(), 'rapport-bench-'));
   const ctx: Context = {
@@ -1838,18 +1971,32 @@ async function main(): Promise<number> {
   }
 
   results.environment.busy_at_end = machineLoad();
-  const checks = Object.values(results.targets).flatMap((t) => t.checks).filter((c) => c.target !== 'info');
+  const checks = Object.values(results.targets)
+    .flatMap((t) => t.checks)
+    .filter((c) => c.target !== 'info');
   const missing = opts.phases.filter((p) => /^\d+$/.test(p) && !results.targets[p]);
   results.passed = !broke && missing.length === 0 && checks.every((c) => c.pass);
-  results.summary = goalsMet(results).map(({ goal, target, check: c }) => ({ goal, target, phase: c?.phase ?? null, figure: c?.figure ?? null, unit: c?.unit ?? null, ratio: c?.ratio ?? null, pass: c ? c.pass : null }));
+  results.summary = goalsMet(results).map(({ goal, target, check: c }) => ({
+    goal,
+    target,
+    phase: c?.phase ?? null,
+    figure: c?.figure ?? null,
+    unit: c?.unit ?? null,
+    ratio: c?.ratio ?? null,
+    pass: c ? c.pass : null,
+  }));
   results.finished_at = new Date().toISOString();
   results.seconds = round(elapsedS());
   mkdirSync(dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
 
   const notes = [
-    `the service runs with its defaults (log level ${loadConfig({}).LOG_LEVEL}, request logs to a file) but ${Object.entries(SERVICE_OVERRIDES).map(([k, v]) => `${k}=${v}`).join(', ')}: ${OVERRIDES_WHY}`,
-    ...PHASES.filter((p) => results.targets[p]?.details.bounded === true).map((p) => `phase ${p} was bounded by its time budget: its rate is over the events it got through, not all of them`),
+    `the service runs with its defaults (log level ${loadConfig({}).LOG_LEVEL}, request logs to a file) but ${Object.entries(SERVICE_OVERRIDES)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}: ${OVERRIDES_WHY}`,
+    ...PHASES.filter((p) => results.targets[p]?.details.bounded === true).map(
+      (p) => `phase ${p} was bounded by its time budget: its rate is over the events it got through, not all of them`,
+    ),
     ...(opts.scale !== 1 ? [`scale ${opts.scale}: the targets are defined at scale 1; these figures are not a verdict`] : []),
   ];
   process.stdout.write(`\n${table(results)}\n\n${summary(results)}\n\n${notes.map((n) => `note: ${n}\n`).join('')}`);

@@ -86,14 +86,7 @@ export async function startCluster(opts: { dir?: string; database?: string } = {
       // opens connections to every worker per session that touches its shards.
       appendFileSync(
         join(data, 'postgresql.conf'),
-        [
-          `port = ${port}`,
-          `listen_addresses = '${HOST}'`,
-          `unix_socket_directories = '${dir}'`,
-          "shared_preload_libraries = 'citus'",
-          'max_connections = 300',
-          '',
-        ].join('\n'),
+        [`port = ${port}`, `listen_addresses = '${HOST}'`, `unix_socket_directories = '${dir}'`, "shared_preload_libraries = 'citus'", 'max_connections = 300', ''].join('\n'),
       );
       run('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, `${role}${cluster.nodes.length}.log`)]);
       cluster.nodes.push({ role, port, data });
@@ -105,10 +98,7 @@ export async function startCluster(opts: { dir?: string; database?: string } = {
     }
     const [coordinator, ...workers] = cluster.nodes;
     cluster.url = urlOf(coordinator!.port, database);
-    await sql(cluster.url, [
-      `SELECT citus_set_coordinator_host('${HOST}', ${coordinator!.port})`,
-      ...workers.map((w) => `SELECT citus_add_node('${HOST}', ${w.port})`),
-    ]);
+    await sql(cluster.url, [`SELECT citus_set_coordinator_host('${HOST}', ${coordinator!.port})`, ...workers.map((w) => `SELECT citus_add_node('${HOST}', ${w.port})`)]);
     writeFileSync(join(dir, 'cluster.json'), JSON.stringify(cluster, null, 2));
     return cluster;
   } catch (err) {
@@ -143,7 +133,12 @@ async function main(argv: string[]): Promise<void> {
   const [command, dir] = positionals;
   if (command === 'start') {
     const cluster = await startCluster({ dir: values.dir, database: values.database });
-    process.stderr.write(`citus cluster in ${cluster.dir}: coordinator :${cluster.nodes[0]!.port}, workers ${cluster.nodes.slice(1).map((n) => `:${n.port}`).join(' ')}\n`);
+    process.stderr.write(
+      `citus cluster in ${cluster.dir}: coordinator :${cluster.nodes[0]!.port}, workers ${cluster.nodes
+        .slice(1)
+        .map((n) => `:${n.port}`)
+        .join(' ')}\n`,
+    );
     process.stdout.write(`${cluster.url}\n`);
   } else if (command === 'stop' && dir) {
     stopCluster(resolve(dir));

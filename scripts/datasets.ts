@@ -61,14 +61,7 @@ export interface DatasetEvent {
   text?: string;
 }
 
-export const DATASET_NAMES = [
-  'bitcoin-otc',
-  'bitcoin-otc-positive',
-  'collegemsg',
-  'higgs',
-  'youtube-spam',
-  'utkml-spam',
-] as const;
+export const DATASET_NAMES = ['bitcoin-otc', 'bitcoin-otc-positive', 'collegemsg', 'higgs', 'youtube-spam', 'utkml-spam'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export interface DatasetInfo {
@@ -85,13 +78,9 @@ export interface DatasetInfo {
   skipped: Record<string, number>;
 }
 
-const YOUTUBE_FILES = [
-  'Youtube01-Psy.csv',
-  'Youtube02-KatyPerry.csv',
-  'Youtube03-LMFAO.csv',
-  'Youtube04-Eminem.csv',
-  'Youtube05-Shakira.csv',
-].map((f) => `spam-posts/youtube-spam-collection/${f}`);
+const YOUTUBE_FILES = ['Youtube01-Psy.csv', 'Youtube02-KatyPerry.csv', 'Youtube03-LMFAO.csv', 'Youtube04-Eminem.csv', 'Youtube05-Shakira.csv'].map(
+  (f) => `spam-posts/youtube-spam-collection/${f}`,
+);
 
 export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = {
   'bitcoin-otc': {
@@ -214,18 +203,12 @@ async function* readLineBatches(file: string): AsyncGenerator<string[]> {
  * readers are); anything but `,` or a line break after a closing quote is an error. Blank lines are
  * skipped. A leading byte order mark is dropped.
  */
-export async function* parseCsv(
-  chunks: AsyncIterable<string | Buffer>,
-  where = 'CSV',
-): AsyncGenerator<string[]> {
+export async function* parseCsv(chunks: AsyncIterable<string | Buffer>, where = 'CSV'): AsyncGenerator<string[]> {
   for await (const batch of parseCsvBatches(chunks, where)) yield* batch;
 }
 
 /** As parseCsv, yielding the records completed by each input chunk together. */
-export async function* parseCsvBatches(
-  chunks: AsyncIterable<string | Buffer>,
-  where = 'CSV',
-): AsyncGenerator<string[][]> {
+export async function* parseCsvBatches(chunks: AsyncIterable<string | Buffer>, where = 'CSV'): AsyncGenerator<string[][]> {
   const FIELD_START = 0;
   const UNQUOTED = 1;
   const QUOTED = 2;
@@ -616,11 +599,7 @@ async function* utkmlSpam(file: string): AsyncGenerator<DatasetEvent[]> {
  * The events of a dataset in batches (in order; one batch per input chunk), streamed from the files
  * under `dataDir`. Throws DatasetError for an unknown name, a missing file or malformed input.
  */
-export async function* datasetEventBatches(
-  name: DatasetName,
-  dataDir: string,
-  options: DatasetOptions = {},
-): AsyncGenerator<DatasetEvent[], void, undefined> {
+export async function* datasetEventBatches(name: DatasetName, dataDir: string, options: DatasetOptions = {}): AsyncGenerator<DatasetEvent[], void, undefined> {
   if (!isDatasetName(name)) {
     throw new DatasetError(`unknown dataset ${JSON.stringify(name)} (known: ${DATASET_NAMES.join(', ')})`);
   }
@@ -672,11 +651,7 @@ export async function* datasetEventBatches(
  * The events of a dataset, one at a time, streamed from the files under `dataDir`. Throws
  * DatasetError for an unknown name, a missing file or malformed input.
  */
-export async function* datasetEvents(
-  name: DatasetName,
-  dataDir: string,
-  options: DatasetOptions = {},
-): AsyncGenerator<DatasetEvent, void, undefined> {
+export async function* datasetEvents(name: DatasetName, dataDir: string, options: DatasetOptions = {}): AsyncGenerator<DatasetEvent, void, undefined> {
   for await (const batch of datasetEventBatches(name, dataDir, options)) {
     for (const event of batch) yield event; // cheaper than yield* over an array
   }

@@ -79,7 +79,9 @@ export function metricsDoc(): string {
   p('|---|---|---|');
   for (const [name, weight] of Object.entries(WEIGHTS)) p(`| \`${name}\` | ${weight} | ${SIGNAL_DOCS[name as keyof typeof WEIGHTS]} |`);
   p();
-  p(`Evidence levels: ${(Object.entries(EVIDENCE) as [keyof typeof METRIC_NAMES, number][]).map(([k, v]) => `${METRIC_NAMES[k]} ${v}`).join(', ')} (liked_accounts: the distinct accounts A liked). Follow burst: from ${FOLLOW_BURST_START} to ${FOLLOW_BURST_FULL} follows a day.`);
+  p(
+    `Evidence levels: ${(Object.entries(EVIDENCE) as [keyof typeof METRIC_NAMES, number][]).map(([k, v]) => `${METRIC_NAMES[k]} ${v}`).join(', ')} (liked_accounts: the distinct accounts A liked). Follow burst: from ${FOLLOW_BURST_START} to ${FOLLOW_BURST_FULL} follows a day.`,
+  );
   p();
   p('The ranking (`GET /v1/accounts?sort=spam_score`) uses the stored all-time score with the default `churn_hours`.');
   p();

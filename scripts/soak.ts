@@ -196,9 +196,7 @@ interface Memory {
 
 /** The server's own view: process memory and event counters from /metrics. */
 async function serverMetrics(): Promise<Memory> {
-  const text = await (
-    await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
-  ).text();
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).text();
   const gauge = (name: string) => {
     const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
     return m ? Number(m[1]) : NaN;
@@ -260,40 +258,58 @@ const windowQuery = () => {
 };
 
 const MIX: [number, () => Op][] = [
-  [10, () => {
-    const events = Array.from({ length: between(100, 1000) }, event);
-    return { name: 'batch', method: 'POST', path: '/v1/events/batch', key: 'write', body: JSON.stringify({ events }), events: events.length };
-  }],
-  [4, () => {
-    const n = between(100, 1000);
-    const body = Array.from({ length: n }, () => JSON.stringify(event())).join('\n') + '\n';
-    return { name: 'ndjson', method: 'POST', path: '/v1/events/batch', key: 'write', body, contentType: 'application/x-ndjson', events: n };
-  }],
-  [22, () => {
-    // One in ten resends an earlier event: a duplicate (200), which must change nothing.
-    const body = Math.random() < 0.1 && recentSingles.length > 0 ? pick(recentSingles) : JSON.stringify({ ...event(), id: `soak-${randomBytes(9).toString('base64url')}` });
-    if (recentSingles.length < 1000) recentSingles.push(body);
-    else recentSingles[between(0, 999)] = body;
-    return { name: 'single', method: 'POST', path: '/v1/events', key: 'write', body, events: 1 };
-  }],
+  [
+    10,
+    () => {
+      const events = Array.from({ length: between(100, 1000) }, event);
+      return { name: 'batch', method: 'POST', path: '/v1/events/batch', key: 'write', body: JSON.stringify({ events }), events: events.length };
+    },
+  ],
+  [
+    4,
+    () => {
+      const n = between(100, 1000);
+      const body = Array.from({ length: n }, () => JSON.stringify(event())).join('\n') + '\n';
+      return { name: 'ndjson', method: 'POST', path: '/v1/events/batch', key: 'write', body, contentType: 'application/x-ndjson', events: n };
+    },
+  ],
+  [
+    22,
+    () => {
+      // One in ten resends an earlier event: a duplicate (200), which must change nothing.
+      const body = Math.random() < 0.1 && recentSingles.length > 0 ? pick(recentSingles) : JSON.stringify({ ...event(), id: `soak-${randomBytes(9).toString('base64url')}` });
+      if (recentSingles.length < 1000) recentSingles.push(body);
+      else recentSingles[between(0, 999)] = body;
+      return { name: 'single', method: 'POST', path: '/v1/events', key: 'write', body, events: 1 };
+    },
+  ],
   [20, () => ({ name: 'scores', method: 'GET', path: `/v1/accounts/${enc(account())}/scores`, key: 'read' })],
   [5, () => ({ name: 'scores-window', method: 'GET', path: `/v1/accounts/${enc(account())}/scores?${windowQuery()}&churn_hours=48`, key: 'read' })],
   [6, () => ({ name: 'section', method: 'GET', path: `/v1/accounts/${enc(account())}/${pick(['reciprocity', 'engagement', 'spam'])}`, key: 'read' })],
-  [8, () => ({
-    name: 'scores-batch',
-    method: 'POST',
-    path: '/v1/scores/batch',
-    key: 'read',
-    body: JSON.stringify({ accounts: Array.from({ length: between(10, 50) }, account) }),
-  })],
-  [6, () => ({
-    name: 'ranking',
-    method: 'GET',
-    path: `/v1/accounts?sort=${pick(['spam_score', 'followers', 'follow_back_rate', 'engagement_reciprocity'])}&limit=${between(10, 200)}&min_followers=${between(0, 5)}`,
-    key: 'read',
-  })],
+  [
+    8,
+    () => ({
+      name: 'scores-batch',
+      method: 'POST',
+      path: '/v1/scores/batch',
+      key: 'read',
+      body: JSON.stringify({ accounts: Array.from({ length: between(10, 50) }, account) }),
+    }),
+  ],
+  [
+    6,
+    () => ({
+      name: 'ranking',
+      method: 'GET',
+      path: `/v1/accounts?sort=${pick(['spam_score', 'followers', 'follow_back_rate', 'engagement_reciprocity'])}&limit=${between(10, 200)}&min_followers=${between(0, 5)}`,
+      key: 'read',
+    }),
+  ],
   [14, () => ({ name: 'list', method: 'GET', path: `/v1/accounts/${enc(account())}/${pick(['non-followers', 'fans', 'partners'])}?limit=100`, key: 'read' })],
-  [5, () => ({ name: 'activity-hours', method: 'GET', path: `/v1/accounts/${enc(account())}/activity-hours?tz=${pick(['UTC', 'Europe/Paris', 'America/New_York'])}`, key: 'read' })],
+  [
+    5,
+    () => ({ name: 'activity-hours', method: 'GET', path: `/v1/accounts/${enc(account())}/activity-hours?tz=${pick(['UTC', 'Europe/Paris', 'America/New_York'])}`, key: 'read' }),
+  ],
 ];
 const MIX_TOTAL = MIX.reduce((s, [w]) => s + w, 0);
 function nextOp(): Op {
@@ -452,7 +468,10 @@ function slope(xs: number[], ys: number[]): number {
 
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const pad = (s: string, n: number) => s.padStart(n);
-const errText = (e: Record<string, number>) => Object.entries(e).map(([k, v]) => `${k}:${v}`).join(' ') || '0';
+const errText = (e: Record<string, number>) =>
+  Object.entries(e)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(' ') || '0';
 
 // ---------------------------------------------------------------------------------------------
 // the run
@@ -463,10 +482,12 @@ let exitCode = 0;
 try {
   process.stderr.write(`starting rapport on ${base} (${databaseUrl ? 'PostgreSQL from DATABASE_URL' : `PGlite in ${dataDir}`})\n`);
   await waitReady();
-  const workspace = `soak-${startedAt.toISOString().replace(/[^0-9]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+  const workspace = `soak-${startedAt
+    .toISOString()
+    .replace(/[^0-9]/g, '')
+    .slice(0, 14)}-${randomBytes(3).toString('hex')}`;
   await admin('POST', '/v1/admin/workspaces', { name: workspace });
-  const issue = async (scopes: string[]) =>
-    ((await admin('POST', `/v1/admin/workspaces/${workspace}/keys`, { scopes })) as { key: string }).key;
+  const issue = async (scopes: string[]) => ((await admin('POST', `/v1/admin/workspaces/${workspace}/keys`, { scopes })) as { key: string }).key;
   keys = {
     write: [await issue(['events:write']), await issue(['events:write']), await issue(['events:write']), await issue(['events:write'])],
     read: [await issue(['scores:read']), await issue(['scores:read']), await issue(['scores:read']), await issue(['scores:read'])],
@@ -556,8 +577,14 @@ try {
   const warm = samples.filter((s) => s.t >= opts.warmupMinutes * 60);
   const used = (warm.length >= 3 ? warm : samples).filter((s) => Number.isFinite(s.rssMb) && Number.isFinite(s.heapMb));
   const minutes = used.map((s) => s.t / 60);
-  const rssSlope = slope(minutes, used.map((s) => s.rssMb));
-  const heapSlope = slope(minutes, used.map((s) => s.heapMb));
+  const rssSlope = slope(
+    minutes,
+    used.map((s) => s.rssMb),
+  );
+  const heapSlope = slope(
+    minutes,
+    used.map((s) => s.heapMb),
+  );
   const span = used.length >= 2 ? minutes[minutes.length - 1]! - minutes[0]! : 0;
   const rssGrowth = rssSlope * span;
   const heapGrowth = heapSlope * span;
@@ -566,12 +593,17 @@ try {
   const failures: string[] = [];
   if (Object.keys(totals.errors).length > 0) failures.push(`requests failed: ${errText(totals.errors)}`);
   if (!countersAgree)
-    failures.push(`server counters (accepted ${memEnd.events.accepted}, duplicate ${memEnd.events.duplicate}) differ from the answers (accepted ${told.accepted}, duplicate ${told.duplicate})`);
+    failures.push(
+      `server counters (accepted ${memEnd.events.accepted}, duplicate ${memEnd.events.duplicate}) differ from the answers (accepted ${told.accepted}, duplicate ${told.duplicate})`,
+    );
   if (Number.isFinite(heapGrowth) && heapGrowth > opts.maxHeapGrowthMb) failures.push(`heap grew ${f(heapGrowth)} MB after warm-up (limit ${opts.maxHeapGrowthMb})`);
   if (Number.isFinite(rssGrowth) && rssGrowth > opts.maxRssGrowthMb) failures.push(`RSS grew ${f(rssGrowth)} MB after warm-up (limit ${opts.maxRssGrowthMb})`);
   if (exitCode !== 0 && capacity) failures.push(`the capacity phase had errors: ${errText(capacity.errors)}`);
 
-  const p99s = samples.map((s) => s.p99).filter(Number.isFinite).sort((a, b) => a - b);
+  const p99s = samples
+    .map((s) => s.p99)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   const summary = {
     database: databaseUrl ? 'postgresql' : 'pglite',
     minutes: opts.minutes,

@@ -127,10 +127,7 @@ export async function buildApp({ config, db, logStream }: AppOptions) {
     reply.raw.once('close', () => clearTimeout(timer));
   });
 
-  const inFlight = new InFlight(
-    { stream: config.MAX_STREAMS_PER_KEY, heavy_read: config.MAX_HEAVY_READS_PER_KEY },
-    { heavy_read: config.MAX_HEAVY_READS },
-  );
+  const inFlight = new InFlight({ stream: config.MAX_STREAMS_PER_KEY, heavy_read: config.MAX_HEAVY_READS_PER_KEY }, { heavy_read: config.MAX_HEAVY_READS });
   const { observer, projection } = await registerMetrics(app, db, config.METRICS_TOKEN);
   // Every process that serves also projects: the events it acknowledges at once, others' by polling.
   const projector = new Projector(db, {

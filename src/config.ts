@@ -15,10 +15,7 @@ const secretToken = (name: string) =>
   z
     .string()
     .min(24, `${name} must be at least 24 characters (generate one: openssl rand -hex 24)`)
-    .refine(
-      (s) => !PLACEHOLDER.test(s) && s.length * Math.log2(new Set(s).size) >= 110,
-      `${name} looks typed or copied from an example, not generated: use openssl rand -hex 24`,
-    );
+    .refine((s) => !PLACEHOLDER.test(s) && s.length * Math.log2(new Set(s).size) >= 110, `${name} looks typed or copied from an example, not generated: use openssl rand -hex 24`);
 
 const configSchema = z.object({
   DATABASE_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
@@ -27,19 +24,27 @@ const configSchema = z.object({
   HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
   ADMIN_TOKEN: z.preprocess(emptyAsUndefined, secretToken('ADMIN_TOKEN').optional()),
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, secretToken('METRICS_TOKEN').optional()),
-  LOG_LEVEL: z.preprocess(
-    emptyAsUndefined,
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   DATABASE_STATEMENT_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(3_600_000).default(60_000)),
   DATABASE_POOL_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(200).default(10)),
   MAX_BODY_BYTES: z.preprocess(
     emptyAsUndefined,
-    z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(32 * 1024 * 1024),
+    z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * 1024 * 1024)
+      .default(32 * 1024 * 1024),
   ),
   RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(3000)),
   CORS_ORIGINS: z.preprocess(
-    (v) => (typeof v === 'string' ? v.split(',').map((o) => o.trim()).filter(Boolean) : v),
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((o) => o.trim())
+            .filter(Boolean)
+        : v,
     z.array(z.string().url('CORS_ORIGINS is a comma-separated list of origins such as https://app.example.com')).default([]),
   ),
   LOAD_SHED_EVENT_LOOP_DELAY_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(60_000).default(1_000)),
@@ -59,9 +64,21 @@ const configSchema = z.object({
   PROJECTOR_POLL_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(5).max(60_000).default(100)),
   PROJECTOR_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(2)),
   // Whether this process sends webhook deliveries (a deployment may leave it to some processes).
-  WEBHOOK_SENDER: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('true').transform((v) => v === 'true')),
+  WEBHOOK_SENDER: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
+  ),
   // Webhooks (SPEC §9): private, loopback and link-local targets (and plain http) are refused unless this is true.
-  WEBHOOK_ALLOW_PRIVATE: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('false').transform((v) => v === 'true')),
+  WEBHOOK_ALLOW_PRIVATE: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+  ),
   // Encrypts the stored signing secrets; when unset, a key generated into the database (service_secrets) does.
   WEBHOOK_ENCRYPTION_KEY: z.preprocess(emptyAsUndefined, secretToken('WEBHOOK_ENCRYPTION_KEY').optional()),
   WEBHOOK_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1_000).default(16)),
@@ -69,7 +86,15 @@ const configSchema = z.object({
   WEBHOOK_POLL_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(5).max(60_000).default(1_000)),
   WEBHOOK_BACKOFF_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(3_600_000).default(10_000)),
   WEBHOOK_BACKOFF_MAX_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(86_400_000).default(3_600_000)),
-  WEBHOOK_RETRY_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(7 * 86_400).default(86_400)),
+  WEBHOOK_RETRY_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .default(86_400),
+  ),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(10_000)),
 });
 

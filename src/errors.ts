@@ -76,9 +76,7 @@ export function problemBody(p: Problem, instance?: string) {
     detail: clip(p.detail, 2_000),
     ...(instance ? { instance: clip(instance, 2_000) } : {}),
     ...(p.extra.lag ?? {}),
-    ...(p.extra.errors
-      ? { errors: p.extra.errors.slice(0, 100).map((e) => ({ field: clip(e.field, 300), message: clip(e.message, 1_000) })) }
-      : {}),
+    ...(p.extra.errors ? { errors: p.extra.errors.slice(0, 100).map((e) => ({ field: clip(e.field, 300), message: clip(e.message, 1_000) })) } : {}),
   };
 }
 
@@ -96,7 +94,5 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   // Connection exceptions (08), operator intervention such as shutdown (57P01–57P03), too many connections.
   if (/^08|^57P0[123]$|^53300$/.test(code)) return true;
   const message = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
-    message,
-  );
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
 }

@@ -56,10 +56,7 @@ export async function serve(config: Config) {
   const maxConnections = connectionCap(config.MAX_CONNECTIONS, fileLimit);
   const app = await buildApp({ config: { ...config, MAX_CONNECTIONS: maxConnections }, db });
   if (maxConnections < config.MAX_CONNECTIONS) {
-    app.log.warn(
-      { fileLimit, maxConnections },
-      `MAX_CONNECTIONS lowered to ${maxConnections}: the process may open only ${fileLimit} files (raise ulimit -n to allow more)`,
-    );
+    app.log.warn({ fileLimit, maxConnections }, `MAX_CONNECTIONS lowered to ${maxConnections}: the process may open only ${fileLimit} files (raise ulimit -n to allow more)`);
   }
   let stopMaintenance = async () => {};
   if (!(await autovacuumRuns(db))) {

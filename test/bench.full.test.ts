@@ -40,7 +40,10 @@ t.test('the benchmark at scale 0.01 measures every baseline and target, writes t
   t.ok(run.code === 0 || run.code === 1, `exit ${run.code}\n${run.stderr.slice(-3_000)}`);
 
   const results = JSON.parse(readFileSync(out, 'utf8')) as {
-    baselines: { a: Record<string, { rows: number; rows_per_s: number; events_only?: { rows_per_s: number; ratio: number } }>; b: Record<string, number> & { all: { non_2xx: number } } };
+    baselines: {
+      a: Record<string, { rows: number; rows_per_s: number; events_only?: { rows_per_s: number; ratio: number } }>;
+      b: Record<string, number> & { all: { non_2xx: number } };
+    };
     targets: Record<string, { checks: Check[]; details: Record<string, unknown> }>;
     errors: Record<string, string>;
     summary: { goal: string; pass: boolean | null }[];
@@ -72,7 +75,11 @@ t.test('the benchmark at scale 0.01 measures every baseline and target, writes t
   // The read that ends the hot account's clock reflects every interaction aimed at it, at any scale too.
   const seven = results.targets['7']!.details;
   t.equal(seven.received_read, seven.received_expected, 'target 7: the default read counts every interaction aimed at the hot account');
-  const eight = results.targets['8']!.details as { offered_events_per_s: number; capacity_end_to_end_events_per_s: number; lag_ms: { batches: number; p99: number; unreflected: number } };
+  const eight = results.targets['8']!.details as {
+    offered_events_per_s: number;
+    capacity_end_to_end_events_per_s: number;
+    lag_ms: { batches: number; p99: number; unreflected: number };
+  };
   // One batch every 100 ms, of whole events: within 5 events/s of half.
   t.ok(Math.abs(eight.offered_events_per_s - eight.capacity_end_to_end_events_per_s / 2) <= 5, 'target 8: offered at half the end-to-end rate');
   t.ok(eight.lag_ms.batches > 0 && isNumber(eight.lag_ms.p99) && eight.lag_ms.unreflected === 0, 'target 8: a lag for every batch, each reflected by a default read');

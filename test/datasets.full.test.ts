@@ -6,13 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  DATASETS,
-  DATASET_NAMES,
-  datasetEvents,
-  parseCsv,
-  type DatasetName,
-} from '../scripts/datasets.js';
+import { DATASETS, DATASET_NAMES, datasetEvents, parseCsv, type DatasetName } from '../scripts/datasets.js';
 import { DATASETS_DIR as dataDir, datasetsSkip } from './helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -227,8 +221,7 @@ for (const name of DATASET_NAMES) {
 
 t.test('CLI', async (t) => {
   const tsx = join(root, 'node_modules/.bin/tsx');
-  const run = (...args: string[]) =>
-    spawnSync(tsx, ['scripts/datasets.ts', ...args], { cwd: root, encoding: 'utf8' });
+  const run = (...args: string[]) => spawnSync(tsx, ['scripts/datasets.ts', ...args], { cwd: root, encoding: 'utf8' });
 
   const list = run('--list');
   t.equal(list.status, 0, '--list exits 0');
@@ -246,7 +239,10 @@ t.test('CLI', async (t) => {
   if (!datasetsSkip) {
     const some = run('collegemsg', '--data-dir', dataDir, '--limit', '3');
     t.equal(some.status, 0);
-    const lines = some.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = some.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     t.equal(lines.length, 3, '--limit 3 prints 3 events');
     t.same(lines[0], {
       id: 'cm:1',

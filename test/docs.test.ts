@@ -20,8 +20,7 @@ t.test('the README’s batch example posts a file the repository ships and gets 
   t.ok(m, 'the README posts a file and shows the answer');
   const body = readFileSync(new URL(`../${m![1]}`, import.meta.url), 'utf8');
   const { app, tenant } = await tenantApp(t);
-  const send = () =>
-    app.inject({ method: 'POST', url: '/v1/events/batch', headers: { ...bearer(tenant.writeKey), 'content-type': 'application/x-ndjson' }, payload: body });
+  const send = () => app.inject({ method: 'POST', url: '/v1/events/batch', headers: { ...bearer(tenant.writeKey), 'content-type': 'application/x-ndjson' }, payload: body });
   t.strictSame((await send()).json(), JSON.parse(m![2]!));
   t.match((await send()).json(), { accepted: 0, duplicates: body.trim().split('\n').length, rejected_total: 0 }, 'sent again: all duplicates');
   t.notOk(/npm run datasets[^\n]*>/.test(readme), 'a redirected `npm run` is --silent');

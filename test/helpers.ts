@@ -217,15 +217,20 @@ export async function derivedState(db: Database, workspaceId: number): Promise<R
   );
   const state: Record<string, string[]> = {};
   for (const { table_name: table } of tables) {
-    const rows = await db.query<{ r: Record<string, unknown> }>(
-      `SELECT to_jsonb(x) - 'workspace_id' AS r FROM "${table}" x WHERE workspace_id = $1`,
-      [workspaceId],
-    );
+    const rows = await db.query<{ r: Record<string, unknown> }>(`SELECT to_jsonb(x) - 'workspace_id' AS r FROM "${table}" x WHERE workspace_id = $1`, [workspaceId]);
     // prev_* columns are scratch space of the last upsert (the row before it), not state; a delay
     // bucket that incremental folds brought back to 0 is no bucket.
     state[table] = rows
       .filter(({ r }) => !(table === 'unfollow_delays' && r.follows === 0))
-      .map(({ r }) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('prev_')).sort())))
+      .map(({ r }) =>
+        JSON.stringify(
+          Object.fromEntries(
+            Object.entries(r)
+              .filter(([k]) => !k.startsWith('prev_'))
+              .sort(),
+          ),
+        ),
+      )
       .sort();
   }
   return state;

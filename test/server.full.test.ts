@@ -15,10 +15,7 @@ async function provision(env: Record<string, string>) {
 async function storedIds(env: Record<string, string>, workspace: string): Promise<Set<string>> {
   const db = await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR });
   try {
-    const rows = await db.query<{ event_id: string }>(
-      'SELECT e.event_id FROM events e JOIN workspaces w ON w.id = e.workspace_id WHERE w.name = $1',
-      [workspace],
-    );
+    const rows = await db.query<{ event_id: string }>('SELECT e.event_id FROM events e JOIN workspaces w ON w.id = e.workspace_id WHERE w.name = $1', [workspace]);
     return new Set(rows.map((r) => r.event_id));
   } finally {
     await db.close();
@@ -93,5 +90,9 @@ t.test('several processes migrating one new database at once all succeed', { ski
   base.pathname = `/${dbName}`;
   const env = { ...cliEnv(t), DATABASE_URL: base.toString() };
   const runs = await Promise.all(Array.from({ length: 4 }, () => runCli(env, ['migrate'])));
-  t.same(runs.map((r) => r.code), [0, 0, 0, 0], runs.map((r) => r.stderr).join('\n'));
+  t.same(
+    runs.map((r) => r.code),
+    [0, 0, 0, 0],
+    runs.map((r) => r.stderr).join('\n'),
+  );
 });

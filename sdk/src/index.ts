@@ -155,8 +155,7 @@ export class Rapport {
    * (ingest is idempotent) or send chunks with `ingestEvents`.
    */
   async ingestStream(events: AsyncIterable<EventInput | string> | Iterable<EventInput | string>): Promise<BatchResult> {
-    const iterator =
-      Symbol.asyncIterator in events ? (events)[Symbol.asyncIterator]() : (events)[Symbol.iterator]();
+    const iterator = Symbol.asyncIterator in events ? events[Symbol.asyncIterator]() : events[Symbol.iterator]();
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {

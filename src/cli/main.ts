@@ -54,7 +54,10 @@ const workspaceName = (value: string) => {
 };
 
 const scopeList = (value: string): Scope[] => {
-  const scopes = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const scopes = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (scopes.length === 0 || unknown.length > 0) {
     throw new InvalidArgumentError(`scopes are a comma-separated list of ${SCOPES.join(', ')}`);
@@ -88,8 +91,7 @@ const pageLimit = (value: string) => {
   return n;
 };
 
-const projectorFor = (db: Database, c: Config) =>
-  new Projector(db, { batchEvents: c.PROJECTOR_BATCH_EVENTS, pollMs: c.PROJECTOR_POLL_MS, concurrency: c.PROJECTOR_CONCURRENCY });
+const projectorFor = (db: Database, c: Config) => new Projector(db, { batchEvents: c.PROJECTOR_BATCH_EVENTS, pollMs: c.PROJECTOR_POLL_MS, concurrency: c.PROJECTOR_CONCURRENCY });
 
 function buildCli(config: () => Config, io: CliIo, setExitCode: (code: number) => void): Command {
   const out = (line: string): void => void io.stdout.write(`${line}\n`);
@@ -225,9 +227,7 @@ function buildCli(config: () => Config, io: CliIo, setExitCode: (code: number) =
         // A bulk load leaves the planner's statistics behind; autovacuum would catch up, but may be off.
         if (!(await autovacuumRuns(db))) await maintainTables(db);
         const seconds = (Date.now() - started) / 1000;
-        err(
-          `done in ${seconds.toFixed(1)} s: ${summary.accepted} accepted, ${summary.duplicates} duplicates, ${summary.rejected_total} rejected`,
-        );
+        err(`done in ${seconds.toFixed(1)} s: ${summary.accepted} accepted, ${summary.duplicates} duplicates, ${summary.rejected_total} rejected`);
         out(JSON.stringify({ ...summary, seconds }));
         if (summary.rejected_total > 0) setExitCode(1);
       }),
@@ -250,18 +250,13 @@ function buildCli(config: () => Config, io: CliIo, setExitCode: (code: number) =
         // What was acknowledged is in the answer, whether or not a server is running to project it.
         const projector = projectorFor(db, config());
         await projector.drain(workspace.id);
-        const scores = await readAt({ db, projector, waitMs: config().READ_WAIT_MS }, workspace.id, 'strong', () =>
-          accountScores(db, workspace.id, account, w),
-        );
+        const scores = await readAt({ db, projector, waitMs: config().READ_WAIT_MS }, workspace.id, 'strong', () => accountScores(db, workspace.id, account, w));
         out(JSON.stringify(scores, null, 2));
       }),
     );
 
   const changeList = (list: ChangeList, description: string) => {
-    const command = program
-      .command(list)
-      .argument('<account>', 'the account, as events name it')
-      .requiredOption('--workspace <name>', 'workspace', workspaceName);
+    const command = program.command(list).argument('<account>', 'the account, as events name it').requiredOption('--workspace <name>', 'workspace', workspaceName);
     if (list === 'follower-changes') command.addOption(new Option('--change <kind>', 'only follows, or only unfollows').choices(FOLLOW_CHANGES));
     return command
       .option('--since <time>', 'only changes at or after this instant (RFC 3339)', instant)

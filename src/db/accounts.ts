@@ -47,14 +47,23 @@ const WINDOW_SUMMARY = statement(sql`
      WHERE ${e.workspaceId} = $1 AND ${e.actor} = $2 AND ${e.target} IS DISTINCT FROM $2 AND ${e.type} IN ('post', 'follow')
        AND ${inWindow(e.occurredAt)}
   ), partner AS (
-    SELECT other, ${sql.join(PAIR_COUNTS.map((c) => sql`sum(${c.column})::int8 AS ${c.column}`), sql`, `)}
+    SELECT other, ${sql.join(
+      PAIR_COUNTS.map((c) => sql`sum(${c.column})::int8 AS ${c.column}`),
+      sql`, `,
+    )}
       FROM (
         SELECT ${e.target} AS other,
-               ${sql.join(PAIR_COUNTS.map((c) => sql`${c.dir === 'out' ? sql`(${e.type} = ${sql.raw(`'${c.type}'`)})::int` : sql`0`} AS ${c.column}`), sql`, `)}
+               ${sql.join(
+                 PAIR_COUNTS.map((c) => sql`${c.dir === 'out' ? sql`(${e.type} = ${sql.raw(`'${c.type}'`)})::int` : sql`0`} AS ${c.column}`),
+                 sql`, `,
+               )}
           FROM ${e}
          WHERE ${e.workspaceId} = $1 AND ${e.actor} = $2 AND ${e.target} <> $2 AND ${e.type} IN ${INTERACTIONS} AND ${inWindow(e.occurredAt)}
         UNION ALL
-        SELECT ${e.actor}, ${sql.join(PAIR_COUNTS.map((c) => (c.dir === 'in' ? sql`(${e.type} = ${sql.raw(`'${c.type}'`)})::int` : sql`0`)), sql`, `)}
+        SELECT ${e.actor}, ${sql.join(
+          PAIR_COUNTS.map((c) => (c.dir === 'in' ? sql`(${e.type} = ${sql.raw(`'${c.type}'`)})::int` : sql`0`)),
+          sql`, `,
+        )}
           FROM ${e}
          WHERE ${e.workspaceId} = $1 AND ${e.target} = $2 AND ${e.actor} <> $2 AND ${e.type} IN ${INTERACTIONS} AND ${inWindow(e.occurredAt)}
       ) x
@@ -64,8 +73,11 @@ const WINDOW_SUMMARY = statement(sql`
       FROM partner p LEFT JOIN ${relationships} AS ${r} ON ${r.workspaceId} = $1 AND ${r.account} = $2 AND ${r.other} = p.other
   )
   SELECT * FROM
-    (SELECT ${sql.join(WINDOWED_PAIR_COUNTERS.map((c) => sql`COALESCE(sum(${pairRuleSql(PAIR_RULES[c])}), 0)::int8 AS ${bare(accountStats[c])}`), sql`,
-            `)}
+    (SELECT ${sql.join(
+      WINDOWED_PAIR_COUNTERS.map((c) => sql`COALESCE(sum(${pairRuleSql(PAIR_RULES[c])}), 0)::int8 AS ${bare(accountStats[c])}`),
+      sql`,
+            `,
+    )}
        FROM pair) pairs,
     (SELECT count(*) AS ${bare(accountStats.conversationsReceived)},
             count(*) FILTER (WHERE EXISTS (
@@ -118,8 +130,7 @@ const ONE_WAY = {
 
 function oneWayStatement(direction: 'out' | 'in'): string {
   const rel = relationships;
-  const [mine, theirs, since] =
-    direction === 'out' ? [rel.outFollows, rel.inFollows, rel.outFollowAt] : [rel.inFollows, rel.outFollows, rel.inFollowAt];
+  const [mine, theirs, since] = direction === 'out' ? [rel.outFollows, rel.inFollows, rel.outFollowAt] : [rel.inFollows, rel.outFollows, rel.inFollowAt];
   return statement(sql`
     SELECT ${rel.other} AS account, ${isoOf(since)} AS followed_at
       FROM ${rel}
@@ -158,10 +169,7 @@ const RECEIVED: PairRule = { sum: INTERACTION_TYPES.map((t) => `in${capitalize(t
 /** The exchange (PAIR_RULES.exchangeMin) and volume of a pair, over the relationships row of the outer query. */
 const PARTNERS = statement(sql`
   SELECT * FROM (
-    SELECT ${sql.join(
-      [relationships.other, ...PAIR_COUNTS.map((c) => relationships[c.key]), relationships.outFollows, relationships.inFollows].map(bare),
-      sql`, `,
-    )},
+    SELECT ${sql.join([relationships.other, ...PAIR_COUNTS.map((c) => relationships[c.key]), relationships.outFollows, relationships.inFollows].map(bare), sql`, `)},
            ${pairRuleSql(PAIR_RULES.exchangeMin)} AS exchange, ${pairRuleSql(SENT)} + ${pairRuleSql(RECEIVED)} AS volume
       FROM ${relationships}
      WHERE ${relationships.workspaceId} = $1 AND ${relationships.account} = $2 AND ${pairRuleSql(SENT)} + ${pairRuleSql(RECEIVED)} > 0) p
@@ -172,12 +180,7 @@ const PARTNERS = statement(sql`
 type RelationshipCounts = Record<(typeof PAIR_COUNTS)[number]['name'], number>;
 
 /** The accounts A exchanges interactions with, most exchange first: min(sent, received), then sent + received. */
-export async function partners(
-  db: Queryable,
-  workspaceId: number,
-  account: string,
-  page: { limit: number; after: [number, number, string] | null },
-): Promise<Partner[]> {
+export async function partners(db: Queryable, workspaceId: number, account: string, page: { limit: number; after: [number, number, string] | null }): Promise<Partner[]> {
   const rows = await db.query<RelationshipCounts & { other: string; out_follows: boolean; in_follows: boolean; exchange: number }>(PARTNERS, [
     workspaceId,
     account,
@@ -208,13 +211,7 @@ const INTERACTIONS_BY_HOUR = statement(sql`
    GROUP BY 1, 2`);
 
 /** Interactions received by A per (ISO weekday, hour) in the time zone `tz`, inside the window: 168 counts, Monday 00 first. */
-export async function interactionsByHour(
-  db: Queryable,
-  workspaceId: number,
-  account: string,
-  tz: string,
-  w: Pick<Window, 'since' | 'until'>,
-): Promise<number[]> {
+export async function interactionsByHour(db: Queryable, workspaceId: number, account: string, tz: string, w: Pick<Window, 'since' | 'until'>): Promise<number[]> {
   const rows = await db
     .query<{ dow: number; hour: number; n: number }>(INTERACTIONS_BY_HOUR, [
       workspaceId,
@@ -281,12 +278,6 @@ export async function rankAccounts(
   workspaceId: number,
   q: { metric: RankingMetric; order: 'asc' | 'desc'; minFollowers: number; limit: number; after: [number, string] | null },
 ): Promise<RankedAccount[]> {
-  const rows = await db.query<RankedAccount>(RANKINGS.get(`${q.metric} ${q.order}`)!, [
-    workspaceId,
-    q.minFollowers,
-    q.after?.[0] ?? null,
-    q.after?.[1] ?? null,
-    q.limit,
-  ]);
+  const rows = await db.query<RankedAccount>(RANKINGS.get(`${q.metric} ${q.order}`)!, [workspaceId, q.minFollowers, q.after?.[0] ?? null, q.after?.[1] ?? null, q.limit]);
   return rows.map((r) => ({ ...r, value: r.value === null ? null : Number(r.value) }));
 }

@@ -34,9 +34,7 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
-export type Connection =
-  | { kind: 'postgres'; client: pg.PoolClient; query: Queryable['query'] }
-  | { kind: 'pglite'; client: PGlite; query: Queryable['query'] };
+export type Connection = { kind: 'postgres'; client: pg.PoolClient; query: Queryable['query'] } | { kind: 'pglite'; client: PGlite; query: Queryable['query'] };
 
 // Timestamps stay strings (microseconds survive; JavaScript dates keep only milliseconds);
 // bigint counts become numbers (counts here stay far below 2^53).
@@ -85,17 +83,21 @@ function postgres(url: string, poolSize: number, statementTimeoutMs: number): Da
     // A runaway query gives its connection back instead of holding it forever (0: no limit).
     statement_timeout: statementTimeoutMs,
     connectionTimeoutMillis: 5_000,
-    types: { getTypeParser: ((oid: number, format?: string) => parsers[oid] ?? (pg.types.getTypeParser(oid, format as 'text') as (v: string) => unknown)) as typeof pg.types.getTypeParser },
+    types: {
+      getTypeParser: ((oid: number, format?: string) => parsers[oid] ?? (pg.types.getTypeParser(oid, format as 'text') as (v: string) => unknown)) as typeof pg.types.getTypeParser,
+    },
   });
   // A connection dropping (restart, failover, network) must not crash the process: pg-pool listens
   // for errors of idle clients only, so every client gets a listener of its own. The query in flight
   // still fails (and answers 503), and pg-pool discards the dead client when it is released.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  const on = (c: pg.Pool | pg.PoolClient): Queryable['query'] => async (text, params) => {
-    const name = preparedNames.get(text);
-    return (await c.query(name ? { name, text, values: params as unknown[] } : { text, values: params as unknown[] })).rows as never;
-  };
+  const on =
+    (c: pg.Pool | pg.PoolClient): Queryable['query'] =>
+    async (text, params) => {
+      const name = preparedNames.get(text);
+      return (await c.query(name ? { name, text, values: params as unknown[] } : { text, values: params as unknown[] })).rows as never;
+    };
   return {
     kind: 'postgres',
     query: on(pool),
@@ -142,9 +144,7 @@ function lockDataDir(dataDir: string): () => void {
   try {
     const owner = Number(readFileSync(lock, 'utf8'));
     if (owner && owner !== process.pid && isAlive(owner)) {
-      throw new DatabaseInUseError(
-        `the embedded database in ${dataDir} is in use by process ${owner} (a running \`rapport serve\`?): stop it first, or use the admin API`,
-      );
+      throw new DatabaseInUseError(`the embedded database in ${dataDir} is in use by process ${owner} (a running \`rapport serve\`?): stop it first, or use the admin API`);
     }
   } catch (err) {
     if (err instanceof DatabaseInUseError) throw err;
@@ -170,8 +170,10 @@ async function pglite(dataDir: string | undefined, dump: Blob | undefined): Prom
     unlock = lockDataDir(dataDir);
   }
   const db = await PGlite.create(dataDir, { parsers, ...(dump && { loadDataDir: dump }) });
-  const on = (c: Pick<PGlite, 'query'>): Queryable['query'] => async (text, params) =>
-    (await c.query(text, params as unknown[])).rows as never;
+  const on =
+    (c: Pick<PGlite, 'query'>): Queryable['query'] =>
+    async (text, params) =>
+      (await c.query(text, params as unknown[])).rows as never;
   return {
     kind: 'pglite',
     query: on(db),

@@ -45,9 +45,7 @@ export async function hasCitus(db: Queryable): Promise<boolean> {
  */
 export async function distributeTables(db: Queryable): Promise<string[]> {
   if (!(await hasCitus(db))) return [];
-  const done = new Set(
-    (await db.query<{ table: string }>('SELECT logicalrelid::regclass::text AS table FROM pg_dist_partition')).map((r) => r.table),
-  );
+  const done = new Set((await db.query<{ table: string }>('SELECT logicalrelid::regclass::text AS table FROM pg_dist_partition')).map((r) => r.table));
   const distributed: string[] = [];
   for (const { table, kind } of DISTRIBUTION) {
     if (done.has(table)) continue;

@@ -32,10 +32,7 @@ const n = (v: unknown) => Number(v);
  */
 export async function eraseAccount(tx: Queryable, workspaceId: number, account: string): Promise<{ events: number }> {
   await lockProjection(tx, workspaceId);
-  const pairs = await tx.query<PairRow>(
-    'SELECT * FROM relationships WHERE workspace_id = $1 AND account = $2 ORDER BY other FOR UPDATE',
-    [workspaceId, account],
-  );
+  const pairs = await tx.query<PairRow>('SELECT * FROM relationships WHERE workspace_id = $1 AND account = $2 ORDER BY other FOR UPDATE', [workspaceId, account]);
   const deltas = new Deltas();
   for (const p of pairs) {
     // The partner's row mirrors the account's: its out is the account's in.
@@ -61,8 +58,7 @@ export async function eraseAccount(tx: Queryable, workspaceId: number, account: 
   const days = new Map<string, Map<string, number>>();
   const delays = new Map<string, Map<number, number>>();
   for (const [partner, rows] of groupBy(timed, partnerOf)) {
-    const times = (actor: string, ...types: string[]) =>
-      rows.filter((r) => r.actor === actor && types.includes(r.type)).map((r) => BigInt(r.micros));
+    const times = (actor: string, ...types: string[]) => rows.filter((r) => r.actor === actor && types.includes(r.type)).map((r) => BigInt(r.micros));
     const toPartner = times(account, 'reply', 'mention');
     deltas.add(partner, {
       conversationsReceived: -toPartner.length,
@@ -142,8 +138,5 @@ async function subtract<K extends string | number>(
       WHERE t.workspace_id = $1 AND t.account = u.account AND t.${keyColumn} = u.k`,
     [workspaceId, flat.map((f) => f[0]), flat.map((f) => f[1]), flat.map((f) => f[2])],
   );
-  await tx.query(`DELETE FROM ${table} WHERE workspace_id = $1 AND account = ANY($2::text[]) AND follows <= 0`, [
-    workspaceId,
-    [...amounts.keys()],
-  ]);
+  await tx.query(`DELETE FROM ${table} WHERE workspace_id = $1 AND account = ANY($2::text[]) AND follows <= 0`, [workspaceId, [...amounts.keys()]]);
 }

@@ -65,16 +65,11 @@ export async function appendEvents(tx: Queryable, workspaceId: number, batch: No
     else outcomes[i] = seen.contentHash.equals(e.contentHash) ? 'duplicate' : 'id_conflict';
   });
   const unique = [...first.values()].sort(byId);
-  const insertedIds = new Set(
-    (await tx.query<{ event_id: string }>(APPEND_EVENTS, eventColumns(workspaceId, unique))).map((r) => r.event_id),
-  );
+  const insertedIds = new Set((await tx.query<{ event_id: string }>(APPEND_EVENTS, eventColumns(workspaceId, unique))).map((r) => r.event_id));
   const existing = unique.filter((e) => !insertedIds.has(e.id));
   const storedHash = new Map<string, Buffer>();
   if (existing.length > 0) {
-    const rows = await tx.query<{ event_id: string; content_hash: Uint8Array }>(
-      STORED_HASHES,
-      [workspaceId, existing.map((e) => e.id)],
-    );
+    const rows = await tx.query<{ event_id: string; content_hash: Uint8Array }>(STORED_HASHES, [workspaceId, existing.map((e) => e.id)]);
     for (const r of rows) storedHash.set(r.event_id, Buffer.from(r.content_hash));
   }
   batch.forEach((e, i) => {

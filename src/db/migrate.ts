@@ -15,10 +15,7 @@ export async function migrate(db: Database): Promise<void> {
     try {
       // Each driver's migrator is loaded only when used: a command line on PostgreSQL never loads PGlite.
       if (conn.kind === 'postgres') {
-        const [{ drizzle }, { migrate }] = await Promise.all([
-          import('drizzle-orm/node-postgres'),
-          import('drizzle-orm/node-postgres/migrator'),
-        ]);
+        const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/node-postgres'), import('drizzle-orm/node-postgres/migrator')]);
         await migrate(drizzle(conn.client), { migrationsFolder: MIGRATIONS_FOLDER });
         await distributeTables(conn);
       } else {

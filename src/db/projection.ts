@@ -112,10 +112,9 @@ export async function backlog(db: Queryable, workspaceId: number): Promise<Backl
 
 /** The queue numbers of the workspace's oldest and newest events waiting for the projector (null when none is): two index probes. */
 export async function queueEnds(db: Queryable, workspaceId: number): Promise<{ oldest: number | null; last: number | null }> {
-  const [row] = await db.query<{ oldest: string | null; last: string | null }>(
-    'SELECT min(seq) AS oldest, max(seq) AS last FROM pending_events WHERE workspace_id = $1',
-    [workspaceId],
-  );
+  const [row] = await db.query<{ oldest: string | null; last: string | null }>('SELECT min(seq) AS oldest, max(seq) AS last FROM pending_events WHERE workspace_id = $1', [
+    workspaceId,
+  ]);
   return { oldest: row?.oldest == null ? null : Number(row.oldest), last: row?.last == null ? null : Number(row.last) };
 }
 
@@ -127,9 +126,7 @@ export async function pendingCount(db: Queryable, workspaceId: number): Promise<
 
 /** The workspaces with events waiting, oldest backlog first. */
 export async function workspacesWithPending(db: Queryable): Promise<number[]> {
-  const rows = await db.query<{ workspace_id: number }>(
-    'SELECT workspace_id FROM pending_events GROUP BY workspace_id ORDER BY min(seq) LIMIT 1000',
-  );
+  const rows = await db.query<{ workspace_id: number }>('SELECT workspace_id FROM pending_events GROUP BY workspace_id ORDER BY min(seq) LIMIT 1000');
   return rows.map((r) => r.workspace_id);
 }
 

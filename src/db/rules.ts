@@ -10,7 +10,11 @@ import { bare } from './sql.js';
  */
 export function pairRuleSql(rule: PairRule, column: (c: AnyPgColumn) => SQLWrapper = bare): SQL {
   const of = (x: PairRule) => pairRuleSql(x, column);
-  if ('sum' in rule) return sql`(${sql.join(rule.sum.map((c) => column(relationships[c])), sql` + `)})`;
+  if ('sum' in rule)
+    return sql`(${sql.join(
+      rule.sum.map((c) => column(relationships[c])),
+      sql` + `,
+    )})`;
   if ('follows' in rule) return sql`${column(rule.follows === 'out' ? relationships.outFollows : relationships.inFollows)}::int`;
   if ('least' in rule) return sql`LEAST(${of(rule.least[0])}, ${of(rule.least[1])})`;
   if ('positive' in rule) return sql`(${of(rule.positive)} > 0)::int`;

@@ -68,7 +68,9 @@ export const events = pgTable(
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.eventId] }),
     index('events_actor_time').on(t.workspaceId, t.actor, t.occurredAt),
-    index('events_target_time').on(t.workspaceId, t.target, t.occurredAt).where(sql`${t.target} IS NOT NULL`),
+    index('events_target_time')
+      .on(t.workspaceId, t.target, t.occurredAt)
+      .where(sql`${t.target} IS NOT NULL`),
     // Ingest recounts answers and quick unfollows pair by pair, and windowed reads probe for an
     // answer or an unfollow: with the type in the key, "the first unfollow of this pair after t" is
     // one index seek however many follows the pair has.
@@ -116,8 +118,12 @@ export const relationships = pgTable(
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.account, t.other] }),
     // non-followers (oldest follow first) and fans read these.
-    index('relationships_following').on(t.workspaceId, t.account, t.outFollowAt).where(sql`${t.outFollows}`),
-    index('relationships_followers').on(t.workspaceId, t.account, t.inFollowAt).where(sql`${t.inFollows}`),
+    index('relationships_following')
+      .on(t.workspaceId, t.account, t.outFollowAt)
+      .where(sql`${t.outFollows}`),
+    index('relationships_followers')
+      .on(t.workspaceId, t.account, t.inFollowAt)
+      .where(sql`${t.inFollows}`),
     // unfollowers: the accounts whose latest mark towards the account is an unfollow, newest first.
     index('relationships_unfollowers')
       .on(t.workspaceId, t.account, t.inFollowAt, t.other)
@@ -299,9 +305,13 @@ export const webhookDeliveries = pgTable(
     // The delivery log, newest first.
     index('webhook_deliveries_log').on(t.workspaceId, t.webhookId, t.seq),
     // The sender's heads: per account, the oldest pending delivery.
-    index('webhook_deliveries_pending').on(t.workspaceId, t.webhookId, t.account, t.seq).where(sql`${t.status} = 'pending'`),
+    index('webhook_deliveries_pending')
+      .on(t.workspaceId, t.webhookId, t.account, t.seq)
+      .where(sql`${t.status} = 'pending'`),
     // Every sender's look for due work, across workspaces.
-    index('webhook_deliveries_due').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('webhook_deliveries_due')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
   ],
 );
 

@@ -48,9 +48,7 @@ const STORE_SPAM_SCORES = prepared(
 /** Stores the all-time spam score (default churn_hours) of each row's account, for ranking; rows carry the stored `spam_score`. */
 export async function storeSpamScores(tx: Queryable, workspaceId: number, rows: (StatsRow & { account: string })[]) {
   // Most counter changes leave the score as it was: only the rows whose score moved are written again.
-  const changed = rows
-    .map((r) => ({ account: r.account, score: spam(summaryFromStats(r)).spam_score, stored: Number(r.spam_score) }))
-    .filter((r) => r.score !== r.stored);
+  const changed = rows.map((r) => ({ account: r.account, score: spam(summaryFromStats(r)).spam_score, stored: Number(r.spam_score) })).filter((r) => r.score !== r.stored);
   if (changed.length === 0) return;
   const sorted = changed.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
   // As an upsert of rows that exist: the primary key finds each row whatever the planner's

@@ -78,10 +78,9 @@ export async function replaceSecret(db: Queryable, workspaceId: number, id: stri
 
 /** What the projector needs of the workspace's subscriptions: one short query per batch, nothing when there are none. */
 export async function subscriptionsOf(tx: Queryable, workspaceId: number) {
-  return tx.query<{ id: string; events: string[]; thresholds: Record<string, number> }>(
-    'SELECT id, events, thresholds FROM webhooks WHERE workspace_id = $1 ORDER BY id',
-    [workspaceId],
-  );
+  return tx.query<{ id: string; events: string[]; thresholds: Record<string, number> }>('SELECT id, events, thresholds FROM webhooks WHERE workspace_id = $1 ORDER BY id', [
+    workspaceId,
+  ]);
 }
 
 export interface NewDelivery {
@@ -143,7 +142,14 @@ export async function listDeliveries(db: Queryable, workspaceId: number, webhook
       ORDER BY seq DESC LIMIT $4`,
     [workspaceId, webhookId, opts.before, opts.limit],
   );
-  return { deliveries, attempts: await attemptsOf(db, workspaceId, deliveries.map((d) => d.id)) };
+  return {
+    deliveries,
+    attempts: await attemptsOf(
+      db,
+      workspaceId,
+      deliveries.map((d) => d.id),
+    ),
+  };
 }
 
 export async function attemptsOf(db: Queryable, workspaceId: number, deliveryIds: readonly string[]): Promise<StoredAttempt[]> {
@@ -244,9 +250,14 @@ export async function recordAttempt(
       [workspaceId, deliveryId, outcome.status, outcome.status === 'pending' ? outcome.retryAt : null],
     );
     if (!rows[0]) return;
-    await tx.query(
-      `INSERT INTO webhook_attempts (workspace_id, delivery_id, attempt, at, duration_ms, status_code, error) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [workspaceId, deliveryId, rows[0].attempts, attempt.at, attempt.durationMs, attempt.statusCode, attempt.error],
-    );
+    await tx.query(`INSERT INTO webhook_attempts (workspace_id, delivery_id, attempt, at, duration_ms, status_code, error) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      workspaceId,
+      deliveryId,
+      rows[0].attempts,
+      attempt.at,
+      attempt.durationMs,
+      attempt.statusCode,
+      attempt.error,
+    ]);
   });
 }

@@ -51,10 +51,7 @@ const FIND_KEYS = statement(sql`
 
 /** Creates the workspace unless it exists; `created` tells which. */
 export async function createWorkspace(db: Queryable, name: string): Promise<{ workspace: Workspace; created: boolean }> {
-  const inserted = await db.query<Workspace>(
-    CREATE_WORKSPACE,
-    [name],
-  );
+  const inserted = await db.query<Workspace>(CREATE_WORKSPACE, [name]);
   if (inserted[0]) return { workspace: inserted[0], created: true };
   const existing = await findWorkspace(db, name);
   if (!existing) throw new Error(`workspace ${name} vanished while being created`);
@@ -62,24 +59,14 @@ export async function createWorkspace(db: Queryable, name: string): Promise<{ wo
 }
 
 export async function findWorkspace(db: Queryable, name: string): Promise<Workspace | null> {
-  const rows = await db.query<Workspace>(
-    statement(sql`SELECT ${w.id}, ${w.name}, ${isoOf(w.createdAt)} AS "createdAt" FROM ${w} WHERE ${w.name} = $1`),
-    [name],
-  );
+  const rows = await db.query<Workspace>(statement(sql`SELECT ${w.id}, ${w.name}, ${isoOf(w.createdAt)} AS "createdAt" FROM ${w} WHERE ${w.name} = $1`), [name]);
   return rows[0] ?? null;
 }
 
 /** Issues a key; the returned `key` is the only time the secret exists outside the client. */
-export async function createKey(
-  db: Queryable,
-  workspace: Workspace,
-  scopes: readonly Scope[],
-): Promise<KeyInfo & { key: string }> {
+export async function createKey(db: Queryable, workspace: Workspace, scopes: readonly Scope[]): Promise<KeyInfo & { key: string }> {
   const { keyId, key, secretHash } = generateKey();
-  const rows = await db.query<{ createdAt: string }>(
-    CREATE_KEY,
-    [workspace.id, keyId, secretHash, [...new Set(scopes)].sort()],
-  );
+  const rows = await db.query<{ createdAt: string }>(CREATE_KEY, [workspace.id, keyId, secretHash, [...new Set(scopes)].sort()]);
   return { key, keyId, workspace: workspace.name, scopes: [...new Set(scopes)].sort(), createdAt: rows[0]!.createdAt, revokedAt: null };
 }
 
@@ -115,11 +102,6 @@ export async function revokeKey(db: Queryable, keyId: string): Promise<KeyInfo |
 
 /** Several keys by id in one query (the key lookups of concurrent requests); unknown ids are absent. */
 export async function findKeys(db: Queryable, keyIds: readonly string[]): Promise<Map<string, StoredKey>> {
-  const rows = await db.query<StoredKey & { keyId: string }>(
-    FIND_KEYS,
-    [[...keyIds]],
-  );
-  return new Map(
-    rows.map(({ keyId, ...row }) => [keyId, { ...row, secretHash: Buffer.from(row.secretHash) }]),
-  );
+  const rows = await db.query<StoredKey & { keyId: string }>(FIND_KEYS, [[...keyIds]]);
+  return new Map(rows.map(({ keyId, ...row }) => [keyId, { ...row, secretHash: Buffer.from(row.secretHash) }]));
 }

@@ -2,8 +2,7 @@
  * RFC 3339 timestamps, kept to the microsecond (PostgreSQL's precision) so that the stored
  * instant, the canonical string and the content hash agree. Digits past the sixth are dropped.
  */
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 /** The instants Rapport keeps: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z (UTC). */
 export const MIN_MICROS = -62_135_596_800_000_000n;
@@ -32,9 +31,7 @@ function daysInMonth(year: number, month: number): number {
 export function parseRfc3339(value: string): Instant | null {
   const m = RFC3339.exec(value);
   if (!m) return null;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
-    number, number, number, number, number, number,
-  ];
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   // A leap second (60) cannot be represented by PostgreSQL or JavaScript; it is refused, not rounded.
   if (hour > 23 || minute > 59 || second > 59) return null;

@@ -30,23 +30,15 @@ export const eventInputSchema = z
     ),
     type: z.enum(EVENT_TYPES).describe('What happened.'),
     actor: accountSchema.describe('The account that acted.'),
-    target: optional(accountSchema).describe(
-      'The account acted upon: required for every type but `post`, forbidden for `post`.',
-    ),
-    post: optional(storedString(LIMITS.postMaxChars)).describe(
-      'Optional post id: the post liked, replied to or reposted, or the post published.',
-    ),
+    target: optional(accountSchema).describe('The account acted upon: required for every type but `post`, forbidden for `post`.'),
+    post: optional(storedString(LIMITS.postMaxChars)).describe('Optional post id: the post liked, replied to or reposted, or the post published.'),
     occurred_at: z
       .string()
       .max(64, 'must be an RFC 3339 date-time with an offset')
       .refine((s) => parseRfc3339(s) !== null, 'must be an RFC 3339 date-time with an offset, from 0001-01-01 to 9999-12-31 UTC')
       .describe('When it happened: RFC 3339 with an offset, at most 5 minutes in the future. Kept to the microsecond.')
       .meta({ format: 'date-time' }),
-    text: optional(
-      z
-        .string()
-        .max(LIMITS.textMaxChars, `must be at most ${LIMITS.textMaxChars} characters`),
-    ).describe(
+    text: optional(z.string().max(LIMITS.textMaxChars, `must be at most ${LIMITS.textMaxChars} characters`)).describe(
       '`post`, `reply` and `mention` only, at most 10,000 characters. Turned into `has_link`, `is_question` and a fingerprint, then discarded: never stored, never logged.',
     ),
     has_link: optional(z.boolean()).describe('Overrides what `text` would derive; default false.'),
@@ -55,17 +47,22 @@ export const eventInputSchema = z
   .meta({
     id: 'Event',
     examples: [
-      { id: 'evt-42', type: 'reply', actor: 'tw:alice', target: 'tw:bob', post: 'tw:status/42', occurred_at: '2026-11-20T10:00:00Z', text: 'What did you think of chapter 3? https://example.com' },
+      {
+        id: 'evt-42',
+        type: 'reply',
+        actor: 'tw:alice',
+        target: 'tw:bob',
+        post: 'tw:status/42',
+        occurred_at: '2026-11-20T10:00:00Z',
+        text: 'What did you think of chapter 3? https://example.com',
+      },
       { type: 'follow', actor: 'tw:bob', target: 'tw:alice', occurred_at: '2026-11-20T10:05:00+01:00' },
     ],
   })
   .superRefine((e, ctx) => {
-    if (e.type === 'post' && e.target !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['target'], message: 'forbidden for type post' });
-    if (e.type !== 'post' && e.target === undefined)
-      ctx.addIssue({ code: 'custom', path: ['target'], message: `required for type ${e.type}` });
-    if (e.text !== undefined && !TEXT_TYPES.includes(e.type))
-      ctx.addIssue({ code: 'custom', path: ['text'], message: `only allowed for types ${TEXT_TYPES.join(', ')}` });
+    if (e.type === 'post' && e.target !== undefined) ctx.addIssue({ code: 'custom', path: ['target'], message: 'forbidden for type post' });
+    if (e.type !== 'post' && e.target === undefined) ctx.addIssue({ code: 'custom', path: ['target'], message: `required for type ${e.type}` });
+    if (e.text !== undefined && !TEXT_TYPES.includes(e.type)) ctx.addIssue({ code: 'custom', path: ['text'], message: `only allowed for types ${TEXT_TYPES.join(', ')}` });
   });
 
 export type EventInput = z.infer<typeof eventInputSchema>;
@@ -115,18 +112,7 @@ export function parseEvent(input: unknown, nowMs: number): ParseResult {
   const hasLink = e.has_link ?? features?.hasLink ?? false;
   const isQuestion = e.is_question ?? features?.isQuestion ?? false;
   const fingerprint = features ? fingerprintOf(features.normalised) : null;
-  const contentHash = digest16(
-    JSON.stringify([
-      e.type,
-      e.actor,
-      e.target ?? null,
-      e.post ?? null,
-      instant.canonical,
-      hasLink,
-      isQuestion,
-      fingerprint?.toString('hex') ?? null,
-    ]),
-  );
+  const contentHash = digest16(JSON.stringify([e.type, e.actor, e.target ?? null, e.post ?? null, instant.canonical, hasLink, isQuestion, fingerprint?.toString('hex') ?? null]));
   return {
     ok: true,
     event: {

@@ -13,10 +13,7 @@ export function registerJsonParser(app: FastifyInstance) {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const exceeded = jsonWorkExceeded(body as string, LIMITS.bodyMaxJsonTokens, LIMITS.jsonMaxDepth);
     if (exceeded) {
-      const what =
-        exceeded === 'depth'
-          ? `nests deeper than ${LIMITS.jsonMaxDepth} levels`
-          : `holds more than ${LIMITS.bodyMaxJsonTokens} JSON values`;
+      const what = exceeded === 'depth' ? `nests deeper than ${LIMITS.jsonMaxDepth} levels` : `holds more than ${LIMITS.bodyMaxJsonTokens} JSON values`;
       return done(new Problem('too_complex', `the body ${what}`), undefined);
     }
     // The default parser answers through done, synchronously.

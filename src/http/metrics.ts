@@ -8,9 +8,7 @@ import type { IngestObserver } from '../ingest/batch.js';
 import { totalBacklog } from '../db/projection.js';
 
 // fastify-metrics is CommonJS: under NodeNext its plugin is the module's `default`.
-const metricsPlugin = ((metricsModule as unknown as { default?: unknown }).default ?? metricsModule) as FastifyPluginCallback<
-  Record<string, unknown>
->;
+const metricsPlugin = ((metricsModule as unknown as { default?: unknown }).default ?? metricsModule) as FastifyPluginCallback<Record<string, unknown>>;
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 

@@ -28,7 +28,14 @@ export const MAX_PAGE_ITEMS = 1000;
 
 /** `limit`, `cursor` and `consistency` of every paginated list. */
 export const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_ITEMS).default(100).describe('Items per page.').meta({ examples: [100] }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_ITEMS)
+    .default(100)
+    .describe('Items per page.')
+    .meta({ examples: [100] }),
   cursor: z.string().max(2000).optional().describe('`next_cursor` of the previous page, with the same other parameters.'),
   consistency: consistencyParam,
 };
@@ -37,8 +44,7 @@ export const pageQuery = {
 export const isText = (v: unknown): v is string => typeof v === 'string' && !v.includes('\u0000') && v.length <= 1024;
 
 /** A cursor of an (instant, account) sort key. */
-export const isTimeCursor = (v: unknown[]): v is [string, string] =>
-  v.length === 2 && isText(v[0]) && parseRfc3339(v[0]) !== null && isText(v[1]);
+export const isTimeCursor = (v: unknown[]): v is [string, string] => v.length === 2 && isText(v[0]) && parseRfc3339(v[0]) !== null && isText(v[1]);
 
 /** The window of a query or a body; `where` prefixes the field an error names, as validation errors name it. */
 export function windowOf(q: { since?: string | undefined; until?: string | undefined; churn_hours: number }, where: 'querystring.' | '' = 'querystring.'): Window {

@@ -77,7 +77,5 @@ export function installProblemHandlers(app: FastifyInstance) {
     else if (problem.status >= 500) request.log.warn({ code: problem.code, cause: err instanceof Problem ? undefined : err.code }, problem.detail);
     return sendProblem(reply, problem);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new Problem('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, new Problem('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
 }

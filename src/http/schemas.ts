@@ -25,7 +25,11 @@ export const fieldErrorSchema = z
 /** RFC 9457 problem details, as every error response carries them. */
 export const problemSchema = z
   .object({
-    type: z.string().max(200).regex(/^urn:rapport:problem:[a-z_]+$/).describe('A URN naming the problem: `urn:rapport:problem:<code>`.'),
+    type: z
+      .string()
+      .max(200)
+      .regex(/^urn:rapport:problem:[a-z_]+$/)
+      .describe('A URN naming the problem: `urn:rapport:problem:<code>`.'),
     title: z.string().max(200),
     status: z.number().int().min(400).max(599),
     code: z.enum(problemCodes).describe('Stable, machine-readable; the status of each code is fixed.'),
@@ -65,7 +69,10 @@ export const batchResultSchema = z
   .object({
     accepted: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Events stored by this request.'),
     duplicates: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('Events already stored with the same id and content: nothing changed.'),
-    rejected: z.array(rejectionSchema).max(LIMITS.batchMaxEvents).describe('Events not stored, with their index and reason, in request order; an NDJSON stream lists at most the first 1,000.'),
+    rejected: z
+      .array(rejectionSchema)
+      .max(LIMITS.batchMaxEvents)
+      .describe('Events not stored, with their index and reason, in request order; an NDJSON stream lists at most the first 1,000.'),
     rejected_total: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('All rejections: the length of `rejected` for a JSON batch, possibly more for an NDJSON stream.'),
   })
   .meta({
@@ -74,7 +81,10 @@ export const batchResultSchema = z
     examples: [{ accepted: 4980, duplicates: 19, rejected: [{ index: 3, code: 'invalid_event', message: 'target: required for type follow' }], rejected_total: 1 }],
   });
 
-const instantOut = z.string().max(64).meta({ format: 'date-time', examples: ['2026-11-20T10:00:00.000000Z'] });
+const instantOut = z
+  .string()
+  .max(64)
+  .meta({ format: 'date-time', examples: ['2026-11-20T10:00:00.000000Z'] });
 
 export const windowSchema = z
   .object({
@@ -178,7 +188,9 @@ export const followerChangeSchema = z
       .min(0)
       .max(1e12)
       .nullable()
-      .describe('For an unfollow, seconds since X’s latest follow before it (a repeated follow included), to the microsecond; null for a follow, and for an unfollow with no follow before it in the ledger.'),
+      .describe(
+        'For an unfollow, seconds since X’s latest follow before it (a repeated follow included), to the microsecond; null for a follow, and for an unfollow with no follow before it in the ledger.',
+      ),
     followed_back: z.boolean().describe('The account followed X at that instant (its own latest follow/unfollow of X up to then, an unfollow winning a tie).'),
     quick: z.boolean().describe('An unfollow within churn_hours after X’s latest follow (t < u ≤ t + churn_hours), as quick_unfollows counts them; false for a follow.'),
   })
@@ -192,9 +204,21 @@ export const followerChangeSchema = z
   });
 
 export const followerChangePageSchema = z
-  .object({ account: accountOut, window: windowSchema.describe('The `since`/`until` the changes were selected by, and the `churn_hours` that marked unfollows quick.'), items: z.array(followerChangeSchema).max(1000), next_cursor: nextCursorSchema, as_of: asOfSchema })
+  .object({
+    account: accountOut,
+    window: windowSchema.describe('The `since`/`until` the changes were selected by, and the `churn_hours` that marked unfollows quick.'),
+    items: z.array(followerChangeSchema).max(1000),
+    next_cursor: nextCursorSchema,
+    as_of: asOfSchema,
+  })
   .meta({ id: 'FollowerChangePage', description: 'A page of follower changes, newest first.' });
 
 export const unfollowerPageSchema = z
-  .object({ account: accountOut, window: windowSchema.describe('The `since`/`until` the changes were selected by, and the `churn_hours` that marked unfollows quick.'), items: z.array(followerChangeSchema).max(1000), next_cursor: nextCursorSchema, as_of: asOfSchema })
+  .object({
+    account: accountOut,
+    window: windowSchema.describe('The `since`/`until` the changes were selected by, and the `churn_hours` that marked unfollows quick.'),
+    items: z.array(followerChangeSchema).max(1000),
+    next_cursor: nextCursorSchema,
+    as_of: asOfSchema,
+  })
   .meta({ id: 'UnfollowerPage', description: 'A page of the accounts that follow the account no longer, most recent unfollow first.' });

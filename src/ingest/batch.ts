@@ -36,12 +36,7 @@ export interface BatchOptions {
 }
 
 /** Validates each input on its own, appends the valid ones to the log in one transaction, and reports every event's fate. */
-export async function ingestBatch(
-  db: Database,
-  workspaceId: number,
-  inputs: readonly unknown[],
-  opts: BatchOptions = {},
-): Promise<BatchResult> {
+export async function ingestBatch(db: Database, workspaceId: number, inputs: readonly unknown[], opts: BatchOptions = {}): Promise<BatchResult> {
   const now = Date.now();
   const indexOf = (i: number) => opts.indexes?.[i] ?? i;
   const rejected: Rejected[] = [];
@@ -81,12 +76,7 @@ export async function ingestBatch(
  * (a bad event is answered alone), then stored with the workspace's other single events of the
  * moment in one transaction (group commit); the answer is still this event's own.
  */
-export async function ingestOne(
-  commits: GroupCommit,
-  workspaceId: number,
-  input: unknown,
-  observer?: IngestObserver,
-): Promise<{ id: string; status: 'accepted' | 'duplicate' }> {
+export async function ingestOne(commits: GroupCommit, workspaceId: number, input: unknown, observer?: IngestObserver): Promise<{ id: string; status: 'accepted' | 'duplicate' }> {
   const parsed = parseEvent(input, Date.now());
   if (!parsed.ok) {
     observer?.rejected(parsed.rejection.code);

@@ -124,7 +124,10 @@ export class GroupCommit {
     let outcomes: StoreOutcome[] | undefined;
     let failure: unknown;
     try {
-      outcomes = await this.store(workspaceId, batch.map((w) => w.event));
+      outcomes = await this.store(
+        workspaceId,
+        batch.map((w) => w.event),
+      );
       if (outcomes.length !== batch.length) throw new Error(`the store answered ${outcomes.length} outcomes for ${batch.length} events`);
     } catch (err) {
       outcomes = undefined;

@@ -73,12 +73,7 @@ export const STREAM_CHUNKS_IN_FLIGHT = 2;
  * Up to STREAM_CHUNKS_IN_FLIGHT chunks are stored concurrently while the next one is read; the
  * answer waits for all of them, and the first failure ends the stream.
  */
-export async function ingestNdjson(
-  db: Database,
-  workspaceId: number,
-  stream: AsyncIterable<Buffer | string>,
-  opts: StreamOptions = {},
-): Promise<StreamResult> {
+export async function ingestNdjson(db: Database, workspaceId: number, stream: AsyncIterable<Buffer | string>, opts: StreamOptions = {}): Promise<StreamResult> {
   const chunkEvents = opts.chunkEvents ?? STREAM_CHUNK_EVENTS;
   const total: StreamResult = { accepted: 0, duplicates: 0, rejected: [], rejected_total: 0 };
   let lines = 0;

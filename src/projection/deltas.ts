@@ -76,7 +76,12 @@ export class Deltas {
   delayRows(): (readonly [string, number, number])[] {
     return [...this.delays.entries()]
       .sort(([a], [b]) => compare(a, b))
-      .flatMap(([account, h]) => [...h.entries()].sort(([a], [b]) => a - b).filter(([, n]) => n !== 0).map(([hours, n]) => [account, hours, n] as const));
+      .flatMap(([account, h]) =>
+        [...h.entries()]
+          .sort(([a], [b]) => a - b)
+          .filter(([, n]) => n !== 0)
+          .map(([hours, n]) => [account, hours, n] as const),
+      );
   }
 }
 
@@ -153,8 +158,7 @@ export function addConversations(deltas: Deltas, talk: readonly PairEvent[], con
 }
 
 /** The batch's follows and unfollows between two accounts. */
-export const followMarks = (events: readonly NormalizedEvent[]) =>
-  events.filter(isPairEvent).filter((e) => e.type === 'follow' || e.type === 'unfollow');
+export const followMarks = (events: readonly NormalizedEvent[]) => events.filter(isPairEvent).filter((e) => e.type === 'follow' || e.type === 'unfollow');
 
 /** Adds `follows` for each new follow; answers the follows per (account, UTC day), in one global order. */
 export function addFollows(deltas: Deltas, marks: readonly PairEvent[]): (readonly [string, string, number])[] {

@@ -38,13 +38,7 @@ import {
  * computed by projection/deltas.ts. With `observe`, answers the account_stats rows of the accounts
  * the batch touched, before and after.
  */
-export async function foldBatch(
-  tx: Queryable,
-  workspaceId: number,
-  seqs: readonly number[],
-  events: readonly NormalizedEvent[],
-  observe = false,
-): Promise<StatsChange[]> {
+export async function foldBatch(tx: Queryable, workspaceId: number, seqs: readonly number[], events: readonly NormalizedEvent[], observe = false): Promise<StatsChange[]> {
   if (seqs.length === 0) return [];
   const deltas = new Deltas();
   // Every account an event names has a row, so the ranking lists exactly the accounts that exist:

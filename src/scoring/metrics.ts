@@ -28,15 +28,16 @@ export function ratio(numerator: number, denominator: number): Ratio {
 
 /** Counts are JavaScript-safe integers (int64 on the wire); the example is what an account really shows. */
 export const countSchema = (description: string, example = 120) =>
-  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe(description).meta({ examples: [example] });
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .describe(description)
+    .meta({ examples: [example] });
 
 const ratioFields = (max: number) => ({
-  value: z
-    .number()
-    .min(0)
-    .max(max)
-    .nullable()
-    .describe('numerator / denominator rounded to 6 decimal places; null when the denominator is 0.'),
+  value: z.number().min(0).max(max).nullable().describe('numerator / denominator rounded to 6 decimal places; null when the denominator is 0.'),
   numerator: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   denominator: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
 });
@@ -77,8 +78,7 @@ export const DEFINITIONS = {
   partners_engaging: 'Distinct accounts X ≠ A that directed an interaction at A.',
   partners_mutual: 'Accounts that are both engaged and engaging.',
   engagement_reciprocity: 'partners_mutual / partners_engaged: of those A interacts with, the share who interact back.',
-  exchange_balance:
-    'Σ_X min(out(A,X), in(X,A)) / Σ_X out(A,X), where out and in count interactions between the pair: how much of what A gives comes back.',
+  exchange_balance: 'Σ_X min(out(A,X), in(X,A)) / Σ_X out(A,X), where out and in count interactions between the pair: how much of what A gives comes back.',
   response_rate: `Of the replies and mentions A received from others, the share A answered with a reply or mention to the same account within ${RESPONSE_WINDOW_HOURS} hours after (the answer may lie past \`until\`).`,
   interactions_received: 'Interactions from accounts X ≠ A directed at A, by type, and their total.',
   engaged_followers: 'Current followers that directed at least one interaction at A.',
@@ -93,8 +93,7 @@ export const DEFINITIONS = {
   quick_unfollows: 'Follows by A followed by an unfollow of the same target within churn_hours after (the unfollow may lie past `until`).',
   follow_churn_ratio: 'quick_unfollows / follows.',
   peak_daily_follows: 'Most `follow` events by A in one UTC calendar day.',
-  like_for_like_ratio:
-    'Of the distinct accounts X that A liked, the share that also liked A and had no reply or mention with A in either direction.',
+  like_for_like_ratio: 'Of the distinct accounts X that A liked, the share that also liked A and had no reply or mention with A in either direction.',
   spam_score: `In [0, 1]: 1 − Π(1 − weight × strength) over the signals ${Object.keys(WEIGHTS).join(', ')}; monotone in each signal; each signal's strength, weight and contribution are returned.`,
   flags: 'Named findings, each with the thresholds that raised it and the actual values.',
 } as const;
@@ -173,7 +172,11 @@ const share = (description: string) => z.number().min(0).max(1).describe(descrip
 
 export const signalSchema = z
   .object({
-    signal: z.enum(signalNames).describe(Object.entries(SIGNAL_DOCS).map(([k, v]) => `${k}: ${v}`).join('; ')),
+    signal: z.enum(signalNames).describe(
+      Object.entries(SIGNAL_DOCS)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('; '),
+    ),
     strength: share('How strongly the signal is present, in [0, 1] (6 decimal places).'),
     weight: share('The weight of the signal in spam_score.'),
     contribution: share('weight × strength (6 decimal places).'),
@@ -214,7 +217,12 @@ export const spamSchema = z
     follow_churn_ratio: ratioOf(DEFINITIONS.follow_churn_ratio),
     peak_daily_follows: count(DEFINITIONS.peak_daily_follows, 140),
     like_for_like_ratio: ratioOf(DEFINITIONS.like_for_like_ratio),
-    spam_score: z.number().min(0).max(1).describe(DEFINITIONS.spam_score).meta({ examples: [0.734512] }),
+    spam_score: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe(DEFINITIONS.spam_score)
+      .meta({ examples: [0.734512] }),
     signals: z.array(signalSchema).max(signalNames.length).describe('Each signal behind spam_score.'),
     flags: z.array(flagSchema).max(signalNames.length).describe(DEFINITIONS.flags),
   })
@@ -304,8 +312,7 @@ export const FORMULAS = {
 type FormulaName = keyof typeof FORMULAS;
 type RatioName = { [K in FormulaName]: (typeof FORMULAS)[K] extends { numerator: Terms } ? K : never }[FormulaName];
 
-export const sumOf = (terms: Terms, s: Summary) =>
-  Object.entries(terms).reduce((n, [c, k]) => n + k * COUNTERS[c as Counter](s), 0);
+export const sumOf = (terms: Terms, s: Summary) => Object.entries(terms).reduce((n, [c, k]) => n + k * COUNTERS[c as Counter](s), 0);
 
 /** A ratio of the table, as answers state it (rounded, with its parts). */
 const ratioFrom = (name: RatioName, s: Summary) => ratio(sumOf(FORMULAS[name].numerator, s), sumOf(FORMULAS[name].denominator, s));

@@ -42,12 +42,7 @@ export type PairCount = `${'out' | 'in'}${Capitalize<InteractionType>}`;
  * of 0s and 1s), not (1 − x). Small enough to be evaluated here and rendered as SQL by db/.
  */
 export type PairRule =
-  | { sum: readonly PairCount[] }
-  | { follows: 'out' | 'in' }
-  | { least: readonly [PairRule, PairRule] }
-  | { positive: PairRule }
-  | { all: readonly PairRule[] }
-  | { not: PairRule };
+  { sum: readonly PairCount[] } | { follows: 'out' | 'in' } | { least: readonly [PairRule, PairRule] } | { positive: PairRule } | { all: readonly PairRule[] } | { not: PairRule };
 
 const sum = (...counts: PairCount[]): PairRule => ({ sum: counts });
 const follows = (dir: 'out' | 'in'): PairRule => ({ follows: dir });

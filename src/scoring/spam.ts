@@ -69,8 +69,7 @@ export function signalStrengths(s: SignalInputs): Record<SignalName, number> {
     follow_churn: (s.followChurnRatio ?? 0) * evidence(s.follows, EVIDENCE.follows),
     follow_burst: clamp01((s.peakDailyFollows - FOLLOW_BURST_START) / (FOLLOW_BURST_FULL - FOLLOW_BURST_START)),
     like_for_like: (s.likeForLikeRatio ?? 0) * evidence(s.likedAccounts, EVIDENCE.likedAccounts),
-    low_engagement:
-      s.engagedFollowerRatio === null ? 0 : (1 - s.engagedFollowerRatio) * evidence(s.followers, EVIDENCE.followers),
+    low_engagement: s.engagedFollowerRatio === null ? 0 : (1 - s.engagedFollowerRatio) * evidence(s.followers, EVIDENCE.followers),
   };
 }
 
@@ -168,8 +167,7 @@ export interface Flag {
   thresholds: { metric: string; op: Condition['op']; threshold: number; actual: number }[];
 }
 
-const holds = (actual: number, c: Condition) =>
-  c.op === '>=' ? actual >= c.value : c.op === '<=' ? actual <= c.value : actual < c.value;
+const holds = (actual: number, c: Condition) => (c.op === '>=' ? actual >= c.value : c.op === '<=' ? actual <= c.value : actual < c.value);
 
 export function raisedFlags(s: SignalInputs): Flag[] {
   const flags: Flag[] = [];

@@ -51,12 +51,7 @@ export async function oneWayFollowsPage(
 export type PartnerKey = [number, number, string];
 
 /** The accounts an account exchanges interactions with, most exchange first. */
-export async function partnersPage(
-  db: Queryable,
-  workspaceId: number,
-  account: string,
-  q: { limit: number; after: PartnerKey | null },
-): Promise<Page<Partner, PartnerKey>> {
+export async function partnersPage(db: Queryable, workspaceId: number, account: string, q: { limit: number; after: PartnerKey | null }): Promise<Page<Partner, PartnerKey>> {
   const rows = await partners(db, workspaceId, account, { limit: q.limit + 1, after: q.after });
   return page(rows, q.limit, (last): PartnerKey => [last.exchange, last.sent.total + last.received.total, last.account]);
 }

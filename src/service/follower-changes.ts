@@ -79,7 +79,9 @@ export async function changesPage(
   const range = { since: window.since, until: window.until, after, limit: q.limit + 1 };
   return async () => {
     const { rows, scannedTo } =
-      list === 'unfollowers' ? { rows: await unfollowers(db, workspaceId, account, range), scannedTo: null } : await followerChanges(db, workspaceId, account, { ...range, change: q.change }, scanMarks);
+      list === 'unfollowers'
+        ? { rows: await unfollowers(db, workspaceId, account, range), scannedTo: null }
+        : await followerChanges(db, workspaceId, account, { ...range, change: q.change }, scanMarks);
     const items = rows.slice(0, q.limit).map((r) => item(r, q.window.churnHours));
     const last = items[items.length - 1];
     // A page cut short by the scan's bound goes on from where the scan stopped: it may hold fewer

@@ -21,5 +21,9 @@ export async function emitWebhookEvents(
     subscriptions,
     changes.map((c) => ({ account: c.account, before: summaryFromStats(c.before), after: summaryFromStats(c.after) })),
   );
-  await enqueueDeliveries(tx, workspaceId, events.map((e) => ({ id: deliveryId(), ...e })));
+  await enqueueDeliveries(
+    tx,
+    workspaceId,
+    events.map((e) => ({ id: deliveryId(), ...e })),
+  );
 }

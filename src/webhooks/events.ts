@@ -1,14 +1,5 @@
 import { z } from 'zod';
-import {
-  engagement,
-  engagementSchema,
-  RANKING_METRICS,
-  reciprocity,
-  reciprocitySchema,
-  spam,
-  spamSchema,
-  type RankingMetric,
-} from '../scoring/metrics.js';
+import { engagement, engagementSchema, RANKING_METRICS, reciprocity, reciprocitySchema, spam, spamSchema, type RankingMetric } from '../scoring/metrics.js';
 import type { Flag } from '../scoring/spam.js';
 import type { Summary } from '../scoring/summary.js';
 

@@ -116,12 +116,7 @@ export class Sender {
     }
   }
 
-  private async deliver(
-    workspaceId: number,
-    webhookId: string,
-    hook: LeasedWebhook,
-    d: Awaited<ReturnType<typeof dueHeads>>[number],
-  ) {
+  private async deliver(workspaceId: number, webhookId: string, hook: LeasedWebhook, d: Awaited<ReturnType<typeof dueHeads>>[number]) {
     const body = JSON.stringify({ id: d.id, type: d.type, workspace: hook.workspace, account: d.account, occurred_at: d.occurredAt, data: d.data });
     const secrets = [await this.secrets.open(hook.secret, workspaceId, webhookId)];
     if (hook.previousSecret) secrets.push(await this.secrets.open(hook.previousSecret, workspaceId, webhookId));

@@ -46,7 +46,10 @@ t.test('keys create prints the key alone; keys list never shows a secret; keys r
   const after = JSON.parse((await cli(['keys', 'list', '--workspace', name, '--json'])).stdout) as {
     revoked_at: string | null;
   }[];
-  t.ok(after.every((k) => typeof k.revoked_at === 'string' && k.revoked_at.endsWith('Z')), 'both revoked');
+  t.ok(
+    after.every((k) => typeof k.revoked_at === 'string' && k.revoked_at.endsWith('Z')),
+    'both revoked',
+  );
 });
 
 t.test('CLI mistakes exit non-zero with a one-line reason', async (t) => {

@@ -27,7 +27,10 @@ t.test('follower-changes and unfollowers print the pages the API answers, cursor
   t.strictSame(page.as_of, { complete: true, pending_events: 0 });
   const rest = await runCli(env, ['follower-changes', 'ann', '--workspace', name, '--limit', '2', '--cursor', page.next_cursor]);
   t.equal(rest.code, 0, rest.stderr);
-  t.strictSame(JSON.parse(rest.stdout).items.map((i: { account: string; change: string }) => `${i.change} ${i.account}`), ['follow x']);
+  t.strictSame(
+    JSON.parse(rest.stdout).items.map((i: { account: string; change: string }) => `${i.change} ${i.account}`),
+    ['follow x'],
+  );
   t.equal(JSON.parse(rest.stdout).next_cursor, null);
 
   const unfollowers = await runCli(env, ['unfollowers', 'ann', '--workspace', name]);

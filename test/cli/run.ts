@@ -85,10 +85,7 @@ export async function cli(args: string[], stdin = '', env: Record<string, string
  * Starts `rapport serve` on a free port and resolves once it listens; with `fileLimit`, under that
  * `ulimit -n`, as a small container or a default systemd unit would run it.
  */
-export function startServer(
-  env: Record<string, string>,
-  opts: { fileLimit?: number } = {},
-): Promise<{ child: ChildProcess; url: string; logs: () => string }> {
+export function startServer(env: Record<string, string>, opts: { fileLimit?: number } = {}): Promise<{ child: ChildProcess; url: string; logs: () => string }> {
   const [command, args] = opts.fileLimit
     ? ['bash', ['-c', `ulimit -n ${opts.fileLimit} && exec "$0" "$@"`, process.execPath, ...CLI, 'serve']]
     : [process.execPath, [...CLI, 'serve']];

@@ -49,9 +49,7 @@ t.test('tables past the thresholds are analyzed once, by one process at a time',
 
   // Backends report their row counts to the statistics collector a moment after they commit.
   for (let i = 0; i < 100; i++) {
-    const [events] = await db.query<{ n: number }>(
-      "SELECT coalesce(sum(n_mod_since_analyze), 0)::int8 AS n FROM pg_stat_user_tables WHERE relname = 'events'",
-    );
+    const [events] = await db.query<{ n: number }>("SELECT coalesce(sum(n_mod_since_analyze), 0)::int8 AS n FROM pg_stat_user_tables WHERE relname = 'events'");
     if (Number(events!.n) >= 200) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -78,10 +76,10 @@ t.test('on Citus the shards are what is counted and analyzed', { skip: await cit
   const db = await testDatabase();
   t.equal(await autovacuumRuns(db), true, "the workers' autovacuum is on in the test cluster");
   const shardStats = (table: string) =>
-    db.query<{ result: string }>(
-      `SELECT result FROM run_command_on_shards($1, $2) ORDER BY shardid`,
-      [table, "SELECT coalesce(last_analyze::text, 'never') || ',' || n_mod_since_analyze FROM pg_stat_user_tables WHERE relid = '%s'::regclass"],
-    );
+    db.query<{ result: string }>(`SELECT result FROM run_command_on_shards($1, $2) ORDER BY shardid`, [
+      table,
+      "SELECT coalesce(last_analyze::text, 'never') || ',' || n_mod_since_analyze FROM pg_stat_user_tables WHERE relid = '%s'::regclass",
+    ]);
   const { workspace } = await createWorkspace(db, unique('maint'));
   // Past autovacuum's threshold (50 + 10 % of the rows) whatever other tests left in the cluster.
   const [{ rows }] = (await db.query<{ rows: number }>('SELECT count(*)::int8 AS rows FROM events')) as [{ rows: number }];

@@ -17,8 +17,7 @@ t.test('ingest statements are prepared once per connection, and only upserts, wh
     { id: `p${n}`, type: 'post', actor: 'a', occurred_at: at(n + 2), text: 'same text' },
     { id: `u${n}`, type: 'unfollow', actor: 'a', target: 'b', occurred_at: at(n + 3) },
   ];
-  const prepared = () =>
-    db.query<{ name: string; statement: string }>(`SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'rapport\\_%' ORDER BY name`);
+  const prepared = () => db.query<{ name: string; statement: string }>(`SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'rapport\\_%' ORDER BY name`);
 
   // Ingest appends; the projector folds: both on this one connection.
   const fold = () => new Projector(db, { batchEvents: 100, pollMs: 1_000, concurrency: 1 }).drain(workspace.id);

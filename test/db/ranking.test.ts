@@ -13,10 +13,30 @@ import { testDatabase, unique } from '../helpers.js';
  */
 
 const COLUMNS = [
-  'followers', 'following', 'mutual', 'partners_engaged', 'partners_engaging', 'partners_mutual', 'exchange_min',
-  'interactions_sent', 'received_like', 'received_reply', 'received_mention', 'received_repost', 'engaged_followers',
-  'liked_accounts', 'like_for_like_accounts', 'conversations_received', 'conversations_answered', 'posts', 'link_posts',
-  'question_posts', 'duplicate_posts', 'follows', 'quick_unfollows', 'peak_daily_follows',
+  'followers',
+  'following',
+  'mutual',
+  'partners_engaged',
+  'partners_engaging',
+  'partners_mutual',
+  'exchange_min',
+  'interactions_sent',
+  'received_like',
+  'received_reply',
+  'received_mention',
+  'received_repost',
+  'engaged_followers',
+  'liked_accounts',
+  'like_for_like_accounts',
+  'conversations_received',
+  'conversations_answered',
+  'posts',
+  'link_posts',
+  'question_posts',
+  'duplicate_posts',
+  'follows',
+  'quick_unfollows',
+  'peak_daily_follows',
 ] as const;
 
 // Mostly zeros and small counts (denominators of 0, ties), some large enough to test precision.
@@ -26,8 +46,7 @@ const rowArb = fc.record({
   spam_score: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1, noNaN: true })),
 }) as fc.Arbitrary<Record<(typeof COLUMNS)[number] | 'spam_score', number>>;
 
-const expected = (metric: RankingMetric, row: Record<string, number>) =>
-  metric === 'spam_score' ? row.spam_score! : formulaValue(FORMULAS[metric], summaryFromStats(row));
+const expected = (metric: RankingMetric, row: Record<string, number>) => (metric === 'spam_score' ? row.spam_score! : formulaValue(FORMULAS[metric], summaryFromStats(row)));
 
 t.test('every ranking metric sorts by the value its formula gives the score sections, nulls last', async (t) => {
   const db = await testDatabase();

@@ -79,9 +79,9 @@ t.test('every statement of ingest, reads, erasure and webhooks routes to one sha
   let answers = 0;
   const rx = await receiver(t, () => (answers++ === 0 ? 503 : 200));
   const hooks = bearer((await createKey(real, tenant.workspace, ['webhooks:manage'])).key);
-  const hook = (
-    await ok('POST', '/v1/webhooks', { url: rx.url, events: ['flag.raised', 'flag.cleared', 'score.crossed'], thresholds: { posts: 1 } }, undefined, hooks)
-  ).json<{ id: string }>();
+  const hook = (await ok('POST', '/v1/webhooks', { url: rx.url, events: ['flag.raised', 'flag.cleared', 'score.crossed'], thresholds: { posts: 1 } }, undefined, hooks)).json<{
+    id: string;
+  }>();
 
   // Every kind of event, in single requests (concurrent: group commit) and batches, with pairs
   // whose recounts find history (answers within 72 h, follows unfollowed later).
@@ -100,8 +100,22 @@ t.test('every statement of ingest, reads, erasure and webhooks routes to one sha
   ];
   await Promise.all(events.slice(0, 4).map((e) => ok('POST', '/v1/events', e)));
   await ok('POST', '/v1/events/batch', { events: events.slice(4, 8) });
-  await ok('POST', '/v1/events/batch', events.slice(8).map((e) => JSON.stringify(e)).join('\n'), 'application/x-ndjson');
-  await ok('POST', '/v1/events/batch', { events: [{ ...events[0], id: 'x1' }, { ...events[1], id: 'x1' }, { type: 'reply', actor: 'a', target: 'b', occurred_at: at(20) }] });
+  await ok(
+    'POST',
+    '/v1/events/batch',
+    events
+      .slice(8)
+      .map((e) => JSON.stringify(e))
+      .join('\n'),
+    'application/x-ndjson',
+  );
+  await ok('POST', '/v1/events/batch', {
+    events: [
+      { ...events[0], id: 'x1' },
+      { ...events[1], id: 'x1' },
+      { type: 'reply', actor: 'a', target: 'b', occurred_at: at(20) },
+    ],
+  });
 
   const window = `since=${encodeURIComponent(at(0))}&until=${encodeURIComponent(at(60))}`;
   await ok('GET', '/v1/accounts/a/scores');
@@ -123,7 +137,9 @@ t.test('every statement of ingest, reads, erasure and webhooks routes to one sha
   t.ok(await until(() => rx.accepted().length >= 1), 'the webhook delivery arrives');
   const delivered = rx.accepted()[0]!.json.id;
   t.ok(
-    await until(async () => (await ok('GET', `/v1/webhooks/${hook.id}/deliveries`, undefined, undefined, hooks)).json<{ items: { status: string }[] }>().items[0]?.status === 'delivered'),
+    await until(
+      async () => (await ok('GET', `/v1/webhooks/${hook.id}/deliveries`, undefined, undefined, hooks)).json<{ items: { status: string }[] }>().items[0]?.status === 'delivered',
+    ),
     'and is logged delivered',
   );
   await ok('GET', '/v1/webhooks', undefined, undefined, hooks);
@@ -157,7 +173,10 @@ t.test('every statement of ingest, reads, erasure and webhooks routes to one sha
       .catch((err: Error & { code?: string }) => (err.code === '0A000' && /^\s*WITH/.test(text) ? null : Promise.reject(err)));
     if (explained) {
       const tasks = taskCounts(explained.rows[0]!['QUERY PLAN']);
-      t.ok(tasks.every((n) => n <= 1), `EXPLAIN: ${what} → tasks ${JSON.stringify(tasks)}`);
+      t.ok(
+        tasks.every((n) => n <= 1),
+        `EXPLAIN: ${what} → tasks ${JSON.stringify(tasks)}`,
+      );
     } else t.comment(`EXPLAIN: ${what} → not explainable on Citus; checked by what it sends`);
 
     notices.length = 0;
@@ -168,9 +187,7 @@ t.test('every statement of ingest, reads, erasure and webhooks routes to one sha
     } finally {
       await client.query('ROLLBACK');
     }
-    const touched = new Set(
-      notices.filter((n) => n.startsWith('issuing')).flatMap((n) => [...n.matchAll(/\b[a-z_]+_(\d+)\b/g)].map((m) => m[1]!).filter((id) => shards.has(id))),
-    );
+    const touched = new Set(notices.filter((n) => n.startsWith('issuing')).flatMap((n) => [...n.matchAll(/\b[a-z_]+_(\d+)\b/g)].map((m) => m[1]!).filter((id) => shards.has(id))));
     const ranges = new Set([...touched].map((id) => shards.get(id)).filter((r) => r !== null));
     t.ok(ranges.size <= 1, `run: ${what} → ${touched.size} shards in ${ranges.size} shard groups`);
   }

@@ -11,9 +11,31 @@ import { holds } from '../property.js';
  */
 
 const WHITE_SPACE = [
-  '\u0009', '\u000A', '\u000B', '\u000C', '\u000D', '\u0020', '\u0085', '\u00A0', '\u1680',
-  '\u2000', '\u2001', '\u2002', '\u2003', '\u2004', '\u2005', '\u2006', '\u2007', '\u2008',
-  '\u2009', '\u200A', '\u2028', '\u2029', '\u202F', '\u205F', '\u3000',
+  '\u0009',
+  '\u000A',
+  '\u000B',
+  '\u000C',
+  '\u000D',
+  '\u0020',
+  '\u0085',
+  '\u00A0',
+  '\u1680',
+  '\u2000',
+  '\u2001',
+  '\u2002',
+  '\u2003',
+  '\u2004',
+  '\u2005',
+  '\u2006',
+  '\u2007',
+  '\u2008',
+  '\u2009',
+  '\u200A',
+  '\u2028',
+  '\u2029',
+  '\u202F',
+  '\u205F',
+  '\u3000',
 ];
 /** Characters often taken for white space that lack the property. */
 const NOT_WHITE_SPACE = ['\uFEFF', '\u200B', '\u180E', '\u2060', '\u00AD'];
@@ -196,10 +218,7 @@ t.test('normalised text has no white space but single inner spaces', async (t) =
     fc.property(textArb, (text) => {
       const n = textFeatures(text).normalised;
       const chars = [...n];
-      return (
-        (n === '' || (!ws.test(chars[0]!) && !ws.test(chars[chars.length - 1]!))) &&
-        chars.every((c, i) => !ws.test(c) || (c === ' ' && chars[i + 1] !== ' '))
-      );
+      return (n === '' || (!ws.test(chars[0]!) && !ws.test(chars[chars.length - 1]!))) && chars.every((c, i) => !ws.test(c) || (c === ' ' && chars[i + 1] !== ' '));
     }),
     { seed: 1531, numRuns: 1000 },
   );

@@ -10,8 +10,7 @@ import { holds } from '../property.js';
  */
 
 /** Microseconds since the epoch of a UTC wall time (month 1–12), plus `micros`. */
-const utc = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0, micros = 0) =>
-  BigInt(Date.UTC(y, mo - 1, d, h, mi, s)) * 1000n + BigInt(micros);
+const utc = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0, micros = 0) => BigInt(Date.UTC(y, mo - 1, d, h, mi, s)) * 1000n + BigInt(micros);
 
 t.test('a Z timestamp is read as UTC and written back with six decimals', async (t) => {
   t.strictSame(parseRfc3339('2026-11-20T10:00:00Z'), {
@@ -173,9 +172,7 @@ const timestampArb = fc
     frac: fc.option(fc.stringMatching(/^[0-9]{1,6}$/), { nil: undefined }),
     offset: fc.oneof(
       fc.constantFrom('Z', 'z', '+00:00', '-00:00'),
-      fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(
-        ([sign, oh, om]) => `${sign}${pad(oh, 2)}:${pad(om, 2)}`,
-      ),
+      fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([sign, oh, om]) => `${sign}${pad(oh, 2)}:${pad(om, 2)}`),
     ),
     sep: fc.constantFrom('T', 't', ' '),
   })

@@ -344,10 +344,7 @@ t.test('any JSON value is either accepted or refused with a reason, never thrown
   const fieldArb = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(...INTERACTIONS, 'post', 'tw:a', '2026-11-20T10:00:00Z'));
   const inputArb = fc.oneof(
     fc.jsonValue({ maxDepth: 3 }),
-    fc.dictionary(
-      fc.constantFrom('id', 'type', 'actor', 'target', 'post', 'occurred_at', 'text', 'has_link', 'is_question', 'other'),
-      fieldArb,
-    ),
+    fc.dictionary(fc.constantFrom('id', 'type', 'actor', 'target', 'post', 'occurred_at', 'text', 'has_link', 'is_question', 'other'), fieldArb),
   );
   holds(
     t,
@@ -362,21 +359,16 @@ t.test('any JSON value is either accepted or refused with a reason, never thrown
 t.test('an event written with any offset gets the same id and instant as in UTC', async (t) => {
   holds(
     t,
-    fc.property(
-      fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }),
-      fc.constantFrom(...INTERACTIONS),
-      fc.nat({ max: 10_000_000 }),
-      (offsetMinutes, type, secondsAgo) => {
-        const utcMs = NOW - secondsAgo * 1000;
-        const local = new Date(utcMs + offsetMinutes * 60_000).toISOString().slice(0, 19);
-        const sign = offsetMinutes < 0 ? '-' : '+';
-        const abs = Math.abs(offsetMinutes);
-        const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-        const a = parseEvent({ ...LIKE, type, occurred_at: new Date(utcMs).toISOString() }, NOW);
-        const b = parseEvent({ ...LIKE, type, occurred_at: `${local}${offset}` }, NOW);
-        return a.ok && b.ok && a.event.id === b.event.id && a.event.occurredAtMicros === b.event.occurredAtMicros;
-      },
-    ),
+    fc.property(fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }), fc.constantFrom(...INTERACTIONS), fc.nat({ max: 10_000_000 }), (offsetMinutes, type, secondsAgo) => {
+      const utcMs = NOW - secondsAgo * 1000;
+      const local = new Date(utcMs + offsetMinutes * 60_000).toISOString().slice(0, 19);
+      const sign = offsetMinutes < 0 ? '-' : '+';
+      const abs = Math.abs(offsetMinutes);
+      const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+      const a = parseEvent({ ...LIKE, type, occurred_at: new Date(utcMs).toISOString() }, NOW);
+      const b = parseEvent({ ...LIKE, type, occurred_at: `${local}${offset}` }, NOW);
+      return a.ok && b.ok && a.event.id === b.event.id && a.event.occurredAtMicros === b.event.occurredAtMicros;
+    }),
     { seed: 1572, numRuns: 300 },
   );
 });

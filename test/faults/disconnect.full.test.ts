@@ -101,15 +101,19 @@ function openStream(s: Served, tenant: Tenant, requestId: string, events: TestEv
 async function settled(s: Served, tenant: Tenant, requestId: string): Promise<boolean> {
   let last = -1;
   let since = Date.now();
-  return until(async () => {
-    if (s.logs.some((l) => l.includes(`"reqId":"${requestId}"`) && /"msg":"request (failed|completed|aborted)"/.test(l))) return true;
-    const n = (await storedIds(s.db, tenant)).rows;
-    if (n !== last) {
-      last = n;
-      since = Date.now();
-    }
-    return Date.now() - since >= 2_000;
-  }, 60_000, 50);
+  return until(
+    async () => {
+      if (s.logs.some((l) => l.includes(`"reqId":"${requestId}"`) && /"msg":"request (failed|completed|aborted)"/.test(l))) return true;
+      const n = (await storedIds(s.db, tenant)).rows;
+      if (n !== last) {
+        last = n;
+        since = Date.now();
+      }
+      return Date.now() - since >= 2_000;
+    },
+    60_000,
+    50,
+  );
 }
 
 async function healthy(t: Test, s: Served, tenant: Tenant) {
@@ -140,7 +144,10 @@ async function resendWhole(t: Test, s: Served, tenant: Tenant, events: TestEvent
   );
   const after = await storedIds(s.db, tenant);
   t.equal(after.rows, events.length + 1, 'every event of the stream is stored once (plus the one sent after the cut)');
-  t.ok(events.every((e) => after.ids.has(e.id)), 'the whole stream is stored');
+  t.ok(
+    events.every((e) => after.ids.has(e.id)),
+    'the whole stream is stored',
+  );
 }
 
 /**
@@ -156,44 +163,50 @@ async function streamToBeCut(t: Test, idPrefix: string, requestId: string) {
   return { s, tenant, events, sentLines, requestId, client };
 }
 
-t.test(
-  `the connection drops with ${FULL_CHUNKS} chunks committed, ${EXTRA} more lines read and half a line pending: exactly the ${FULL_CHUNKS} chunks stay`,
-  async (t) => {
-    const { s, tenant, events, sentLines, requestId, client } = await streamToBeCut(t, 'cut', 'fault-disconnect-late');
-    t.ok(await client.written, 'every line and the half line were written');
-    const committed = await until(async () => (await storedIds(s.db, tenant)).rows >= FULL_CHUNKS * CHUNK, 150_000, 50);
-    t.ok(committed, `${FULL_CHUNKS} chunks were committed while the stream was still open`);
-    await sleep(300); // the extra lines and the half line are read by now: they sit in an unfinished chunk
-    client.cut();
-    t.ok(await settled(s, tenant, requestId), 'the server finished with the broken request');
-    t.equal(client.answered(), undefined, 'no answer reached the client');
+t.test(`the connection drops with ${FULL_CHUNKS} chunks committed, ${EXTRA} more lines read and half a line pending: exactly the ${FULL_CHUNKS} chunks stay`, async (t) => {
+  const { s, tenant, events, sentLines, requestId, client } = await streamToBeCut(t, 'cut', 'fault-disconnect-late');
+  t.ok(await client.written, 'every line and the half line were written');
+  const committed = await until(async () => (await storedIds(s.db, tenant)).rows >= FULL_CHUNKS * CHUNK, 150_000, 50);
+  t.ok(committed, `${FULL_CHUNKS} chunks were committed while the stream was still open`);
+  await sleep(300); // the extra lines and the half line are read by now: they sit in an unfinished chunk
+  client.cut();
+  t.ok(await settled(s, tenant, requestId), 'the server finished with the broken request');
+  t.equal(client.answered(), undefined, 'no answer reached the client');
 
-    const stored = await storedIds(s.db, tenant);
-    t.equal(stored.rows, FULL_CHUNKS * CHUNK, `exactly ${FULL_CHUNKS} whole chunks are stored (${stored.rows} events)`);
-    t.equal(stored.ids.size, stored.rows, 'each once');
-    const prefix = events.slice(0, FULL_CHUNKS * CHUNK);
-    t.ok(prefix.every((e) => stored.ids.has(e.id)), 'they are the first lines of the stream');
-    t.notOk(stored.ids.has(events[sentLines]!.id), 'the half line is not stored');
-    t.notOk(events.slice(FULL_CHUNKS * CHUNK, sentLines).some((e) => stored.ids.has(e.id)), 'no line of the unfinished chunk is stored');
+  const stored = await storedIds(s.db, tenant);
+  t.equal(stored.rows, FULL_CHUNKS * CHUNK, `exactly ${FULL_CHUNKS} whole chunks are stored (${stored.rows} events)`);
+  t.equal(stored.ids.size, stored.rows, 'each once');
+  const prefix = events.slice(0, FULL_CHUNKS * CHUNK);
+  t.ok(
+    prefix.every((e) => stored.ids.has(e.id)),
+    'they are the first lines of the stream',
+  );
+  t.notOk(stored.ids.has(events[sentLines]!.id), 'the half line is not stored');
+  t.notOk(
+    events.slice(FULL_CHUNKS * CHUNK, sentLines).some((e) => stored.ids.has(e.id)),
+    'no line of the unfinished chunk is stored',
+  );
 
-    await healthy(t, s, tenant);
-    await resendWhole(t, s, tenant, events, stored.rows);
-  },
-);
+  await healthy(t, s, tenant);
+  await resendWhole(t, s, tenant, events, stored.rows);
+});
 
 t.test('the connection is reset while the next chunks are being read and stored: a prefix of whole chunks stays, never part of one', async (t) => {
   const { s, tenant, events, sentLines, requestId, client } = await streamToBeCut(t, 'cut-early', 'fault-disconnect-early');
   // As soon as the first chunk is in, the next one is being read or stored: cut then, mid-stream.
   t.ok(await until(async () => (await storedIds(s.db, tenant)).rows >= CHUNK, 150_000, 20), 'the first chunk was committed');
   client.reset();
-  t.comment(await client.written ? 'everything was written before the reset' : 'the reset came before everything was written');
+  t.comment((await client.written) ? 'everything was written before the reset' : 'the reset came before everything was written');
   t.ok(await settled(s, tenant, requestId), 'the server finished with the broken request');
 
   const stored = await storedIds(s.db, tenant);
   t.equal(stored.ids.size, stored.rows, 'each event once');
   t.equal(stored.rows % CHUNK, 0, `a whole number of chunks is stored (${stored.rows} events = ${stored.rows / CHUNK} chunks)`);
   t.ok(stored.rows >= CHUNK && stored.rows <= FULL_CHUNKS * CHUNK, 'at least the committed chunk, at most the whole ones sent');
-  t.ok(events.slice(0, stored.rows).every((e) => stored.ids.has(e.id)), 'they are the first lines of the stream');
+  t.ok(
+    events.slice(0, stored.rows).every((e) => stored.ids.has(e.id)),
+    'they are the first lines of the stream',
+  );
   t.notOk(stored.ids.has(events[sentLines]!.id), 'the half line is not stored');
 
   await healthy(t, s, tenant);

@@ -119,16 +119,24 @@ t.test(
       t.pass('the service survives the loss of its database');
       const upFrom = Date.now();
       const ackedWhileDown = attempts.filter((a) => a.startedAt > downAt && a.startedAt < upFrom && a.answer.status === 200);
-      t.same(ackedWhileDown.map((a) => a.batch), [], 'nothing sent while the database is down is acknowledged');
+      t.same(
+        ackedWhileDown.map((a) => a.batch),
+        [],
+        'nothing sent while the database is down is acknowledged',
+      );
 
       // --- PostgreSQL comes back on the same port; the service is not touched.
       await pg.start();
       const upAt = Date.now();
       let readyAgain: Answer | undefined;
-      await until(async () => {
-        readyAgain = await call(`${server.url}/readyz`, { deadlineMs: 20_000 });
-        return readyAgain.status === 200 || !alive(server);
-      }, 30_000, 200);
+      await until(
+        async () => {
+          readyAgain = await call(`${server.url}/readyz`, { deadlineMs: 20_000 });
+          return readyAgain.status === 200 || !alive(server);
+        },
+        30_000,
+        200,
+      );
       t.equal(readyAgain?.status, 200, `/readyz answers 200 again without a restart of the service${readyAgain?.status === 200 ? '' : logs()}`);
       t.comment(`readiness came back ${Date.now() - upAt} ms after PostgreSQL restarted`);
       const ackedAtUp = acked.length;
@@ -168,10 +176,18 @@ t.test(
     if (!pg.running()) await pg.start(); // the outage phase may have ended early, with PostgreSQL still down
     const stored = await storedEvents(env, ws!.name);
     t.equal(stored.rows, stored.ids.size, 'no event is stored twice');
-    const missing = acked.flatMap((a) => batches.get(a.batch)!.filter((e) => !stored.ids.has(e.id)).map((e) => e.id));
+    const missing = acked.flatMap((a) =>
+      batches
+        .get(a.batch)!
+        .filter((e) => !stored.ids.has(e.id))
+        .map((e) => e.id),
+    );
     t.same(missing.slice(0, 20), [], `every acknowledged event is stored (${missing.length} missing)`);
     const sent = new Set([...batches.values()].flat().map((e) => e.id));
-    t.ok([...stored.ids].every((id) => sent.has(id)), 'nothing but the events sent is stored');
+    t.ok(
+      [...stored.ids].every((id) => sent.has(id)),
+      'nothing but the events sent is stored',
+    );
     if (!survived) return; // what follows needs the service
 
     t.equal(stored.ids.size, sent.size, 'exactly the distinct events sent are stored: every batch in the end, each event once');

@@ -1,18 +1,6 @@
 import t from 'tap';
 import { TEST_DATABASE_URL } from '../helpers.js';
-import {
-  accountsOf,
-  call,
-  makeEvents,
-  ndjsonOf,
-  provision,
-  serve,
-  serverEnv,
-  stopServer,
-  storedEvents,
-  type Provisioned,
-  type TestEvent,
-} from './fixtures/support.js';
+import { accountsOf, call, makeEvents, ndjsonOf, provision, serve, serverEnv, stopServer, storedEvents, type Provisioned, type TestEvent } from './fixtures/support.js';
 
 /**
  * Two `rapport serve` processes on one database are fed the same NDJSON stream at the same time
@@ -62,7 +50,10 @@ t.test(
         call(`${a.url}/v1/events/batch`, { key: ws.key, ndjson: bodyA, deadlineMs: 180_000 }),
         call(`${b.url}/v1/events/batch`, { key: ws.key, ndjson: bodyB, deadlineMs: 180_000 }),
       ]);
-      for (const [name, r] of [['first', ra], ['second', rb]] as const) {
+      for (const [name, r] of [
+        ['first', ra],
+        ['second', rb],
+      ] as const) {
         t.equal(r.status, 200, `${what}: the ${name} process answers 200${r.status === 200 ? '' : `: ${JSON.stringify(r.body)} ${r.error ?? ''}`}`);
         t.equal(r.body?.rejected_total, 0, `${what}: the ${name} process rejects nothing`);
         t.equal(r.body?.accepted + r.body?.duplicates, lines.length, `${what}: the ${name} process accounts for every line`);
@@ -73,7 +64,10 @@ t.test(
       const stored = await storedEvents(env, ws.name);
       t.equal(stored.rows, DISTINCT, `${what}: ${DISTINCT} events stored`);
       t.equal(stored.ids.size, stored.rows, `${what}: each once`);
-      t.ok(events.every((e) => stored.ids.has(e.id)), `${what}: every event of the stream`);
+      t.ok(
+        events.every((e) => stored.ids.has(e.id)),
+        `${what}: every event of the stream`,
+      );
 
       const window = 'since=2026-01-01T00:00:00Z&until=2026-01-03T00:00:00Z';
       for (const account of accountsOf(30).slice(0, 6)) {
@@ -100,6 +94,10 @@ t.test(
     await race('opposite orders', oppositeOrders!, forward, ndjsonOf([...lines].reverse()));
 
     const exits = await Promise.all([stopServer(a), stopServer(b)]);
-    t.same(exits.map((e) => e.code), [0, 0], 'both processes shut down cleanly');
+    t.same(
+      exits.map((e) => e.code),
+      [0, 0],
+      'both processes shut down cleanly',
+    );
   },
 );

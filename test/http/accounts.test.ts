@@ -303,11 +303,7 @@ t.test('an account id that needs percent-encoding round-trips through the path',
 
 t.test('the lists and the delete take a percent-encoded account too', async (t) => {
   const { app, tenant } = await tenantApp(t);
-  await ingest(t, app, tenant.writeKey, [
-    follow('tw:x', 'fb:page/123', 0),
-    like('fb:page/123', 'tw:josé smith', 1),
-    follow('tw:50%+off', 'fb:page/123', 3),
-  ]);
+  await ingest(t, app, tenant.writeKey, [follow('tw:x', 'fb:page/123', 0), like('fb:page/123', 'tw:josé smith', 1), follow('tw:50%+off', 'fb:page/123', 3)]);
   t.strictSame(await ok(t, app, tenant.readKey, '/v1/accounts/tw%3A50%25%2Boff/non-followers'), {
     account: 'tw:50%+off',
     items: [edge('fb:page/123', 3)],
@@ -458,7 +454,17 @@ t.test('a cursor one process issued is accepted by another process on the same d
 t.test('an unknown query parameter is a 400 naming it, on every operation that takes a query', async (t) => {
   const { app, tenant } = await tenantApp(t);
   const p = path('u:a');
-  for (const url of [`${p}/spam?churnhours=5`, `${p}/scores?sinse=2026-01-01T00:00:00Z`, `${p}/reciprocity?x=1`, `${p}/engagement?x=1`, '/v1/accounts?sortby=followers', `${p}/non-followers?page=2`, `${p}/fans?page=2`, `${p}/partners?offset=5`, `${p}/activity-hours?timezone=UTC`]) {
+  for (const url of [
+    `${p}/spam?churnhours=5`,
+    `${p}/scores?sinse=2026-01-01T00:00:00Z`,
+    `${p}/reciprocity?x=1`,
+    `${p}/engagement?x=1`,
+    '/v1/accounts?sortby=followers',
+    `${p}/non-followers?page=2`,
+    `${p}/fans?page=2`,
+    `${p}/partners?offset=5`,
+    `${p}/activity-hours?timezone=UTC`,
+  ]) {
     const res = await get(app, tenant.readKey, url);
     const name = url.split('?')[1]!.split('=')[0]!;
     assertValidation(t, res, name, url);
@@ -476,8 +482,7 @@ t.test('a batch-scores window error names the body field, where the value is', a
 t.test('a query parameter is named the same way in every validation error', async (t) => {
   const { app, tenant } = await tenantApp(t);
   const p = path('v:a');
-  const fieldsOf = async (url: string): Promise<string[]> =>
-    ((await get(app, tenant.readKey, url)).json().errors ?? []).map((e: { field: string }) => e.field);
+  const fieldsOf = async (url: string): Promise<string[]> => ((await get(app, tenant.readKey, url)).json().errors ?? []).map((e: { field: string }) => e.field);
   // `until` is malformed in one request and earlier than `since` in the other: the same parameter either way.
   const malformed = await fieldsOf(`${p}/scores?until=soon`);
   const tooEarly = await fieldsOf(`${p}/scores?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z`);
@@ -642,11 +647,7 @@ t.test('churn_hours sets how soon an unfollow makes a quick unfollow, all time a
   for (const [query, quick] of expected) {
     for (const q of [query, query ? `${query}&${windowed}` : windowed]) {
       const spam = (await ok(t, app, tenant.readKey, `${path('ch:a')}/spam?${q}`)).spam;
-      t.strictSame(
-        [spam.follows, spam.quick_unfollows, spam.follow_churn_ratio, spam.peak_daily_follows],
-        [6, quick, r(quick, 6), 6],
-        `${q}: ${quick} quick unfollows of 6`,
-      );
+      t.strictSame([spam.follows, spam.quick_unfollows, spam.follow_churn_ratio, spam.peak_daily_follows], [6, quick, r(quick, 6), 6], `${q}: ${quick} quick unfollows of 6`);
     }
   }
 });
@@ -655,8 +656,7 @@ t.test('churn_hours sets how soon an unfollow makes a quick unfollow, all time a
 // POST /v1/scores/batch
 // =================================================================================================
 
-const batch = (app: App, key: string, payload: object): Promise<Res> =>
-  app.inject({ method: 'POST', url: '/v1/scores/batch', headers: bearer(key), payload });
+const batch = (app: App, key: string, payload: object): Promise<Res> => app.inject({ method: 'POST', url: '/v1/scores/batch', headers: bearer(key), payload });
 
 t.test('a scores batch answers each account in request order with the sections of the single endpoint', async (t) => {
   const { app, tenant } = await tenantApp(t);
@@ -781,7 +781,10 @@ t.test('ranking by followers breaks ties by account, and ascending order is the 
   await ingest(t, app, tenant.writeKey, rankingEvents());
   const desc = await ok(t, app, tenant.readKey, '/v1/accounts?sort=followers&order=desc');
   // 3, 2, then the ties 1 (cat, fay) and 0 (dan, eve), names in the direction of the sort.
-  t.strictSame(desc.items, ['amy', 'ben', 'fay', 'cat', 'eve', 'dan'].map((a) => item(a, FOLLOWERS[a]!)));
+  t.strictSame(
+    desc.items,
+    ['amy', 'ben', 'fay', 'cat', 'eve', 'dan'].map((a) => item(a, FOLLOWERS[a]!)),
+  );
   const asc = await ok(t, app, tenant.readKey, '/v1/accounts?sort=followers&order=asc');
   t.strictSame(asc.items, [...desc.items].reverse());
   // The same request twice gives the same order.
@@ -821,12 +824,15 @@ t.test('pages of 2 walk every ranked account exactly once, in the order of one b
       [2, 2, 2],
       `${query}: three full pages`,
     );
-    t.strictSame(pages.flatMap((p) => p.items), whole.items, `${query}: the pages concatenate to the whole`);
+    t.strictSame(
+      pages.flatMap((p) => p.items),
+      whole.items,
+      `${query}: the pages concatenate to the whole`,
+    );
     t.equal(new Set(names(pages.flatMap((p) => p.items as { account: string }[]))).size, 6, `${query}: no account twice`);
   }
   // The hand-computed orders.
-  const order = async (q: string) =>
-    names((await walk(t, app, tenant.readKey, `/v1/accounts?${q}&limit=2`)).flatMap((p) => p.items as { account: string }[]));
+  const order = async (q: string) => names((await walk(t, app, tenant.readKey, `/v1/accounts?${q}&limit=2`)).flatMap((p) => p.items as { account: string }[]));
   t.strictSame(await order('sort=spam_score'), ['eve', 'dan', 'cat', 'amy', 'ben', 'fay']);
   t.strictSame(await order('sort=followers&order=desc'), ['amy', 'ben', 'fay', 'cat', 'eve', 'dan']);
 });
@@ -949,7 +955,10 @@ t.test('fans lists the followers A does not follow back, oldest follow first, in
   const expected = [edge(f(2), 90), edge(f(1), 100), edge(f(3), 110)];
   t.strictSame(await ok(t, app, tenant.readKey, `${path(N)}/fans`), { account: N, items: expected, next_cursor: null });
   const pages = await walk(t, app, tenant.readKey, `${path(N)}/fans?limit=1`);
-  t.strictSame(pages.flatMap((p) => p.items), expected);
+  t.strictSame(
+    pages.flatMap((p) => p.items),
+    expected,
+  );
   t.equal(pages.length, 3);
 });
 
@@ -967,16 +976,8 @@ t.test('a self-follow counts in no follow metric', async (t) => {
   // Follow events by A to others: x5, x1, x1 again, x2, x3, x4, x7, f4 = 8, all on 1 January; x1's first undone after 2 min.
   for (const q of ['', '?since=2026-01-01T00:00:00Z&until=2026-01-02T00:00:00Z']) {
     const s = await scoresOf(t, app, tenant.readKey, N, q);
-    t.strictSame(
-      [s.reciprocity.followers, s.reciprocity.following, s.reciprocity.mutual, s.reciprocity.graph_reciprocity],
-      [5, 7, 2, r(4, 12)],
-      `graph ${q}`,
-    );
-    t.strictSame(
-      [s.spam.follows, s.spam.quick_unfollows, s.spam.peak_daily_follows],
-      [8, 1, 8],
-      `follows ${q}`,
-    );
+    t.strictSame([s.reciprocity.followers, s.reciprocity.following, s.reciprocity.mutual, s.reciprocity.graph_reciprocity], [5, 7, 2, r(4, 12)], `graph ${q}`);
+    t.strictSame([s.spam.follows, s.spam.quick_unfollows, s.spam.peak_daily_follows], [8, 1, 8], `follows ${q}`);
   }
 });
 
@@ -1036,7 +1037,10 @@ t.test('partners in pages of 2 give the same sequence', async (t) => {
     pages.map((p) => p.items.length),
     [2, 2, 2],
   );
-  t.strictSame(pages.flatMap((p) => p.items), PARTNERS);
+  t.strictSame(
+    pages.flatMap((p) => p.items),
+    PARTNERS,
+  );
   t.equal(pages[2]!.next_cursor, null);
 });
 
@@ -1111,16 +1115,11 @@ t.test('activity-hours in America/New_York follows the March 2026 change to dayl
   ]);
   t.strictSame(
     await ok(t, app, tenant.readKey, `${path(H)}/activity-hours?tz=America/New_York`),
-    hoursBody(
-      H,
-      'America/New_York',
-      { 'friday 9': 1, 'sunday 1': 1, 'sunday 3': 1, 'sunday 23': 1, 'monday 0': 1, 'monday 9': 2 },
-      [
-        ['monday', 9, 2],
-        ['monday', 0, 1],
-        ['friday', 9, 1],
-      ],
-    ),
+    hoursBody(H, 'America/New_York', { 'friday 9': 1, 'sunday 1': 1, 'sunday 3': 1, 'sunday 23': 1, 'monday 0': 1, 'monday 9': 2 }, [
+      ['monday', 9, 2],
+      ['monday', 0, 1],
+      ['friday', 9, 1],
+    ]),
   );
   // The same events in UTC: Fri 14, Sun 06, Sun 07, Mon 03, Mon 04, Mon 13 ×2.
   t.strictSame(
@@ -1179,7 +1178,10 @@ t.test('activity-hours counts only the window when since and until are given', a
   const body = await ok(t, app, tenant.readKey, `${path(H)}/activity-hours?since=2026-01-06T09:00:00Z&until=2026-01-07T09:00:00Z`);
   t.strictSame(body.window, { since: '2026-01-06T09:00:00.000000Z', until: '2026-01-07T09:00:00.000000Z' });
   t.strictSame(body.best_hours, [cell('tuesday', 9, 1)]);
-  t.equal(body.hours.reduce((n: number, h: { interactions: number }) => n + h.interactions, 0), 1);
+  t.equal(
+    body.hours.reduce((n: number, h: { interactions: number }) => n + h.interactions, 0),
+    1,
+  );
 });
 
 // =================================================================================================
@@ -1231,8 +1233,7 @@ async function rankedValue(t: Test, app: App, key: string, sort: string, account
   return items.find((i) => i.account === account)?.value;
 }
 
-const del = (app: App, key: string, account: string): Promise<Res> =>
-  app.inject({ method: 'DELETE', url: path(account), headers: bearer(key) });
+const del = (app: App, key: string, account: string): Promise<Res> => app.inject({ method: 'DELETE', url: path(account), headers: bearer(key) });
 
 t.test('deleting an account erases every event naming it and reports how many', async (t) => {
   const { app, tenant } = await tenantApp(t);

@@ -27,7 +27,37 @@ t.test('the contract check refuses an undocumented status, media type or body', 
 
 t.test('shapes used more than once are named components, referred to and never copied', async (t) => {
   const names = Object.keys(DOCUMENT.components.schemas);
-  for (const name of ['Problem', 'FieldError', 'Ratio', 'Quotient', 'Window', 'Reciprocity', 'Engagement', 'Spam', 'Scores', 'AccountScores', 'Flag', 'FlagThreshold', 'Signal', 'InteractionCounts', 'BatchResult', 'Rejection', 'Key', 'CreatedKey', 'KeyList', 'Workspace', 'RankingPage', 'RankedAccount', 'FollowEdgePage', 'FollowEdge', 'PartnerPage', 'Partner', 'ActivityHours', 'HourCount', 'EventInput']) {
+  for (const name of [
+    'Problem',
+    'FieldError',
+    'Ratio',
+    'Quotient',
+    'Window',
+    'Reciprocity',
+    'Engagement',
+    'Spam',
+    'Scores',
+    'AccountScores',
+    'Flag',
+    'FlagThreshold',
+    'Signal',
+    'InteractionCounts',
+    'BatchResult',
+    'Rejection',
+    'Key',
+    'CreatedKey',
+    'KeyList',
+    'Workspace',
+    'RankingPage',
+    'RankedAccount',
+    'FollowEdgePage',
+    'FollowEdge',
+    'PartnerPage',
+    'Partner',
+    'ActivityHours',
+    'HourCount',
+    'EventInput',
+  ]) {
     t.ok(names.includes(name), `${name} is a component`);
   }
   const text = JSON.stringify(DOCUMENT.paths);
@@ -125,7 +155,10 @@ t.test('every example in the document is a valid instance of its schema', async 
   const text = JSON.stringify(all.map(([, , e]) => e));
   t.notOk(text.includes(String(Number.MAX_SAFE_INTEGER)), 'no example is a bound');
   const problems = all.filter(([w]) => w.startsWith('components.schemas.Problem.examples'));
-  t.ok(problems.every(([, , e]) => (e as { code: string; status: number }).status === 400 && (e as { code: string }).code !== 'not_found'), 'the 400 example is a 400 code');
+  t.ok(
+    problems.every(([, , e]) => (e as { code: string; status: number }).status === 400 && (e as { code: string }).code !== 'not_found'),
+    'the 400 example is a 400 code',
+  );
 });
 
 t.test('schemas carry realistic bounds and formats; every 2xx says what it means', async (t) => {

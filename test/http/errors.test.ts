@@ -54,7 +54,10 @@ t.test('a single invalid event is a 400 problem listing each offending field', a
     payload: { type: 'like', actor: '', occurred_at: 'soon', colour: 'red' },
   });
   assertProblem(t, res, 400, 'validation_failed');
-  const fields = res.json().errors.map((e: { field: string }) => e.field).sort();
+  const fields = res
+    .json()
+    .errors.map((e: { field: string }) => e.field)
+    .sort();
   t.same(fields, ['actor', 'colour', 'occurred_at', 'target']);
 });
 

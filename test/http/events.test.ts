@@ -23,8 +23,7 @@ t.test('a new event is accepted with 201 and its resend is a duplicate with 200'
 
 t.test('an event without id is identified by its content, whatever offset or spacing it was sent with', async (t) => {
   const { app, db, tenant } = await tenantApp(t);
-  const send = (payload: object) =>
-    app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.writeKey), payload });
+  const send = (payload: object) => app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.writeKey), payload });
   const base = { type: 'post', actor: 'tw:alice', occurred_at: '2026-01-01T12:00:00Z', text: 'Hello  World' };
   const first = await send(base);
   t.equal(first.statusCode, 201);
@@ -35,25 +34,19 @@ t.test('an event without id is identified by its content, whatever offset or spa
   const other = await send({ ...base, text: 'Hello there' });
   t.equal(other.statusCode, 201);
   t.not(other.json().id, first.json().id);
-  const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [
-    tenant.workspace.id,
-  ]);
+  const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [tenant.workspace.id]);
   t.equal(rows[0]!.n, 2);
 });
 
 t.test('a reused id with other content is an id_conflict and the first event stands', async (t) => {
   const { app, db, tenant } = await tenantApp(t);
-  const send = (payload: object) =>
-    app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.writeKey), payload });
+  const send = (payload: object) => app.inject({ method: 'POST', url: '/v1/events', headers: bearer(tenant.writeKey), payload });
   await send({ id: 'x', type: 'like', actor: 'a', target: 'b', occurred_at: at(0) });
   const conflict = await send({ id: 'x', type: 'like', actor: 'a', target: 'c', occurred_at: at(0) });
   t.equal(conflict.statusCode, 409);
   t.equal(conflict.headers['content-type'], 'application/problem+json; charset=utf-8');
   t.match(conflict.json(), { code: 'id_conflict', status: 409, type: 'urn:rapport:problem:id_conflict' });
-  const rows = await db.query<{ target: string }>('SELECT target FROM events WHERE workspace_id = $1 AND event_id = $2', [
-    tenant.workspace.id,
-    'x',
-  ]);
+  const rows = await db.query<{ target: string }>('SELECT target FROM events WHERE workspace_id = $1 AND event_id = $2', [tenant.workspace.id, 'x']);
   t.same(rows, [{ target: 'b' }]);
 });
 
@@ -112,9 +105,7 @@ t.test('a batch stores its valid events and reports each invalid one by index, i
   t.match(body.rejected[1].message, /^type: must be one of follow, unfollow/);
   t.match(body.rejected[3].message, /^occurred_at: must be an RFC 3339 date-time with an offset, from 0001-01-01 to 9999-12-31 UTC$/);
   t.match(body.rejected[5].message, /^text: only allowed for types post, reply, mention$/);
-  const stored = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [
-    tenant.workspace.id,
-  ]);
+  const stored = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [tenant.workspace.id]);
   t.equal(stored[0]!.n, 2);
 });
 
@@ -162,8 +153,7 @@ t.test('text is turned into features and never stored', async (t) => {
 
 t.test('the latest follow or unfollow decides the follow state, whatever the arrival order; unfollow wins a tie', async (t) => {
   const { app, db, tenant } = await tenantApp(t);
-  const send = (events: object[]) =>
-    app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events } });
+  const send = (events: object[]) => app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events } });
   const unfollow = (a: string, b: string, m: number) => ({ ...follow(a, b, m), type: 'unfollow' });
   // a→b: unfollow arrives before the earlier follow.
   await send([unfollow('a', 'b', 10)]);
@@ -189,9 +179,7 @@ t.test('a JSON batch of more than 5,000 events is refused whole with 413', async
   const res = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.writeKey), payload: { events } });
   t.equal(res.statusCode, 413);
   t.equal(res.json().code, 'batch_too_large');
-  const stored = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [
-    tenant.workspace.id,
-  ]);
+  const stored = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [tenant.workspace.id]);
   t.equal(stored[0]!.n, 0);
 });
 

@@ -173,7 +173,10 @@ t.test('change, since and until select changes: since inclusive, until exclusive
   const tenant = await newTenant(db);
   await ingest(t, app, tenant.key, ledger());
   const items = async (query: string) => (await ok(t, app, tenant.readKey, `${path(A)}/follower-changes?${query}`)).items;
-  t.strictSame(await items('change=unfollow'), CHANGES.filter((c) => c.change === 'unfollow'));
+  t.strictSame(
+    await items('change=unfollow'),
+    CHANGES.filter((c) => c.change === 'unfollow'),
+  );
   t.strictSame(await items('change=follow'), [change('f', 'follow', 50), change('c', 'follow', 20), change('e', 'follow', 15), change('b', 'follow', 0)]);
   t.strictSame(await items(`since=${at(15)}&until=${at(70)}`), [change('f', 'follow', 50), change('d', 'unfollow', 30), change('c', 'follow', 20), change('e', 'follow', 15)]);
   t.strictSame(await items(`change=unfollow&since=${at(5)}&until=${at(30)}`), [change('c', 'unfollow', 5)]);
@@ -204,12 +207,7 @@ t.test('pages of changes on one instant follow each other with no duplicate and 
   const tenant = await newTenant(db);
   // Seven followers at one instant, three of them unfollowing at another shared instant, two more apart.
   const fans = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'];
-  await ingest(t, app, tenant.key, [
-    ...fans.map((f) => follow(f, A, 100)),
-    ...['p2', 'p5', 'p7'].map((f) => unfollow(f, A, 200)),
-    follow('q', A, 150),
-    follow('r', A, 50),
-  ]);
+  await ingest(t, app, tenant.key, [...fans.map((f) => follow(f, A, 100)), ...['p2', 'p5', 'p7'].map((f) => unfollow(f, A, 200)), follow('q', A, 150), follow('r', A, 50)]);
   const full = [
     ...['p7', 'p5', 'p2'].map((f) => change(f, 'unfollow', 200, 6000, false, true)),
     change('q', 'follow', 150),
@@ -246,9 +244,17 @@ t.test('on random ledgers both lists are what the rules say, and pages of any si
           t.strictSame(whole, changes, `follower-changes of ${account}`);
           t.strictSame((await walk(app, tenant.readKey, `${path(account)}/follower-changes?churn_hours=${churnHours}&limit=${limit}`)).items, changes, `…in pages of ${limit}`);
           const unfollowsOnly = (await walk(app, tenant.readKey, `${path(account)}/follower-changes?churn_hours=${churnHours}&change=unfollow&limit=${limit}`)).items;
-          t.strictSame(unfollowsOnly, changes.filter((c) => c.change === 'unfollow'), `…unfollows only, in pages of ${limit}`);
+          t.strictSame(
+            unfollowsOnly,
+            changes.filter((c) => c.change === 'unfollow'),
+            `…unfollows only, in pages of ${limit}`,
+          );
           const unfollowers = modelUnfollowers(marks, account, churnHours);
-          t.strictSame((await walk(app, tenant.readKey, `${path(account)}/unfollowers?churn_hours=${churnHours}&limit=${limit}`)).items, unfollowers, `unfollowers of ${account}, pages of ${limit}`);
+          t.strictSame(
+            (await walk(app, tenant.readKey, `${path(account)}/unfollowers?churn_hours=${churnHours}&limit=${limit}`)).items,
+            unfollowers,
+            `unfollowers of ${account}, pages of ${limit}`,
+          );
         }
         runs++;
       },
@@ -265,7 +271,11 @@ function assertProblem(t: Test, res: { statusCode: number; headers: Record<strin
   t.equal(res.headers['content-type'], PROBLEM, `${code}: problem+json`);
   const body = res.json();
   t.match(body, { type: `urn:rapport:problem:${code}`, status, code, title: String, detail: String });
-  if (field) t.ok((body.errors ?? []).some((e: { field: string }) => e.field === field), `errors name ${field} (got ${JSON.stringify(body.errors)})`);
+  if (field)
+    t.ok(
+      (body.errors ?? []).some((e: { field: string }) => e.field === field),
+      `errors name ${field} (got ${JSON.stringify(body.errors)})`,
+    );
 }
 
 t.test('bad parameters and cursors are 400 problems naming the field, never a 500', async (t) => {
@@ -343,7 +353,10 @@ t.test('after an erasure the erased account is in nobody’s changes and its own
     t.equal(res.statusCode, 200, `${account} erased`);
   };
   await erase('b');
-  t.strictSame((await ok(t, app, tenant.readKey, `${path(A)}/follower-changes`)).items, CHANGES.filter((c) => c.account !== 'b'));
+  t.strictSame(
+    (await ok(t, app, tenant.readKey, `${path(A)}/follower-changes`)).items,
+    CHANGES.filter((c) => c.account !== 'b'),
+  );
   t.strictSame((await ok(t, app, tenant.readKey, `${path(A)}/unfollowers`)).items, [change('e', 'unfollow', 76, 3660, true, true), change('d', 'unfollow', 40)]);
   // ann's follow and unfollow of c at 20 are one unfollow, ann's first mark; c followed ann at 20.
   const annLeft = change(A, 'unfollow', 20, null, true);

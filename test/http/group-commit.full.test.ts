@@ -148,9 +148,7 @@ t.test('200 concurrent single events with duplicates and reused ids: answered an
     [requests[i], requests[j]] = [requests[j]!, requests[i]!];
   }
 
-  const answers: Sent[] = await Promise.all(
-    requests.map(async (event) => ({ event, ...(await post(app, concurrent.writeKey, event)) })),
-  );
+  const answers: Sent[] = await Promise.all(requests.map(async (event) => ({ event, ...(await post(app, concurrent.writeKey, event)) })));
   // In-memory PGlite runs a whole transaction without yielding to I/O, so each request finds it idle
   // and is stored alone; on PostgreSQL the requests that come while two transactions run wait for one.
   if (real.kind === 'postgres') t.ok(spy.transactions < requests.length / 4, `${requests.length} requests were stored in ${spy.transactions} transactions`);
@@ -174,11 +172,7 @@ t.test('200 concurrent single events with duplicates and reused ids: answered an
     const winner = winners[0]!;
     t.same(winner.body, { id, status: 'accepted' });
     const row = stored.get(id)!;
-    t.match(
-      row,
-      { type: winner.event.type, actor: winner.event.actor, target: winner.event.target ?? null },
-      `${id}: the stored event is the one answered 201`,
-    );
+    t.match(row, { type: winner.event.type, actor: winner.event.actor, target: winner.event.target ?? null }, `${id}: the stored event is the one answered 201`);
     for (const s of sent) {
       if (s === winner) continue;
       if (same(s.event, winner.event)) {
@@ -201,11 +195,7 @@ t.test('200 concurrent single events with duplicates and reused ids: answered an
     if (one.status !== a.status) t.fail(`sent alone, ${JSON.stringify(a.event)} is answered ${one.status}, concurrently ${a.status}`);
   }
   t.same([...(await storedEvents(real, sequential.workspace.id))].sort(), [...stored].sort(), 'the same events are stored');
-  t.same(
-    await derivedState(real, concurrent.workspace.id),
-    await derivedState(real, sequential.workspace.id),
-    'every derived row is what the one-by-one ingest gives',
-  );
+  t.same(await derivedState(real, concurrent.workspace.id), await derivedState(real, sequential.workspace.id), 'every derived row is what the one-by-one ingest gives');
   t.same(await scores(app, concurrent, ACCOUNTS), await scores(app, sequential, ACCOUNTS), 'every account scores the same');
 });
 
@@ -344,7 +334,10 @@ t.test(
     // The clients retry: the whole batch is accepted now (none of it was half-stored as a duplicate).
     spy.afterStatement = undefined;
     const retried = await Promise.all(events.filter((e) => batchIds.includes(e.id as string)).map((e) => post(app, tenant.writeKey, e)));
-    t.ok(retried.every((r) => r.status === 201), 'the retried batch is accepted');
+    t.ok(
+      retried.every((r) => r.status === 201),
+      'the retried batch is accepted',
+    );
     t.equal((await storedEvents(real, tenant.workspace.id)).size, events.length);
   },
 );

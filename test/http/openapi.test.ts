@@ -63,7 +63,10 @@ t.test('every operation is documented for SDK generators: id, summary, descripti
       t.ok(op.summary && op.description && op.tags?.length, `${where}: summary, description, tags`);
       t.ok(Array.isArray(op.security), `${where}: security declared`);
       const codes = Object.keys(op.responses);
-      t.ok(codes.some((c) => c.startsWith('2')), `${where}: a 2xx answer`);
+      t.ok(
+        codes.some((c) => c.startsWith('2')),
+        `${where}: a 2xx answer`,
+      );
       for (const c of ['400', '500', '503'].filter((c) => method !== 'get' || c !== '400' || path.includes('{') || op.operationId !== 'getHealth')) {
         if (c === '400' && (op.operationId === 'getHealth' || op.operationId === 'getReadiness')) continue;
         t.ok(op.responses[c]?.content?.['application/problem+json'], `${where}: ${c} as problem+json`);

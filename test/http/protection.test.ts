@@ -39,25 +39,29 @@ t.test('the rate limit counts per key and answers 429 problem+json with Retry-Af
   t.equal((await get(tenant.key)).statusCode, 200);
 });
 
-t.test('an overloaded event loop sheds requests with 503 and Retry-After, while the probes still answer', { skip: !TEST_DATABASE_URL && 'on PGlite the event loop runs the queries: no event-loop shedding' }, async (t) => {
-  const { app, tenant } = await tenantApp(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: 20 });
-  await app.ready();
-  // Hold the event loop well past the limit; a later sample of its delay puts the process under
-  // pressure. Which sample sees the stall depends on the sampler's phase (one that took no sample
-  // at all is ignored), so the stall is repeated until a request meets the pressure.
-  let shed: Awaited<ReturnType<typeof app.inject>> | undefined;
-  for (let attempt = 0; attempt < 10 && !shed; attempt++) {
-    const until = Date.now() + 400;
-    while (Date.now() < until);
-    for (let i = 0; i < 60 && !shed; i++) {
-      const res = await app.inject({ method: 'GET', url: '/v1/accounts/a/scores', headers: bearer(tenant.readKey) });
-      if (res.statusCode === 503) shed = res;
-      else await new Promise((r) => setTimeout(r, 5));
-      if (i === 0) t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'liveness is never shed');
+t.test(
+  'an overloaded event loop sheds requests with 503 and Retry-After, while the probes still answer',
+  { skip: !TEST_DATABASE_URL && 'on PGlite the event loop runs the queries: no event-loop shedding' },
+  async (t) => {
+    const { app, tenant } = await tenantApp(t, { LOAD_SHED_EVENT_LOOP_DELAY_MS: 20 });
+    await app.ready();
+    // Hold the event loop well past the limit; a later sample of its delay puts the process under
+    // pressure. Which sample sees the stall depends on the sampler's phase (one that took no sample
+    // at all is ignored), so the stall is repeated until a request meets the pressure.
+    let shed: Awaited<ReturnType<typeof app.inject>> | undefined;
+    for (let attempt = 0; attempt < 10 && !shed; attempt++) {
+      const until = Date.now() + 400;
+      while (Date.now() < until);
+      for (let i = 0; i < 60 && !shed; i++) {
+        const res = await app.inject({ method: 'GET', url: '/v1/accounts/a/scores', headers: bearer(tenant.readKey) });
+        if (res.statusCode === 503) shed = res;
+        else await new Promise((r) => setTimeout(r, 5));
+        if (i === 0) t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'liveness is never shed');
+      }
     }
-  }
-  t.ok(shed, 'a request was shed');
-  t.equal(shed!.headers['content-type'], 'application/problem+json; charset=utf-8');
-  t.equal(shed!.json().code, 'overloaded');
-  t.equal(shed!.headers['retry-after'], '5');
-});
+    t.ok(shed, 'a request was shed');
+    t.equal(shed!.headers['content-type'], 'application/problem+json; charset=utf-8');
+    t.equal(shed!.json().code, 'overloaded');
+    t.equal(shed!.headers['retry-after'], '5');
+  },
+);

@@ -28,7 +28,10 @@ t.test('events are folded in batches; the state equals one fold of them all, and
     else if (n > 0) sizes.push(n);
   }
   // Another process may have folded some (or all) of them; what this one folded came in batches of 400 at most.
-  t.ok(sizes.every((n) => n <= 400), `folded here in batches of at most 400: ${sizes.join(', ') || 'none'}`);
+  t.ok(
+    sizes.every((n) => n <= 400),
+    `folded here in batches of at most 400: ${sizes.join(', ') || 'none'}`,
+  );
   t.equal(await projectedTotal(db, workspace.id), 3_000, 'each event folded once');
   t.same(await derivedState(db, workspace.id), await reference(db, list), 'the same state as one fold of everything');
   // Appending the same events again changes nothing: they are duplicates, and nothing is queued.
@@ -58,31 +61,27 @@ t.test(
   },
 );
 
-t.test(
-  'two projectors racing on one workspace fold every event exactly once',
-  { skip: !TEST_DATABASE_URL && 'needs PostgreSQL: two connections' },
-  async (t) => {
-    const db = await testDatabase();
-    const other = await openDatabase({ url: TEST_DATABASE_URL, poolSize: 4 });
-    t.teardown(() => other.close());
-    const list = events(4_000, unique('e'));
-    const { workspace } = await createWorkspace(db, unique('ws'));
-    await appendAll(db, workspace.id, list);
-    const a = projectorOn(db, 300);
-    const b = projectorOn(other, 300);
-    const tally = { a: 0, b: 0, busy: 0 };
-    const race = async (p: Projector, who: 'a' | 'b') => {
-      while ((await backlog(db, workspace.id)).pending > 0) {
-        const n = await p.projectBatch(workspace.id);
-        if (n === 'busy') tally.busy++;
-        else tally[who] += n;
-      }
-    };
-    await Promise.all([race(a, 'a'), race(b, 'b'), race(a, 'a'), race(b, 'b')]);
-    t.equal(await projectedTotal(db, workspace.id), 4_000, `every event folded once (${tally.a} by one, ${tally.b} by the other, ${tally.busy} tries found it busy)`);
-    t.same(await derivedState(db, workspace.id), await reference(db, list), 'the same state as one projector');
-  },
-);
+t.test('two projectors racing on one workspace fold every event exactly once', { skip: !TEST_DATABASE_URL && 'needs PostgreSQL: two connections' }, async (t) => {
+  const db = await testDatabase();
+  const other = await openDatabase({ url: TEST_DATABASE_URL, poolSize: 4 });
+  t.teardown(() => other.close());
+  const list = events(4_000, unique('e'));
+  const { workspace } = await createWorkspace(db, unique('ws'));
+  await appendAll(db, workspace.id, list);
+  const a = projectorOn(db, 300);
+  const b = projectorOn(other, 300);
+  const tally = { a: 0, b: 0, busy: 0 };
+  const race = async (p: Projector, who: 'a' | 'b') => {
+    while ((await backlog(db, workspace.id)).pending > 0) {
+      const n = await p.projectBatch(workspace.id);
+      if (n === 'busy') tally.busy++;
+      else tally[who] += n;
+    }
+  };
+  await Promise.all([race(a, 'a'), race(b, 'b'), race(a, 'a'), race(b, 'b')]);
+  t.equal(await projectedTotal(db, workspace.id), 4_000, `every event folded once (${tally.a} by one, ${tally.b} by the other, ${tally.busy} tries found it busy)`);
+  t.same(await derivedState(db, workspace.id), await reference(db, list), 'the same state as one projector');
+});
 
 t.test('a stopped projector finishes its batch and takes no more; another picks the rest up', async (t) => {
   const db = await testDatabase();

@@ -298,11 +298,7 @@ t.test('response_rate: 72-hour boundary, answer past until, strictly after', asy
   t.strictSame(referenceMetrics(events, A).reciprocity.response_rate, r(4, 8));
   // Window [2026-11-20T00:00:00, 00:00:01): received x, y, z, s (00:00:00) and q (00:00:00.000001)
   // = 5; their answers lie far past `until` and still count: x, q answered => 2/5.
-  t.strictSame(
-    referenceMetrics(events, A, { since: new Date('2026-11-20T00:00:00Z'), until: new Date('2026-11-20T00:00:01Z') })
-      .reciprocity.response_rate,
-    r(2, 5),
-  );
+  t.strictSame(referenceMetrics(events, A, { since: new Date('2026-11-20T00:00:00Z'), until: new Date('2026-11-20T00:00:01Z') }).reciprocity.response_rate, r(2, 5));
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -72,8 +72,7 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 /** Microseconds since the epoch. Fractions finer than 1 µs are rounded to the nearest µs (half up). */
 export function toMicros(t: Date | string): bigint {
@@ -189,9 +188,7 @@ function unique(xs: string[]): string[] {
 
 /** Follow state of actor→target: the latest follow/unfollow over ALL events; on a tie unfollow wins. */
 function follows(all: Stored[], actor: string, target: string): boolean {
-  const relevant = all.filter(
-    (e) => (e.type === 'follow' || e.type === 'unfollow') && e.actor === actor && e.target === target,
-  );
+  const relevant = all.filter((e) => (e.type === 'follow' || e.type === 'unfollow') && e.actor === actor && e.target === target);
   if (relevant.length === 0) return false;
   let latest = relevant[0]!.t;
   for (const e of relevant) if (e.t > latest) latest = e.t;
@@ -246,9 +243,7 @@ export function referenceMetrics(events: RefEvent[], account: string, opts: RefO
   const churn = hoursToMicros(opts.churnHours ?? 72);
 
   // ---- follow graph (current state, ignores the window) ----
-  const everyone = unique(notSelf.flatMap((e) => (e.target === null ? [e.actor] : [e.actor, e.target]))).filter(
-    (x) => x !== A,
-  );
+  const everyone = unique(notSelf.flatMap((e) => (e.target === null ? [e.actor] : [e.actor, e.target]))).filter((x) => x !== A);
   const followerList = everyone.filter((x) => follows(notSelf, x, A));
   const followingList = everyone.filter((y) => follows(notSelf, A, y));
   const mutualList = followerList.filter((x) => followingList.includes(x));
@@ -275,14 +270,7 @@ export function referenceMetrics(events: RefEvent[], account: string, opts: RefO
   // response_rate: received replies/mentions in the window; the answer may lie anywhere in time.
   const received = inInteractions.filter((e) => e.type === 'reply' || e.type === 'mention');
   const answered = received.filter((r) =>
-    notSelf.some(
-      (a) =>
-        (a.type === 'reply' || a.type === 'mention') &&
-        a.actor === A &&
-        a.target === r.actor &&
-        a.t > r.t &&
-        a.t <= r.t + 72n * MICROS_PER_HOUR,
-    ),
+    notSelf.some((a) => (a.type === 'reply' || a.type === 'mention') && a.actor === A && a.target === r.actor && a.t > r.t && a.t <= r.t + 72n * MICROS_PER_HOUR),
   );
 
   // ---- engagement ----
@@ -307,11 +295,7 @@ export function referenceMetrics(events: RefEvent[], account: string, opts: RefO
   }
 
   const followEvents = win.filter((e) => e.type === 'follow' && e.actor === A && e.target !== A);
-  const quickUnfollows = followEvents.filter((f) =>
-    notSelf.some(
-      (u) => u.type === 'unfollow' && u.actor === A && u.target === f.target && u.t > f.t && u.t <= f.t + churn,
-    ),
-  );
+  const quickUnfollows = followEvents.filter((f) => notSelf.some((u) => u.type === 'unfollow' && u.actor === A && u.target === f.target && u.t > f.t && u.t <= f.t + churn));
   let peak = 0;
   for (const f of followEvents) {
     const day = floorDiv(f.t, MICROS_PER_DAY);
@@ -323,11 +307,7 @@ export function referenceMetrics(events: RefEvent[], account: string, opts: RefO
   const likeForLike = liked.filter(
     (x) =>
       win.some((e) => e.type === 'like' && e.actor === x && e.target === A) &&
-      !win.some(
-        (e) =>
-          (e.type === 'reply' || e.type === 'mention') &&
-          ((e.actor === A && e.target === x) || (e.actor === x && e.target === A)),
-      ),
+      !win.some((e) => (e.type === 'reply' || e.type === 'mention') && ((e.actor === A && e.target === x) || (e.actor === x && e.target === A))),
   );
 
   return {

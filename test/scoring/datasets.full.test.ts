@@ -56,7 +56,10 @@ const account = (id: string) => encodeURIComponent(id);
 
 t.test('bitcoin-otc, positive ratings as follows: per-node figures of PROVENANCE', { skip: datasetsSkip }, async (t) => {
   t.setTimeout(TIMEOUT);
-  const { tenant: { key }, ...ctx } = await tenantApp(t);
+  const {
+    tenant: { key },
+    ...ctx
+  } = await tenantApp(t);
 
   const result = await ingest(ctx, key, 'bitcoin-otc-positive');
   t.equal(result.skipped, 3_563, 'the converter leaves out the negative ratings');
@@ -92,11 +95,7 @@ t.test('bitcoin-otc, positive ratings as follows: per-node figures of PROVENANCE
   for (const [node, followers, following, mutual, reciprocity] of TABLE) {
     const body = await getJson(ctx, key, `/v1/accounts/${account(`btc:${node}`)}/reciprocity`);
     const r = body.reciprocity;
-    t.same(
-      { followers: r.followers, following: r.following, mutual: r.mutual },
-      { followers, following, mutual },
-      `btc:${node} followers, following, mutual`,
-    );
+    t.same({ followers: r.followers, following: r.following, mutual: r.mutual }, { followers, following, mutual }, `btc:${node} followers, following, mutual`);
     t.same(
       { numerator: r.graph_reciprocity.numerator, denominator: r.graph_reciprocity.denominator },
       { numerator: 2 * mutual, denominator: followers + following },
@@ -131,7 +130,10 @@ async function ranking(ctx: TestApp, key: string, sort: string): Promise<RankIte
 
 t.test('bitcoin-otc, every rating as a follow: overall networkx reciprocity through the ranking', { skip: datasetsSkip }, async (t) => {
   t.setTimeout(TIMEOUT);
-  const { tenant: { key }, ...ctx } = await tenantApp(t);
+  const {
+    tenant: { key },
+    ...ctx
+  } = await tenantApp(t);
 
   const result = await ingest(ctx, key, 'bitcoin-otc');
   t.equal(result.accepted, 35_592, 'every rating is accepted');
@@ -147,7 +149,10 @@ t.test('bitcoin-otc, every rating as a follow: overall networkx reciprocity thro
   t.equal(followingOf.size, 5_881, 'sort=following lists every node');
   t.equal(mutualOf.size, 5_881, 'sort=mutual lists every node');
   t.same([...mutualOf.keys()].sort(), [...followingOf.keys()].sort(), 'both passes list the same accounts');
-  t.ok(byFollowing.every((i) => i.value === i.following), 'with sort=following, value = following');
+  t.ok(
+    byFollowing.every((i) => i.value === i.following),
+    'with sort=following, value = following',
+  );
 
   let sumFollowing = 0;
   for (const f of followingOf.values()) sumFollowing += f;
@@ -198,7 +203,10 @@ t.test('collegemsg: engages-back share, interactions received and networkx per-n
   // 2·|out ∩ in| / (|out| + |in|). A check of this file's own reading of the raw data.
   const NX: Record<string, string> = { '1': '0.793103', '9': '0.337931', '41': '0.429185' };
 
-  const { tenant: { key }, ...ctx } = await tenantApp(t);
+  const {
+    tenant: { key },
+    ...ctx
+  } = await tenantApp(t);
   const result = await ingest(ctx, key, 'collegemsg');
   t.equal(result.accepted, 59_835, 'every message is accepted');
   t.same(result.rejected, [], 'nothing rejected');

@@ -9,16 +9,7 @@ import { referenceMetrics, type RefEvent } from '../reference/naive.js';
  */
 
 const ACCOUNTS = ['a', 'b', 'c', 'd', 'e'];
-const TEXTS = [
-  undefined,
-  'hello world',
-  'Hello   WORLD',
-  'is this thing on?',
-  'buy now https://spam.example/x',
-  'www.example.com?',
-  '   ',
-  'https://only.link',
-];
+const TEXTS = [undefined, 'hello world', 'Hello   WORLD', 'is this thing on?', 'buy now https://spam.example/x', 'www.example.com?', '   ', 'https://only.link'];
 const BASE = Date.parse('2026-03-01T00:00:00Z');
 const HOUR = 3_600_000;
 
@@ -58,10 +49,13 @@ const toRef = (e: Record<string, unknown>): RefEvent => ({
 async function ingestShuffled(ctx: TestApp, key: string, events: Record<string, unknown>[], seed: number) {
   const rng = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { seed, numRuns: events.length * 3 + 3 });
   let r = 0;
-  const order = events.map((e) => ({ e, k: rng[r++]! })).sort((x, y) => x.k - y.k).map((x) => x.e);
+  const order = events
+    .map((e) => ({ e, k: rng[r++]! }))
+    .sort((x, y) => x.k - y.k)
+    .map((x) => x.e);
   // Some events are sent twice: resends must change nothing.
   const withResends = [...order, ...order.filter((_, i) => rng[(i + r) % rng.length]! % 4 === 0)];
-  for (let i = 0; i < withResends.length; ) {
+  for (let i = 0; i < withResends.length;) {
     const size = 1 + (rng[r++ % rng.length]! % 25);
     const res = await ctx.app.inject({
       method: 'POST',
@@ -101,12 +95,7 @@ t.test('every metric agrees with the naive reference on random events, all time 
         for (const account of ACCOUNTS) {
           const allTime = await serviceScores(ctx, tenant.key, account, `?churn_hours=${churn}`);
           t.same(allTime, referenceMetrics(refs, account, { churnHours: churn }), `all time, ${account}`);
-          const windowed = await serviceScores(
-            ctx,
-            tenant.key,
-            account,
-            `?since=${since.toISOString()}&until=${until.toISOString()}&churn_hours=${churn}`,
-          );
+          const windowed = await serviceScores(ctx, tenant.key, account, `?since=${since.toISOString()}&until=${until.toISOString()}&churn_hours=${churn}`);
           t.same(windowed, referenceMetrics(refs, account, { since, until, churnHours: churn }), `window, ${account}`);
         }
         n++;
@@ -135,8 +124,7 @@ t.test('erasing an account leaves every score as if its events had never been se
         t.same(a, referenceMetrics(remaining.map(toRef), account), `${account} matches the reference`);
       }
       // The stored ranking agrees too.
-      const rank = async (key: string) =>
-        (await ctx.app.inject({ method: 'GET', url: '/v1/accounts?sort=spam_score&limit=10', headers: bearer(key) })).json().items;
+      const rank = async (key: string) => (await ctx.app.inject({ method: 'GET', url: '/v1/accounts?sort=spam_score&limit=10', headers: bearer(key) })).json().items;
       t.same(await rank(erased.key), await rank(clean.key), 'ranking');
     }),
     { numRuns: 20, seed: 7 },

@@ -176,9 +176,7 @@ t.test('spam flags name the thresholds that raised them, and the score rises wit
   await ingest(ctx, tenant.key, churn);
   const after = (await scores(ctx, tenant.key, 'bot')).spam;
   t.same(after.flags.map((f: { flag: string }) => f.flag).sort(), ['follow_burst', 'follow_churn', 'link_spam']);
-  t.same(after.flags.find((f: { flag: string }) => f.flag === 'follow_burst').thresholds, [
-    { metric: 'peak_daily_follows', op: '>=', threshold: 100, actual: 120 },
-  ]);
+  t.same(after.flags.find((f: { flag: string }) => f.flag === 'follow_burst').thresholds, [{ metric: 'peak_daily_follows', op: '>=', threshold: 100, actual: 120 }]);
   t.ok(after.spam_score > before.spam_score, `churn raises the score (${before.spam_score} → ${after.spam_score})`);
   t.ok(after.spam_score <= 1 && after.spam_score >= 0);
   // 1 − (1 − 0.8·1)(1 − 0.8·1)(1 − 0.6·(120−50)/150) with link, churn and burst at those strengths.
@@ -205,13 +203,18 @@ t.test('any permutation, batching and number of resends of the same events gives
   await ingest(ctx, baseline.key, events);
   const expected = await Promise.all(['a', 'b', 'c'].map((x) => scores(ctx, baseline.key, x)));
   await fc.assert(
-    fc.asyncProperty(fc.shuffledSubarray(events, { minLength: events.length }), fc.array(fc.nat(events.length - 1), { maxLength: 6 }), fc.integer({ min: 1, max: 5 }), async (order, resends, size) => {
-      const tenant = await newTenant(ctx.db);
-      const sequence = [...order, ...resends.map((i) => events[i]!)];
-      for (let i = 0; i < sequence.length; i += size) await ingest(ctx, tenant.key, sequence.slice(i, i + size));
-      const got = await Promise.all(['a', 'b', 'c'].map((x) => scores(ctx, tenant.key, x)));
-      t.same(got, expected);
-    }),
+    fc.asyncProperty(
+      fc.shuffledSubarray(events, { minLength: events.length }),
+      fc.array(fc.nat(events.length - 1), { maxLength: 6 }),
+      fc.integer({ min: 1, max: 5 }),
+      async (order, resends, size) => {
+        const tenant = await newTenant(ctx.db);
+        const sequence = [...order, ...resends.map((i) => events[i]!)];
+        for (let i = 0; i < sequence.length; i += size) await ingest(ctx, tenant.key, sequence.slice(i, i + size));
+        const got = await Promise.all(['a', 'b', 'c'].map((x) => scores(ctx, tenant.key, x)));
+        t.same(got, expected);
+      },
+    ),
     { numRuns: 25, seed: 42 },
   );
 });

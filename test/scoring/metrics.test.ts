@@ -1,14 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import {
-  engagement,
-  engagementSchema,
-  ratio,
-  reciprocity,
-  reciprocitySchema,
-  spam,
-  spamSchema,
-} from '../../src/scoring/metrics.js';
+import { engagement, engagementSchema, ratio, reciprocity, reciprocitySchema, spam, spamSchema } from '../../src/scoring/metrics.js';
 import { emptySummary, type Summary } from '../../src/scoring/summary.js';
 import { holds } from '../property.js';
 
@@ -143,20 +135,23 @@ t.test('interactions received with no follower give a null ratio per follower', 
 
 t.test('an account with no events has zero spam counts, null ratios, a score of 0 and no flag', async (t) => {
   const s = spam(emptySummary());
-  t.strictSame({ ...s, signals: undefined }, {
-    posts: 0,
-    link_post_ratio: NULL,
-    question_ratio: NULL,
-    duplicate_post_ratio: NULL,
-    follows: 0,
-    quick_unfollows: 0,
-    follow_churn_ratio: NULL,
-    peak_daily_follows: 0,
-    like_for_like_ratio: NULL,
-    spam_score: 0,
-    signals: undefined,
-    flags: [],
-  });
+  t.strictSame(
+    { ...s, signals: undefined },
+    {
+      posts: 0,
+      link_post_ratio: NULL,
+      question_ratio: NULL,
+      duplicate_post_ratio: NULL,
+      follows: 0,
+      quick_unfollows: 0,
+      follow_churn_ratio: NULL,
+      peak_daily_follows: 0,
+      like_for_like_ratio: NULL,
+      spam_score: 0,
+      signals: undefined,
+      flags: [],
+    },
+  );
   t.ok(s.signals.every((x) => x.strength === 0 && x.contribution === 0));
 });
 
@@ -275,9 +270,7 @@ t.test('every ratio of every section is null exactly when its denominator is 0, 
     t,
     fc.property(summaryArb, (s) => {
       const ratios = [reciprocity(s), engagement(s), spam(s)].flatMap((section) => Object.values(section).filter(isRatio));
-      return ratios.every((r) =>
-        r.denominator === 0 ? r.value === null : r.value !== null && Math.abs(r.value - r.numerator / r.denominator) <= 5e-7,
-      );
+      return ratios.every((r) => (r.denominator === 0 ? r.value === null : r.value !== null && Math.abs(r.value - r.numerator / r.denominator) <= 5e-7));
     }),
     { seed: 1521, numRuns: 300 },
   );
@@ -286,10 +279,9 @@ t.test('every ratio of every section is null exactly when its denominator is 0, 
 t.test('the sections computed from any summary satisfy their own schemas', async (t) => {
   holds(
     t,
-    fc.property(summaryArb, (s) =>
-      reciprocitySchema.safeParse(reciprocity(s)).success &&
-      engagementSchema.safeParse(engagement(s)).success &&
-      spamSchema.safeParse(spam(s)).success,
+    fc.property(
+      summaryArb,
+      (s) => reciprocitySchema.safeParse(reciprocity(s)).success && engagementSchema.safeParse(engagement(s)).success && spamSchema.safeParse(spam(s)).success,
     ),
     { seed: 1522, numRuns: 200 },
   );

@@ -77,18 +77,12 @@ t.test('a follow by A makes X one followee of A and no follower', async (t) => {
 });
 
 t.test('follows both ways make X a follower, a followee and a mutual', async (t) => {
-  t.strictSame(
-    pairContribution(state({ outFollows: true, inFollows: true })),
-    contribution({ followers: 1, following: 1, mutual: 1 }),
-  );
+  t.strictSame(pairContribution(state({ outFollows: true, inFollows: true })), contribution({ followers: 1, following: 1, mutual: 1 }));
 });
 
 t.test('interactions A directs at X make X one engaged partner and count every one as sent', async (t) => {
   // 2 likes + 1 reply + 1 repost = 4 sent, nothing back: exchange min(4, 0) = 0; X was liked.
-  t.strictSame(
-    pairContribution(state({ out: { like: 2, reply: 1, repost: 1 } })),
-    contribution({ partnersEngaged: 1, interactionsSent: 4, likedAccounts: 1 }),
-  );
+  t.strictSame(pairContribution(state({ out: { like: 2, reply: 1, repost: 1 } })), contribution({ partnersEngaged: 1, interactionsSent: 4, likedAccounts: 1 }));
 });
 
 t.test('interactions received from X are counted by type and make X an engaging partner', async (t) => {
@@ -114,24 +108,15 @@ t.test('interactions both ways make a mutual partner whose exchange is the small
 });
 
 t.test('a follower who interacted with A is an engaged follower', async (t) => {
-  t.strictSame(
-    pairContribution(state({ inFollows: true, in: { like: 1 } })),
-    contribution({ followers: 1, partnersEngaging: 1, receivedLike: 1, engagedFollowers: 1 }),
-  );
+  t.strictSame(pairContribution(state({ inFollows: true, in: { like: 1 } })), contribution({ followers: 1, partnersEngaging: 1, receivedLike: 1, engagedFollowers: 1 }));
 });
 
 t.test('an account A follows that interacts with A, without following A, is not an engaged follower', async (t) => {
-  t.strictSame(
-    pairContribution(state({ outFollows: true, in: { like: 1 } })),
-    contribution({ following: 1, partnersEngaging: 1, receivedLike: 1 }),
-  );
+  t.strictSame(pairContribution(state({ outFollows: true, in: { like: 1 } })), contribution({ following: 1, partnersEngaging: 1, receivedLike: 1 }));
 });
 
 t.test('a follower to whom only A directed interactions is not an engaged follower', async (t) => {
-  t.strictSame(
-    pairContribution(state({ inFollows: true, out: { reply: 1 } })),
-    contribution({ followers: 1, partnersEngaged: 1, interactionsSent: 1 }),
-  );
+  t.strictSame(pairContribution(state({ inFollows: true, out: { reply: 1 } })), contribution({ followers: 1, partnersEngaged: 1, interactionsSent: 1 }));
 });
 
 t.test('likes each way with no conversation make X a like-for-like account', async (t) => {
@@ -178,17 +163,11 @@ t.test('the delta from a state to itself is zero everywhere', async (t) => {
 });
 
 t.test('the delta of a follow back is one follower and one mutual', async (t) => {
-  t.strictSame(
-    contributionDelta(state({ outFollows: true }), state({ outFollows: true, inFollows: true })),
-    contribution({ followers: 1, mutual: 1 }),
-  );
+  t.strictSame(contributionDelta(state({ outFollows: true }), state({ outFollows: true, inFollows: true })), contribution({ followers: 1, mutual: 1 }));
 });
 
 t.test('the delta of an unfollow by a follower who had interacted takes away the engaged follower too', async (t) => {
-  t.strictSame(
-    contributionDelta(state({ inFollows: true, in: { mention: 1 } }), state({ in: { mention: 1 } })),
-    contribution({ followers: -1, engagedFollowers: -1 }),
-  );
+  t.strictSame(contributionDelta(state({ inFollows: true, in: { mention: 1 } }), state({ in: { mention: 1 } })), contribution({ followers: -1, engagedFollowers: -1 }));
 });
 
 t.test('the delta of a reply to a like-for-like partner ends the like-for-like and adds to the exchange', async (t) => {
@@ -250,8 +229,7 @@ const PARTNERS = ['x', 'y', 'z'] as const;
 function pairState(events: RefEvent[], x: string): PairState {
   const between = events.filter((e) => (e.actor === 'a' && e.target === x) || (e.actor === x && e.target === 'a'));
   const graph = referenceMetrics(between, 'a').reciprocity;
-  const n = (actor: string, target: string, type: string) =>
-    between.filter((e) => e.actor === actor && e.target === target && e.type === type).length;
+  const n = (actor: string, target: string, type: string) => between.filter((e) => e.actor === actor && e.target === target && e.type === type).length;
   const side = (actor: string, target: string): Counts => ({
     like: n(actor, target, 'like'),
     reply: n(actor, target, 'reply'),
@@ -459,10 +437,7 @@ t.test('a new follow with no unfollow after it changes nothing', async (t) => {
 const BATCHES = 4;
 
 /** Times on a grid that hits the horizons exactly, one microsecond either side, and ties. */
-const timeAt = (hours: readonly number[]) =>
-  fc
-    .tuple(fc.constantFrom(...hours), fc.constantFrom(0n, 0n, 0n, 1n, -1n))
-    .map(([h, d]) => T0 + BigInt(h) * HOUR + d);
+const timeAt = (hours: readonly number[]) => fc.tuple(fc.constantFrom(...hours), fc.constantFrom(0n, 0n, 0n, 1n, -1n)).map(([h, d]) => T0 + BigInt(h) * HOUR + d);
 
 /** The events of batch `b` are new; those of earlier batches are stored; later ones have not arrived. */
 function arrived<E extends { batch: number; at: bigint }>(events: E[], b: number, keep: (e: E) => boolean): Timed[] {
@@ -548,8 +523,7 @@ t.test('churn histograms summed over batches arriving in any order give the refe
         target: 'x',
         occurredAt: iso(m.at),
       }));
-      const upTo = (h: Map<number, number>, hours: number) =>
-        [...h].reduce((n, [bucket, k]) => (bucket <= hours ? n + k : n), 0);
+      const upTo = (h: Map<number, number>, hours: number) => [...h].reduce((n, [bucket, k]) => (bucket <= hours ? n + k : n), 0);
       return CHURN_HOURS.every((hours) => {
         const expected = referenceMetrics(events, 'a', { churnHours: hours }).spam.quick_unfollows;
         return upTo(whole, hours) === expected && upTo(trimmed, hours) === expected;
@@ -565,10 +539,7 @@ t.test('answeredCount and churnBuckets do not depend on the order of the events 
     t,
     fc.property(timesArb, timesArb, fc.nat(), (xs, ys, seed) => {
       const shuffled = fc.sample(fc.shuffledSubarray(ys, { minLength: ys.length, maxLength: ys.length }), { seed, numRuns: 1 })[0]!;
-      return (
-        answeredCount(xs, ys) === answeredCount(xs, shuffled) &&
-        JSON.stringify(churnBuckets(xs, ys)) === JSON.stringify(churnBuckets(xs, shuffled))
-      );
+      return answeredCount(xs, ys) === answeredCount(xs, shuffled) && JSON.stringify(churnBuckets(xs, ys)) === JSON.stringify(churnBuckets(xs, shuffled));
     }),
     { seed: 1506, numRuns: 200 },
   );

@@ -256,62 +256,71 @@ t.test('a condition on a null ratio does not hold', async (t) => {
 });
 
 t.test('duplicate_posts is raised at 5 posts of which half are duplicates, and not just below', async (t) => {
-  t.strictSame(raisedFlags(inputs({ posts: 5, duplicatePostRatio: 0.5 })).map((f) => f.thresholds), [
+  t.strictSame(
+    raisedFlags(inputs({ posts: 5, duplicatePostRatio: 0.5 })).map((f) => f.thresholds),
     [
-      { metric: 'posts', op: '>=', threshold: 5, actual: 5 },
-      { metric: 'duplicate_post_ratio', op: '>=', threshold: 0.5, actual: 0.5 },
+      [
+        { metric: 'posts', op: '>=', threshold: 5, actual: 5 },
+        { metric: 'duplicate_post_ratio', op: '>=', threshold: 0.5, actual: 0.5 },
+      ],
     ],
-  ]);
+  );
   t.strictSame(flagNames({ posts: 5, duplicatePostRatio: 0.49 }), []);
   t.strictSame(flagNames({ posts: 4, duplicatePostRatio: 1 }), []);
 });
 
 t.test('follow_churn is raised at 10 follows of which half are undone quickly, and not just below', async (t) => {
-  t.strictSame(raisedFlags(inputs({ follows: 10, followChurnRatio: 0.5 })).map((f) => f.thresholds), [
+  t.strictSame(
+    raisedFlags(inputs({ follows: 10, followChurnRatio: 0.5 })).map((f) => f.thresholds),
     [
-      { metric: 'follows', op: '>=', threshold: 10, actual: 10 },
-      { metric: 'follow_churn_ratio', op: '>=', threshold: 0.5, actual: 0.5 },
+      [
+        { metric: 'follows', op: '>=', threshold: 10, actual: 10 },
+        { metric: 'follow_churn_ratio', op: '>=', threshold: 0.5, actual: 0.5 },
+      ],
     ],
-  ]);
+  );
   t.strictSame(flagNames({ follows: 10, followChurnRatio: 0.49 }), []);
   t.strictSame(flagNames({ follows: 9, followChurnRatio: 1 }), []);
 });
 
 t.test('follow_burst is raised at 100 follows in a day and not at 99', async (t) => {
-  t.strictSame(raisedFlags(inputs({ peakDailyFollows: 100 })).map((f) => f.thresholds), [
-    [{ metric: 'peak_daily_follows', op: '>=', threshold: 100, actual: 100 }],
-  ]);
+  t.strictSame(
+    raisedFlags(inputs({ peakDailyFollows: 100 })).map((f) => f.thresholds),
+    [[{ metric: 'peak_daily_follows', op: '>=', threshold: 100, actual: 100 }]],
+  );
   t.strictSame(flagNames({ peakDailyFollows: 99 }), []);
 });
 
 t.test('like_for_like is raised at 10 liked accounts of which 80 % like back silently, and not just below', async (t) => {
-  t.strictSame(raisedFlags(inputs({ likedAccounts: 10, likeForLikeRatio: 0.8 })).map((f) => f.thresholds), [
+  t.strictSame(
+    raisedFlags(inputs({ likedAccounts: 10, likeForLikeRatio: 0.8 })).map((f) => f.thresholds),
     [
-      { metric: 'liked_accounts', op: '>=', threshold: 10, actual: 10 },
-      { metric: 'like_for_like_ratio', op: '>=', threshold: 0.8, actual: 0.8 },
+      [
+        { metric: 'liked_accounts', op: '>=', threshold: 10, actual: 10 },
+        { metric: 'like_for_like_ratio', op: '>=', threshold: 0.8, actual: 0.8 },
+      ],
     ],
-  ]);
+  );
   t.strictSame(flagNames({ likedAccounts: 10, likeForLikeRatio: 0.79 }), []);
   t.strictSame(flagNames({ likedAccounts: 9, likeForLikeRatio: 1 }), []);
 });
 
 t.test('low_engagement is raised at 1,000 followers of whom under 1 % interact, and not at exactly 1 %', async (t) => {
-  t.strictSame(raisedFlags(inputs({ followers: 1000, engagedFollowerRatio: 0.009 })).map((f) => f.thresholds), [
+  t.strictSame(
+    raisedFlags(inputs({ followers: 1000, engagedFollowerRatio: 0.009 })).map((f) => f.thresholds),
     [
-      { metric: 'followers', op: '>=', threshold: 1000, actual: 1000 },
-      { metric: 'engaged_follower_ratio', op: '<', threshold: 0.01, actual: 0.009 },
+      [
+        { metric: 'followers', op: '>=', threshold: 1000, actual: 1000 },
+        { metric: 'engaged_follower_ratio', op: '<', threshold: 0.01, actual: 0.009 },
+      ],
     ],
-  ]);
+  );
   t.strictSame(flagNames({ followers: 1000, engagedFollowerRatio: 0.01 }), []);
   t.strictSame(flagNames({ followers: 999, engagedFollowerRatio: 0 }), []);
 });
 
 t.test('several flags are raised together', async (t) => {
-  t.strictSame(flagNames({ posts: 10, linkPostRatio: 1, questionRatio: 0, duplicatePostRatio: 0.6, peakDailyFollows: 150 }), [
-    'link_spam',
-    'duplicate_posts',
-    'follow_burst',
-  ]);
+  t.strictSame(flagNames({ posts: 10, linkPostRatio: 1, questionRatio: 0, duplicatePostRatio: 0.6, peakDailyFollows: 150 }), ['link_spam', 'duplicate_posts', 'follow_burst']);
 });
 
 t.test('the actual values a flag reports are rounded to six decimals', async (t) => {

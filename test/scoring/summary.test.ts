@@ -1,11 +1,5 @@
 import t from 'tap';
-import {
-  DEFAULT_CHURN_HOURS,
-  emptySummary,
-  HOUR_MICROS,
-  MAX_CHURN_HOURS,
-  RESPONSE_WINDOW_HOURS,
-} from '../../src/scoring/summary.js';
+import { DEFAULT_CHURN_HOURS, emptySummary, HOUR_MICROS, MAX_CHURN_HOURS, RESPONSE_WINDOW_HOURS } from '../../src/scoring/summary.js';
 
 /** The Summary every metric is computed from, and the time constants of SPEC §3. */
 

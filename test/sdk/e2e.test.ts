@@ -25,9 +25,27 @@ function checkedFetch(t: Test) {
 }
 
 const OPERATIONS = [
-  'getHealth', 'getReadiness', 'createWorkspace', 'createKey', 'listKeys', 'revokeKey', 'ingestEvent', 'ingestEvents', 'getScores',
-  'getReciprocity', 'getEngagement', 'getSpam', 'getScoresBatch', 'listAccounts', 'listNonFollowers', 'listFans', 'listPartners',
-  'getActivityHours', 'listFollowerChanges', 'listUnfollowers', 'deleteAccount',
+  'getHealth',
+  'getReadiness',
+  'createWorkspace',
+  'createKey',
+  'listKeys',
+  'revokeKey',
+  'ingestEvent',
+  'ingestEvents',
+  'getScores',
+  'getReciprocity',
+  'getEngagement',
+  'getSpam',
+  'getScoresBatch',
+  'listAccounts',
+  'listNonFollowers',
+  'listFans',
+  'listPartners',
+  'getActivityHours',
+  'listFollowerChanges',
+  'listUnfollowers',
+  'deleteAccount',
 ] as const;
 
 t.test('every operation works through the SDK package', async (t) => {
@@ -119,7 +137,10 @@ t.test('every operation works through the SDK package', async (t) => {
   t.equal(new Set(everyone).size, everyone.length, 'no account twice');
   t.ok(everyone.length >= 7, `${everyone.length} accounts over several pages`);
 
-  t.same((await rapport.listNonFollowers('tw:alice')).items.map((i) => i.account), ['tw:dave']);
+  t.same(
+    (await rapport.listNonFollowers('tw:alice')).items.map((i) => i.account),
+    ['tw:dave'],
+  );
   const fans: string[] = [];
   for await (const fan of rapport.allFans('tw:alice', { limit: 1 })) fans.push(fan.account);
   t.same(fans, ['tw:fan0', 'tw:fan1', 'tw:fan2']);
@@ -156,7 +177,10 @@ t.test('every operation works through the SDK package', async (t) => {
   for await (const c of rapport.allFollowerChanges('tw:alice', { limit: 2 })) allChanges.push(`${c.change} ${c.account} ${c.followed_back}`);
   // bob followed alice a minute after she followed him.
   t.same(allChanges, ['unfollow tw:fan0 false', 'follow tw:fan2 false', 'follow tw:fan1 false', 'follow tw:fan0 false', 'follow tw:bob true']);
-  t.same((await rapport.listFollowerChanges('tw:alice', { change: 'unfollow', churn_hours: 1 })).items.map((c) => c.quick), [true]);
+  t.same(
+    (await rapport.listFollowerChanges('tw:alice', { change: 'unfollow', churn_hours: 1 })).items.map((c) => c.quick),
+    [true],
+  );
   const unfollowers: string[] = [];
   for await (const u of rapport.allUnfollowers('tw:alice', { limit: 1 })) unfollowers.push(u.account);
   t.same(unfollowers, ['tw:fan0']);

@@ -204,7 +204,7 @@ const CREDENTIALS: Credential[] = [
   { name: "another workspace's valid key", header: (w) => `Bearer ${w.b.key}`, key: 'success', admin: INVALID },
   { name: 'the admin token', header: () => `Bearer ${ADMIN_TOKEN}`, key: INVALID, admin: 'success' },
   { name: 'a wrong admin token', header: () => `Bearer ${WRONG_ADMIN_TOKEN}`, key: INVALID, admin: INVALID },
-  { name: "an API key of the workspace", header: (w) => `Bearer ${w.a.key}`, key: 'success', admin: INVALID },
+  { name: 'an API key of the workspace', header: (w) => `Bearer ${w.a.key}`, key: 'success', admin: INVALID },
 ];
 
 // ---- the tests -----------------------------------------------------------------------------------
@@ -252,8 +252,7 @@ t.test('every operation × every credential gives the documented answer', async 
       const what = `${op.method} ${op.path} with ${cred.name}`;
       // An operation every scope grants has no key lacking its scope: that key succeeds.
       const grantedToAll = op.scopes.length === SCOPES.length;
-      const expected =
-        op.kind === 'public' ? 'success' : op.kind === 'admin' ? cred.admin : cred.name === 'a key lacking the scope' && grantedToAll ? 'success' : cred.key;
+      const expected = op.kind === 'public' ? 'success' : op.kind === 'admin' ? cred.admin : cred.name === 'a key lacking the scope' && grantedToAll ? 'success' : cred.key;
       if (expected === 'success') {
         t.ok(res.statusCode >= 200 && res.statusCode < 300, `${what}: 2xx (got ${res.statusCode})`);
         t.notMatch(res.headers['content-type'], /problem/, `${what}: not a problem`);
@@ -318,8 +317,7 @@ t.test("another workspace's key sees nothing of workspace A, and changes nothing
   const w = await world(t);
   const { app, db, a, b } = w;
   const get = (key: string, url: string): Promise<Res> => app.inject({ method: 'GET', url, headers: bearer(key) });
-  const countA = async () =>
-    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [a.workspace.id]))[0]!.n;
+  const countA = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [a.workspace.id]))[0]!.n;
 
   // Every per-account read of A's accounts, by A (must show the data, or the comparison proves nothing) and by B.
   const accountReads = OPERATIONS.filter((o) => o.kind === 'key' && o.method === 'GET' && o.path.includes('{account}'));
@@ -353,7 +351,10 @@ t.test("another workspace's key sees nothing of workspace A, and changes nothing
     t.strictSame((await get(b.key, `/v1/accounts/secret-a/${list}`)).json().items, [], `no ${list}`);
   }
   const hours = (await get(b.key, '/v1/accounts/secret-a/activity-hours')).json();
-  t.ok(hours.hours.every((h: { interactions: number }) => h.interactions === 0), 'no activity hours');
+  t.ok(
+    hours.hours.every((h: { interactions: number }) => h.interactions === 0),
+    'no activity hours',
+  );
   t.strictSame(hours.best_hours, [], 'no best hours');
 
   // The batch of scores, by B.
@@ -370,11 +371,20 @@ t.test("another workspace's key sees nothing of workspace A, and changes nothing
     t.equal(ranking.statusCode, 200, `B ranks /v1/accounts${query}`);
     const listed = ranking.json().items.map((i: { account: string }) => i.account);
     t.ok(listed.length > 0, `B's ranking${query} lists B's own accounts`);
-    t.notOk(listed.some((x: string) => SECRET_ACCOUNTS.includes(x)), `B's ranking${query} lists none of A's accounts`);
+    t.notOk(
+      listed.some((x: string) => SECRET_ACCOUNTS.includes(x)),
+      `B's ranking${query} lists none of A's accounts`,
+    );
   }
   const rankingA = (await get(a.key, '/v1/accounts?limit=1000')).json().items.map((i: { account: string }) => i.account);
-  t.ok(SECRET_ACCOUNTS.every((x) => rankingA.includes(x)), "A's own ranking lists its accounts");
-  t.notOk(rankingA.some((x: string) => x.startsWith('b-')), "A's ranking lists none of B's accounts");
+  t.ok(
+    SECRET_ACCOUNTS.every((x) => rankingA.includes(x)),
+    "A's own ranking lists its accounts",
+  );
+  t.notOk(
+    rankingA.some((x: string) => x.startsWith('b-')),
+    "A's ranking lists none of B's accounts",
+  );
 
   // Erasure by B of A's account deletes nothing of A.
   const eventsBefore = await countA();

@@ -116,8 +116,7 @@ async function harness(t: Test): Promise<Harness> {
   // Load shedding is off: on a busy machine an event-loop lag answers 503 `overloaded` by design,
   // which says nothing about how hostile input is handled.
   const { app, db, tenant } = await tenantApp(t, { ADMIN_TOKEN, LOAD_SHED_EVENT_LOOP_DELAY_MS: 0 });
-  const count = async () =>
-    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [tenant.workspace.id]))[0]!.n;
+  const count = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE workspace_id = $1', [tenant.workspace.id]))[0]!.n;
   const credentials = (op: Op) => (op.auth === 'admin' ? bearer(ADMIN_TOKEN) : op.auth === 'none' ? {} : bearer(tenant.key));
 
   async function send(op: Op, req: Req): Promise<Res> {
@@ -197,22 +196,118 @@ const pct = (bytes: Uint8Array | string, all = false) =>
     .join('');
 
 const SPECIAL_CHARS = [
-  '\u0000', '\u0001', '\b', '\t', '\n', '\r', '\u001b', '\u007f', '\u0085', '\u00a0', '\u2028', '\u2029', '\ufeff', '\u200b',
-  '\u202e', '\ud800', '\udbff', '\udc00', '\udfff', '\uffff', '\ufffe', '%', '/', '\\', '?', '#', '&', '=', '"', "'", '<', '>',
-  '{', '}', '[', ']', '.', ' ', ':', '😀', 'é', 'ß', 'İ', 'ﬀ',
+  '\u0000',
+  '\u0001',
+  '\b',
+  '\t',
+  '\n',
+  '\r',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u00a0',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\u200b',
+  '\u202e',
+  '\ud800',
+  '\udbff',
+  '\udc00',
+  '\udfff',
+  '\uffff',
+  '\ufffe',
+  '%',
+  '/',
+  '\\',
+  '?',
+  '#',
+  '&',
+  '=',
+  '"',
+  "'",
+  '<',
+  '>',
+  '{',
+  '}',
+  '[',
+  ']',
+  '.',
+  ' ',
+  ':',
+  '😀',
+  'é',
+  'ß',
+  'İ',
+  'ﬀ',
 ];
 const SPECIAL_STRINGS = [
-  '', ' ', 'NaN', '-NaN', 'nan', 'Infinity', '-Infinity', 'inf', '1e309', '-1e309', '0x1f', '0b1', '1_000', '-0', '00', '+1', ' 1', '1 ',
-  '1.5', '-1', '0', '1e2', '9007199254740993', '-9223372036854775809', '18446744073709551616', '99999999999999999999999999',
-  'null', 'undefined', 'true', '[]', '{}', '%', '%00', '%zz', '..', '.', '../..', '..%2f..', '\u0000', '\ud800', '\udfff', 'a\ud800b',
-  '\ud83d', '__proto__', 'constructor', 'prototype', 'hasOwnProperty', "'; --", '" OR ""="', "' OR 1=1 --", '$1', '%s%s%n',
-  '{{7*7}}', '${7*7}', '<script>alert(1)</script>', 'UTC', 'Europe/Paris', 'follow', 'post', 'events:write', 'scores:read',
-  'rpk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '\u202e\u0000\ud800%00..',
+  '',
+  ' ',
+  'NaN',
+  '-NaN',
+  'nan',
+  'Infinity',
+  '-Infinity',
+  'inf',
+  '1e309',
+  '-1e309',
+  '0x1f',
+  '0b1',
+  '1_000',
+  '-0',
+  '00',
+  '+1',
+  ' 1',
+  '1 ',
+  '1.5',
+  '-1',
+  '0',
+  '1e2',
+  '9007199254740993',
+  '-9223372036854775809',
+  '18446744073709551616',
+  '99999999999999999999999999',
+  'null',
+  'undefined',
+  'true',
+  '[]',
+  '{}',
+  '%',
+  '%00',
+  '%zz',
+  '..',
+  '.',
+  '../..',
+  '..%2f..',
+  '\u0000',
+  '\ud800',
+  '\udfff',
+  'a\ud800b',
+  '\ud83d',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'hasOwnProperty',
+  "'; --",
+  '" OR ""="',
+  "' OR 1=1 --",
+  '$1',
+  '%s%s%n',
+  '{{7*7}}',
+  '${7*7}',
+  '<script>alert(1)</script>',
+  'UTC',
+  'Europe/Paris',
+  'follow',
+  'post',
+  'events:write',
+  'scores:read',
+  'rpk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+  '\u202e\u0000\ud800%00..',
 ];
 
-const longString = fc
-  .tuple(fc.constantFrom('x', 'é', '😀', '\ud800', '\u0000', '%', 'ab'), fc.constantFrom(129, 257, 1025, 3073, 10_001))
-  .map(([c, n]) => c.repeat(n));
+const longString = fc.tuple(fc.constantFrom('x', 'é', '😀', '\ud800', '\u0000', '%', 'ab'), fc.constantFrom(129, 257, 1025, 3073, 10_001)).map(([c, n]) => c.repeat(n));
 
 const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
@@ -234,9 +329,9 @@ const dateTime: fc.Arbitrary<string> = fc
     sep: fc.constantFrom('T', 't', ' ', 'T', 'T'),
     off: fc.oneof(
       fc.constantFrom('Z', 'z', '+00:00', '-00:00', '+23:59', '-23:59', '+24:00', '+14:00', '-12:00', '', '+0100', '+01'),
-      fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 60 })).map(
-        ([sign, h, m]) => `${sign}${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`,
-      ),
+      fc
+        .tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 60 }))
+        .map(([sign, h, m]) => `${sign}${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`),
     ),
   })
   .map(
@@ -248,17 +343,68 @@ const numberish: fc.Arbitrary<string> = fc.oneof(
   fc.integer().map(String),
   fc.double().map(String),
   fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }).map(String),
-  fc.constantFrom('0', '1', '-1', '72', '8760', '8761', '1000', '1001', '2147483648', '9007199254740991', '9007199254740992', '1e3', '1.0', '0x10', ' 5', 'NaN', 'Infinity', '-0', ''),
+  fc.constantFrom(
+    '0',
+    '1',
+    '-1',
+    '72',
+    '8760',
+    '8761',
+    '1000',
+    '1001',
+    '2147483648',
+    '9007199254740991',
+    '9007199254740992',
+    '1e3',
+    '1.0',
+    '0x10',
+    ' 5',
+    'NaN',
+    'Infinity',
+    '-0',
+    '',
+  ),
 );
 
 const TIME_ZONES = Intl.supportedValuesOf('timeZone');
 const timeZone: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...TIME_ZONES),
   fc.constantFrom(
-    'UTC', 'utc', 'Etc/UTC', 'GMT', 'Z', 'Etc/GMT+14', 'Etc/GMT-14', 'Etc/GMT+12', 'EST5EDT', 'US/Pacific', 'US/Pacific-New',
-    'Asia/Calcutta', 'Asia/Kolkata', 'America/Buenos_Aires', 'Antarctica/Troll', 'Factory', 'localtime', 'posixrules', 'Europe/Kyiv',
-    '+05:30', '-05:30', '+14:00', 'UTC+3', 'GMT+3', 'EST', 'CET', 'europe/paris', 'EUROPE/PARIS', 'America/Argentina/ComodRivadavia',
-    'Pacific/Kanton', 'America/Ciudad_Juarez', 'Canada/East-Saskatchewan', 'SystemV/AST4', 'Europe/../Europe/Paris', 'Europe/Paris\u0000',
+    'UTC',
+    'utc',
+    'Etc/UTC',
+    'GMT',
+    'Z',
+    'Etc/GMT+14',
+    'Etc/GMT-14',
+    'Etc/GMT+12',
+    'EST5EDT',
+    'US/Pacific',
+    'US/Pacific-New',
+    'Asia/Calcutta',
+    'Asia/Kolkata',
+    'America/Buenos_Aires',
+    'Antarctica/Troll',
+    'Factory',
+    'localtime',
+    'posixrules',
+    'Europe/Kyiv',
+    '+05:30',
+    '-05:30',
+    '+14:00',
+    'UTC+3',
+    'GMT+3',
+    'EST',
+    'CET',
+    'europe/paris',
+    'EUROPE/PARIS',
+    'America/Argentina/ComodRivadavia',
+    'Pacific/Kanton',
+    'America/Ciudad_Juarez',
+    'Canada/East-Saskatchewan',
+    'SystemV/AST4',
+    'Europe/../Europe/Paris',
+    'Europe/Paris\u0000',
     'x'.repeat(65),
   ),
 );
@@ -321,13 +467,15 @@ const encoded = (value: fc.Arbitrary<string>) =>
 /** A query string for an operation: its parameters (some missing, some repeated) and unknown ones. */
 function queryString(op: Op): fc.Arbitrary<string> {
   const names = [...op.queryParams, ...op.queryParams, '__proto__', 'constructor', 'x'];
-  const pair = fc.constantFrom(...names).chain((name) =>
-    fc.oneof(
-      { weight: 8, arbitrary: encoded(queryValue(name)).map((v) => `${name}=${v}`) },
-      { weight: 1, arbitrary: fc.constant(name) },
-      { weight: 1, arbitrary: encoded(hostileString).map((k) => `${k}=${pct('1')}`) },
-    ),
-  );
+  const pair = fc
+    .constantFrom(...names)
+    .chain((name) =>
+      fc.oneof(
+        { weight: 8, arbitrary: encoded(queryValue(name)).map((v) => `${name}=${v}`) },
+        { weight: 1, arbitrary: fc.constant(name) },
+        { weight: 1, arbitrary: encoded(hostileString).map((k) => `${k}=${pct('1')}`) },
+      ),
+    );
   return fc.array(pair, { maxLength: 6 }).map((pairs) => (pairs.length === 0 ? '' : `?${pairs.join('&')}`));
 }
 
@@ -340,9 +488,34 @@ const segment: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.constantFrom(
-      '%', '%00', '..', '.', '%2e%2e', '%2E', '%2F', '%5C', '..%2F..', '%2e%2e%2f', '', 'x'.repeat(3072), 'x'.repeat(3073),
-      '%41'.repeat(1024), '%41'.repeat(1025), '%F0%9F%98%80'.repeat(256), '%F0%9F%98%80'.repeat(257), 'a'.repeat(100_000),
-      'tw%3Ajane', 'fb%3Apage%2F123', '%ED%A0%80', '%7F', '%C2%85', '%E2%80%A8', 'aaaaaaaaaaaa', 'a_b', '-', 'ws.1',
+      '%',
+      '%00',
+      '..',
+      '.',
+      '%2e%2e',
+      '%2E',
+      '%2F',
+      '%5C',
+      '..%2F..',
+      '%2e%2e%2f',
+      '',
+      'x'.repeat(3072),
+      'x'.repeat(3073),
+      '%41'.repeat(1024),
+      '%41'.repeat(1025),
+      '%F0%9F%98%80'.repeat(256),
+      '%F0%9F%98%80'.repeat(257),
+      'a'.repeat(100_000),
+      'tw%3Ajane',
+      'fb%3Apage%2F123',
+      '%ED%A0%80',
+      '%7F',
+      '%C2%85',
+      '%E2%80%A8',
+      'aaaaaaaaaaaa',
+      'a_b',
+      '-',
+      'ws.1',
     ),
   },
 );
@@ -363,7 +536,10 @@ const EVENT_FIELDS = ['id', 'type', 'actor', 'target', 'post', 'occurred_at', 't
 /** A valid event of a small set of accounts (so that some of the fuzz is stored and accounted for). */
 const validEvent: fc.Arbitrary<Record<string, unknown>> = fc
   .record({
-    id: fc.option(fc.string({ minLength: 1, maxLength: 20 }).filter((s) => !/\p{Cc}/u.test(s) && s.isWellFormed()), { nil: undefined }),
+    id: fc.option(
+      fc.string({ minLength: 1, maxLength: 20 }).filter((s) => !/\p{Cc}/u.test(s) && s.isWellFormed()),
+      { nil: undefined },
+    ),
     type: fc.constantFrom(...TYPES),
     actor: fc.constantFrom(...ACCOUNTS),
     target: fc.constantFrom(...ACCOUNTS),
@@ -396,15 +572,11 @@ const eventish: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 2, arbitrary: validEvent },
   {
     weight: 4,
-    arbitrary: fc
-      .tuple(validEvent, fc.constantFrom(...EVENT_FIELDS), fieldValue)
-      .map(([e, field, v]) => dropUndefined({ ...e, [field]: v })),
+    arbitrary: fc.tuple(validEvent, fc.constantFrom(...EVENT_FIELDS), fieldValue).map(([e, field, v]) => dropUndefined({ ...e, [field]: v })),
   },
   {
     weight: 3,
-    arbitrary: fc
-      .record(Object.fromEntries(EVENT_FIELDS.map((f) => [f, fieldValue])) as Record<(typeof EVENT_FIELDS)[number], fc.Arbitrary<unknown>>)
-      .map(dropUndefined),
+    arbitrary: fc.record(Object.fromEntries(EVENT_FIELDS.map((f) => [f, fieldValue])) as Record<(typeof EVENT_FIELDS)[number], fc.Arbitrary<unknown>>).map(dropUndefined),
   },
   { weight: 1, arbitrary: fc.tuple(validEvent, hostileString, fc.jsonValue({ maxDepth: 2 })).map(([e, k, v]) => ({ ...e, [k]: v })) },
   { weight: 1, arbitrary: wrongType },
@@ -422,7 +594,10 @@ const anyBody: fc.Arbitrary<string> = fc.oneof(
         {
           accounts: fc.oneof(
             fc.array(fc.oneof(hostileString, fc.constantFrom(...ACCOUNTS)), { maxLength: 12 }),
-            fc.constantFrom(Array.from({ length: 101 }, (_, i) => `fz-${i}`), Array.from({ length: 100 }, () => 'fz-a')),
+            fc.constantFrom(
+              Array.from({ length: 101 }, (_, i) => `fz-${i}`),
+              Array.from({ length: 100 }, () => 'fz-a'),
+            ),
             wrongType,
           ),
           since: fc.oneof(dateTime, wrongType),
@@ -434,15 +609,49 @@ const anyBody: fc.Arbitrary<string> = fc.oneof(
       .map((v) => JSON.stringify(v)),
   },
   { weight: 1, arbitrary: fc.record({ name: fc.oneof(hostileString, wrongType) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)) },
-  { weight: 1, arbitrary: fc.record({ scopes: fc.oneof(fc.array(fc.oneof(hostileString, fc.constantFrom('events:write', 'scores:read'))), wrongType) }).map((v) => JSON.stringify(v)) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ scopes: fc.oneof(fc.array(fc.oneof(hostileString, fc.constantFrom('events:write', 'scores:read'))), wrongType) }).map((v) => JSON.stringify(v)),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
-  { weight: 1, arbitrary: fc.constantFrom('', ' ', 'null', '[]', '{', '{"events":', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', '\ufeff{}', '{"a":1}{"b":2}', '1e999', '"\\ud800"', '{"events":[{"type":"like","actor":"a","target":"b","occurred_at":"2026-01-01T00:00:00Z",}]}') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      'null',
+      '[]',
+      '{',
+      '{"events":',
+      '{"__proto__":{"x":1}}',
+      '{"constructor":{"prototype":{"x":1}}}',
+      '\ufeff{}',
+      '{"a":1}{"b":2}',
+      '1e999',
+      '"\\ud800"',
+      '{"events":[{"type":"like","actor":"a","target":"b","occurred_at":"2026-01-01T00:00:00Z",}]}',
+    ),
+  },
 );
 
 const CONTENT_TYPES = [
-  'text/plain', 'text/html', 'application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded',
-  'application/octet-stream', 'application/json; charset=utf-16', 'application/jsonx', 'application/problem+json', 'application/x-ndjson',
-  'APPLICATION/JSON', 'Application/X-NDJSON; charset=utf-8', 'application/json;', ';', '*/*', 'application/json, text/plain', '',
+  'text/plain',
+  'text/html',
+  'application/xml',
+  'multipart/form-data; boundary=x',
+  'application/x-www-form-urlencoded',
+  'application/octet-stream',
+  'application/json; charset=utf-16',
+  'application/jsonx',
+  'application/problem+json',
+  'application/x-ndjson',
+  'APPLICATION/JSON',
+  'Application/X-NDJSON; charset=utf-8',
+  'application/json;',
+  ';',
+  '*/*',
+  'application/json, text/plain',
+  '',
 ];
 
 const contentType: fc.Arbitrary<string> = fc.oneof(
@@ -522,23 +731,33 @@ t.test('every route, hostile path segments, query strings, bodies and content ty
 t.test('GET routes: arbitrary query strings with every documented parameter', async (t) => {
   const h = await harness(t);
   // A few stored events, so that windows, cursors and time zones meet real rows.
-  await h.send(OPERATIONS.find((o) => o.id === 'ingestEvents')!, {
-    method: 'POST',
-    url: '/v1/events/batch',
-    payload: JSON.stringify({
-      events: ACCOUNTS.flatMap((a, i) =>
-        ACCOUNTS.filter((b) => b !== a).flatMap((b, j) => [
-          { type: 'follow', actor: a, target: b, occurred_at: at(i * 10 + j) },
-          { type: 'reply', actor: a, target: b, occurred_at: at(i * 10 + j + 1), text: 'hi?' },
-        ]),
-      ),
-    }),
-    headers: { 'content-type': 'application/json' },
-  });
+  await h.send(
+    OPERATIONS.find((o) => o.id === 'ingestEvents')!,
+    {
+      method: 'POST',
+      url: '/v1/events/batch',
+      payload: JSON.stringify({
+        events: ACCOUNTS.flatMap((a, i) =>
+          ACCOUNTS.filter((b) => b !== a).flatMap((b, j) => [
+            { type: 'follow', actor: a, target: b, occurred_at: at(i * 10 + j) },
+            { type: 'reply', actor: a, target: b, occurred_at: at(i * 10 + j + 1), text: 'hi?' },
+          ]),
+        ),
+      }),
+      headers: { 'content-type': 'application/json' },
+    },
+  );
   for (const op of OPERATIONS.filter((o) => o.method === 'GET' && o.queryParams.length > 0)) {
     const arb = fc
       .tuple(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...ACCOUNTS) }, { weight: 1, arbitrary: segment }), queryString(op))
-      .map(([account, query]): Req => ({ method: 'GET', url: urlOf(op, op.pathParams.map(() => account)) + query }))
+      .map(([account, query]): Req => ({
+        method: 'GET',
+        url:
+          urlOf(
+            op,
+            op.pathParams.map(() => account),
+          ) + query,
+      }))
       .filter(harmless);
     await property(t, `${op.method} ${op.path}`, arb, (req) => h.send(op, req), 50);
   }
@@ -556,12 +775,9 @@ t.test('POST /v1/events/batch: batches of hostile events; exactly the accepted o
   const op = OPERATIONS.find((o) => o.id === 'ingestEvents')!;
   const ids = async (list: string[]) =>
     new Set(
-      (
-        await h.db.query<{ event_id: string }>('SELECT event_id FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])', [
-          h.tenant.workspace.id,
-          list,
-        ])
-      ).map((r) => r.event_id),
+      (await h.db.query<{ event_id: string }>('SELECT event_id FROM events WHERE workspace_id = $1 AND event_id = ANY($2::text[])', [h.tenant.workspace.id, list])).map(
+        (r) => r.event_id,
+      ),
     );
   const arb = fc
     .array(eventish, { maxLength: 25 })
@@ -604,11 +820,34 @@ t.test('POST /v1/events/batch as NDJSON: random lines; exactly the accepted ones
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)) },
     { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 80 }).map((s) => s.replace(/\n/g, ' ')) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b.filter((x) => x !== 10))) },
-    { weight: 1, arbitrary: fc.constantFrom('', ' ', '\r', '\t', '\u00a0', '\ufeff', '\u2028', '{', '[]', 'null', '"x"', '1e999', '{"events":[]}', '\ufeff{"type":"post","actor":"fz-a","occurred_at":"2026-01-01T00:00:00Z"}') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '',
+        ' ',
+        '\r',
+        '\t',
+        '\u00a0',
+        '\ufeff',
+        '\u2028',
+        '{',
+        '[]',
+        'null',
+        '"x"',
+        '1e999',
+        '{"events":[]}',
+        '\ufeff{"type":"post","actor":"fz-a","occurred_at":"2026-01-01T00:00:00Z"}',
+      ),
+    },
     { weight: 1, arbitrary: fc.constantFrom(deepArray(2_000), deepObject(2_000), deepProto(1_000)) },
   );
   const arb = fc
-    .record({ lines: fc.array(line, { maxLength: 30 }), eol: fc.constantFrom('\n', '\r\n', '\n\n'), trailing: fc.boolean(), type: fc.constantFrom('application/x-ndjson', 'application/x-ndjson; charset=utf-8') })
+    .record({
+      lines: fc.array(line, { maxLength: 30 }),
+      eol: fc.constantFrom('\n', '\r\n', '\n\n'),
+      trailing: fc.boolean(),
+      type: fc.constantFrom('application/x-ndjson', 'application/x-ndjson; charset=utf-8'),
+    })
     .map(({ lines, eol, trailing, type }): Req => {
       const parts = lines.flatMap((l, i) => [typeof l === 'string' ? Buffer.from(l, 'utf8') : l, ...(i < lines.length - 1 || trailing ? [Buffer.from(eol)] : [])]);
       return { method: 'POST', url: op.path, payload: Buffer.concat(parts), headers: { 'content-type': type } };
@@ -634,7 +873,20 @@ t.test('POST /v1/events/batch as NDJSON: random lines; exactly the accepted ones
 t.test('huge and negative numbers, and number literals JSON cannot hold, in every numeric field', async (t) => {
   const h = await harness(t);
   const literal = fc.oneof(
-    fc.constantFrom('1e999', '-1e999', '1e-999', '-0', '0.0', '1E+2', '123456789012345678901234567890', '-123456789012345678901234567890', '9007199254740993', '72.0000000000000001', '4.9e-324', '1.7976931348623157e308'),
+    fc.constantFrom(
+      '1e999',
+      '-1e999',
+      '1e-999',
+      '-0',
+      '0.0',
+      '1E+2',
+      '123456789012345678901234567890',
+      '-123456789012345678901234567890',
+      '9007199254740993',
+      '72.0000000000000001',
+      '4.9e-324',
+      '1.7976931348623157e308',
+    ),
     fc.double({ noNaN: true }).map((n) => JSON.stringify(n)),
     fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
   );
@@ -657,7 +909,10 @@ t.test('huge and negative numbers, and number literals JSON cannot hold, in ever
     async ([id, payload]) => {
       const op = OPERATIONS.find((o) => o.id === id);
       if (!op) return;
-      const url = urlOf(op, op.pathParams.map(() => 'fz-a'));
+      const url = urlOf(
+        op,
+        op.pathParams.map(() => 'fz-a'),
+      );
       await h.send(op, { method: op.method, url, payload, headers: { 'content-type': 'application/json' } });
     },
     100,
@@ -680,7 +935,10 @@ t.test('deeply nested arrays and objects (depth 1,000 and 100,000) in every body
     ...shapes.flatMap(([shape, make]) => NESTINGS.slice(0, 2).map(([where, place]) => ({ label: `${shape} of depth 100,000 in ${where}`, payload: place(make(100_000)) }))),
   ];
   for (const op of OPERATIONS.filter((o) => o.body)) {
-    const url = urlOf(op, op.pathParams.map(() => 'fz-a'));
+    const url = urlOf(
+      op,
+      op.pathParams.map(() => 'fz-a'),
+    );
     for (const { label, payload } of cases) {
       try {
         await h.send(op, { method: op.method, url, payload, headers: { 'content-type': 'application/json' } });
@@ -721,17 +979,57 @@ t.test('1 MB strings in path, query and every body field', async (t) => {
     const json = (v: unknown): Pick<Req, 'payload' | 'headers'> => ({ payload: JSON.stringify(v), headers: { 'content-type': 'application/json' } });
     switch (place) {
       case 'path':
-        return [op, { method: op.method, url: urlOf(op, op.pathParams.map(() => pct(s))), ...(op.body ? json({}) : {}) }];
+        return [
+          op,
+          {
+            method: op.method,
+            url: urlOf(
+              op,
+              op.pathParams.map(() => pct(s)),
+            ),
+            ...(op.body ? json({}) : {}),
+          },
+        ];
       case 'query':
-        return [op, { method: op.method, url: urlOf(op, op.pathParams.map(() => 'fz-a')) + '?' + op.queryParams.map((q) => `${q}=${pct(s)}`).join('&') }];
+        return [
+          op,
+          {
+            method: op.method,
+            url:
+              urlOf(
+                op,
+                op.pathParams.map(() => 'fz-a'),
+              ) +
+              '?' +
+              op.queryParams.map((q) => `${q}=${pct(s)}`).join('&'),
+          },
+        ];
       case 'event':
         return [op, { method: 'POST', url: op.path, ...json(event) }];
       case 'batch':
         return [op, { method: 'POST', url: op.path, ...json({ events: [event, { ...event, [field]: undefined }] }) }];
       case 'ndjson':
-        return [op, { method: 'POST', url: op.path, payload: `${JSON.stringify(event)}\n{"type":"post","actor":"fz-a","occurred_at":"${at(6)}"}\n`, headers: { 'content-type': 'application/x-ndjson' } }];
+        return [
+          op,
+          {
+            method: 'POST',
+            url: op.path,
+            payload: `${JSON.stringify(event)}\n{"type":"post","actor":"fz-a","occurred_at":"${at(6)}"}\n`,
+            headers: { 'content-type': 'application/x-ndjson' },
+          },
+        ];
       case 'body':
-        return [op, { method: op.method, url: urlOf(op, op.pathParams.map(() => 'fz-a')), ...json({ [field]: field === 'name' || field === 'since' ? s : [s] }) }];
+        return [
+          op,
+          {
+            method: op.method,
+            url: urlOf(
+              op,
+              op.pathParams.map(() => 'fz-a'),
+            ),
+            ...json({ [field]: field === 'name' || field === 'since' ? s : [s] }),
+          },
+        ];
     }
   });
   await property(t, '1 MB strings', arb, ([op, req]) => h.send(op, req), 6, false);
@@ -742,7 +1040,10 @@ t.test('wrong content types on every route that takes a body', async (t) => {
   const failures: string[] = [];
   const event = JSON.stringify({ type: 'like', actor: 'fz-a', target: 'fz-d', occurred_at: at(7) });
   for (const op of OPERATIONS.filter((o) => o.body)) {
-    const url = urlOf(op, op.pathParams.map(() => 'fz-a'));
+    const url = urlOf(
+      op,
+      op.pathParams.map(() => 'fz-a'),
+    );
     for (const type of CONTENT_TYPES) {
       // One JSON event, and two lines (an event, then a JSON batch) that are NDJSON but not JSON.
       for (const payload of [event, `${event}\n${JSON.stringify({ events: [JSON.parse(event)] })}`]) {
@@ -806,7 +1107,12 @@ t.test('defect: follow, unfollow, reply and mention events early in year 1 answe
     await expectAnswer(t, h, 'ingestEvent', jsonReq('POST', '/v1/events', event), 201);
   }
   // One such event fails the whole batch: the valid event next to it is not stored either.
-  const batch = { events: [{ ...LIKE, actor: 'fz-y' }, { type: 'follow', actor: 'fz-y', target: 'fz-b', occurred_at: '0001-06-01T00:00:00Z' }] };
+  const batch = {
+    events: [
+      { ...LIKE, actor: 'fz-y' },
+      { type: 'follow', actor: 'fz-y', target: 'fz-b', occurred_at: '0001-06-01T00:00:00Z' },
+    ],
+  };
   const body = await expectAnswer(t, h, 'ingestEvents', jsonReq('POST', '/v1/events/batch', batch), 200);
   if (body) t.match(body, { accepted: 2, rejected: [] }, 'both events stored');
 });

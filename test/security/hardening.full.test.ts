@@ -40,7 +40,14 @@ t.test('half-sent requests to unknown routes are answered at once and closed, an
   t.equal(refusals.length + dropped, connected, `every connection was answered 404 and closed (${refusals.length}) or dropped at the cap (${dropped})`);
   t.ok(refusals.length > 0, 'unknown routes are answered without reading the body');
   // A second wave while the first is still being closed, then the victim.
-  await Promise.all(Array.from({ length: 400 }, () => rawConnection(server.url, 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n').then((c) => c.closed(10_000), () => null)));
+  await Promise.all(
+    Array.from({ length: 400 }, () =>
+      rawConnection(server.url, 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n').then(
+        (c) => c.closed(10_000),
+        () => null,
+      ),
+    ),
+  );
   const res = await fetch(`${server.url}/v1/accounts/victim/scores`, { headers: bearer(key) });
   t.equal(res.status, 200, 'a tenant is served after the attack');
   t.equal(server.child.exitCode, null, 'the process is still running');
@@ -55,8 +62,14 @@ t.test('slow headers are cut after HEADERS_TIMEOUT_MS with a 408 problem, and th
   const ends = await Promise.all(slow.map((s) => (s ? s.closed(15_000) : Promise.resolve(undefined))));
   const timedOut = ends.filter((e) => e && status(e.data) === 408);
   t.ok(timedOut.length > 0, `${timedOut.length} slow-header connections got 408`);
-  t.ok(timedOut.every((e) => problemCode(e!.data) === 'request_timeout' && /application\/problem\+json/.test(e!.data)), 'as problem+json');
-  t.ok(ends.every((e) => !e || e.closedByServer), 'the server closed every one of them');
+  t.ok(
+    timedOut.every((e) => problemCode(e!.data) === 'request_timeout' && /application\/problem\+json/.test(e!.data)),
+    'as problem+json',
+  );
+  t.ok(
+    ends.every((e) => !e || e.closedByServer),
+    'the server closed every one of them',
+  );
   t.equal((await fetch(`${server.url}/healthz`)).status, 200, 'the process is still serving');
   t.equal(server.child.exitCode, null, 'and still running');
 });
@@ -105,7 +118,10 @@ t.test('eight concurrent streams of 1 MiB [{},{},…] lines from one key leave t
     ),
   );
   t.ok(statuses.includes(200), `streams answered ${statuses.join(', ')}`);
-  t.ok(statuses.every((s) => s === 200 || s === 429 || s === 'closed'), 'each one stored, refused or closed');
+  t.ok(
+    statuses.every((s) => s === 200 || s === 429 || s === 'closed'),
+    'each one stored, refused or closed',
+  );
   const peak = peakRssMb(server.child.pid!);
   t.ok(peak < 500, `peak RSS ${peak.toFixed(0)} MB`);
   t.equal((await fetch(`${server.url}/v1/accounts/x/scores`, { headers: bearer(key) })).status, 200, 'still serving');
@@ -115,7 +131,11 @@ t.test('a server keeps running whatever a client does to it (exit check)', async
   const env = cliEnv(t);
   const server = await startServer(env);
   // A client that connects and vanishes mid-headers, mid-body and mid-stream.
-  for (const first of ['GET /heal', 'POST /v1/events HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n{', 'POST /v1/events/batch HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n']) {
+  for (const first of [
+    'GET /heal',
+    'POST /v1/events HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n{',
+    'POST /v1/events/batch HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n',
+  ]) {
     const c = await rawConnection(server.url, first);
     c.socket.destroy();
   }

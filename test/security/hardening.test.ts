@@ -74,7 +74,10 @@ t.test('an NDJSON line that would parse into thousands of values is rejected unp
     payload: `${good}\n${bomb}\n`,
   });
   t.equal(res.statusCode, 200);
-  t.same(res.json().rejected.map((r: { index: number; code: string }) => [r.index, r.code]), [[1, 'invalid_event']]);
+  t.same(
+    res.json().rejected.map((r: { index: number; code: string }) => [r.index, r.code]),
+    [[1, 'invalid_event']],
+  );
   t.equal(res.json().accepted, 1);
 });
 
@@ -130,25 +133,56 @@ t.test('heavy reads are limited per key (429) and in all (503), and all-time rea
       return (err as Problem).code;
     }
   };
-  t.equal(code(() => inFlight.hold(request('a'), reply(), 'heavy_read')), 'held');
-  t.equal(code(() => inFlight.hold(request('a'), reply(), 'heavy_read')), 'held');
-  t.equal(code(() => inFlight.hold(request('a'), reply(), 'heavy_read')), 'too_many_in_flight', 'a third for key a: 429');
-  t.equal(code(() => inFlight.hold(request('b'), reply(), 'heavy_read')), 'held', 'key b has its own budget');
-  t.equal(code(() => inFlight.hold(request('c'), reply(), 'heavy_read')), 'overloaded', 'the process runs three at most: 503');
-  t.equal(code(() => inFlight.hold(request('c'), reply(), 'stream')), 'held', 'streams are counted apart');
+  t.equal(
+    code(() => inFlight.hold(request('a'), reply(), 'heavy_read')),
+    'held',
+  );
+  t.equal(
+    code(() => inFlight.hold(request('a'), reply(), 'heavy_read')),
+    'held',
+  );
+  t.equal(
+    code(() => inFlight.hold(request('a'), reply(), 'heavy_read')),
+    'too_many_in_flight',
+    'a third for key a: 429',
+  );
+  t.equal(
+    code(() => inFlight.hold(request('b'), reply(), 'heavy_read')),
+    'held',
+    'key b has its own budget',
+  );
+  t.equal(
+    code(() => inFlight.hold(request('c'), reply(), 'heavy_read')),
+    'overloaded',
+    'the process runs three at most: 503',
+  );
+  t.equal(
+    code(() => inFlight.hold(request('c'), reply(), 'stream')),
+    'held',
+    'streams are counted apart',
+  );
   replies[0]!.emit('close');
-  t.equal(code(() => inFlight.hold(request('c'), reply(), 'heavy_read')), 'held', 'a finished read frees its slot in all and for its key');
-  t.equal(code(() => inFlight.hold(request('a'), reply(), 'heavy_read')), 'overloaded');
+  t.equal(
+    code(() => inFlight.hold(request('c'), reply(), 'heavy_read')),
+    'held',
+    'a finished read frees its slot in all and for its key',
+  );
+  t.equal(
+    code(() => inFlight.hold(request('a'), reply(), 'heavy_read')),
+    'overloaded',
+  );
   const { app, tenant } = await tenantApp(t, { MAX_HEAVY_READS: 1 });
   const reads = await Promise.all(Array.from({ length: 8 }, () => app.inject({ method: 'GET', url: '/v1/accounts/a/scores', headers: bearer(tenant.key) })));
-  t.ok(reads.every((r) => r.statusCode === 200), 'all-time reads are not heavy: none is refused');
+  t.ok(
+    reads.every((r) => r.statusCode === 200),
+    'all-time reads are not heavy: none is refused',
+  );
 });
 
 t.test('failed authentications are throttled per client address, before any key lookup', async (t) => {
   const ADMIN_TOKEN = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
   const { app, tenant } = await tenantApp(t, { AUTH_FAILURES_PER_MINUTE: 3, ADMIN_TOKEN });
-  const get = (authorization: string, remoteAddress = '203.0.113.7') =>
-    app.inject({ method: 'GET', url: '/v1/accounts/a/scores', headers: { authorization }, remoteAddress });
+  const get = (authorization: string, remoteAddress = '203.0.113.7') => app.inject({ method: 'GET', url: '/v1/accounts/a/scores', headers: { authorization }, remoteAddress });
   const bad = 'Bearer rpk_aaaaaaaaaaaa_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
   const codes = [];
   for (let i = 0; i < 3; i++) codes.push((await get(bad)).statusCode);
@@ -229,6 +263,9 @@ t.test(
     const lines = logs.map((l) => JSON.parse(l) as { level: number; code?: string; err?: unknown });
     const shedLines = lines.filter((l) => l.code === 'overloaded');
     t.ok(shedLines.length > 0, 'the shed request is logged');
-    t.ok(shedLines.every((l) => l.level === 40 && l.err === undefined), 'at warn level, without an error object or stack');
+    t.ok(
+      shedLines.every((l) => l.level === 40 && l.err === undefined),
+      'at warn level, without an error object or stack',
+    );
   },
 );

@@ -23,10 +23,7 @@ function fakeDb() {
         const ids = params![0] as string[];
         sent.push({
           ids,
-          answer: (rows) =>
-            resolve(
-              (rows ?? ids.map((keyId) => ({ keyId, workspaceId: 1, secretHash: Buffer.alloc(32), scopes: ['events:write'], revoked: false }))) as R[],
-            ),
+          answer: (rows) => resolve((rows ?? ids.map((keyId) => ({ keyId, workspaceId: 1, secretHash: Buffer.alloc(32), scopes: ['events:write'], revoked: false }))) as R[]),
           fail: reject,
         });
       }),

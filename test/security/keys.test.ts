@@ -9,10 +9,7 @@ t.test('a key is stored only as the SHA-256 of its secret, never as itself', asy
   const db = await testDatabase();
   const tenant = await newTenant(db);
   const [, keyId, secret] = /^rpk_([a-z0-9]{12})_(.+)$/.exec(tenant.key)!;
-  const rows = await db.query<{ secret_hash: Uint8Array; everything: string }>(
-    'SELECT secret_hash, row_to_json(k)::text AS everything FROM api_keys k WHERE key_id = $1',
-    [keyId],
-  );
+  const rows = await db.query<{ secret_hash: Uint8Array; everything: string }>('SELECT secret_hash, row_to_json(k)::text AS everything FROM api_keys k WHERE key_id = $1', [keyId]);
   t.equal(rows.length, 1);
   t.same(Buffer.from(rows[0]!.secret_hash), createHash('sha256').update(secret!).digest());
   t.notOk(rows[0]!.everything.includes(secret!), 'no column holds the secret');

@@ -32,7 +32,10 @@ t.test('a page whose scan meets only repeats ends where the scan stopped, empty,
   const { app, db } = await testApp(t);
   const tenant = await newTenant(db);
   // y follows at 0; x follows at 1 and again at 2, 3, …, 10 (repeats: no change).
-  const events = [{ type: 'follow', actor: 'y', target: 'ann', occurred_at: at(0) }, ...Array.from({ length: 10 }, (_, i) => ({ type: 'follow', actor: 'x', target: 'ann', occurred_at: at(i + 1) }))];
+  const events = [
+    { type: 'follow', actor: 'y', target: 'ann', occurred_at: at(0) },
+    ...Array.from({ length: 10 }, (_, i) => ({ type: 'follow', actor: 'x', target: 'ann', occurred_at: at(i + 1) })),
+  ];
   t.equal((await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(tenant.key), payload: { events } })).json().accepted, 11);
   // Three events a page: 10, 9, 8 / 7, 6, 5 / 4, 3, 2 are repeats; then x's follow at 1 and y's at 0, and the scan ends short of its bound.
   const read = await pages(db, tenant.workspace.id, 'ann', 5, 3);
@@ -40,8 +43,15 @@ t.test('a page whose scan meets only repeats ends where the scan stopped, empty,
     read.map((p) => p.items.map((i) => `${i.account}@${i.at.slice(11, 16)}`)),
     [[], [], [], ['x@00:01', 'y@00:00']],
   );
-  t.strictSame(read.map((p) => p.next_cursor === null), [false, false, false, true]);
-  t.strictSame((await pages(db, tenant.workspace.id, 'ann', 5, 5000)).map((p) => p.items.length), [2], 'one page under the default bound');
+  t.strictSame(
+    read.map((p) => p.next_cursor === null),
+    [false, false, false, true],
+  );
+  t.strictSame(
+    (await pages(db, tenant.workspace.id, 'ann', 5, 5000)).map((p) => p.items.length),
+    [2],
+    'one page under the default bound',
+  );
 });
 
 t.test('pages cut short by any bound still concatenate to the whole list, for both types and for each alone', async (t) => {
@@ -59,8 +69,15 @@ t.test('pages cut short by any bound still concatenate to the whole list, for bo
         const whole = modelChanges(marks, 'a', 72);
         for (const change of [null, 'follow', 'unfollow'] as const) {
           const read = await pages(db, tenant.workspace.id, 'a', limit, scanMarks, change);
-          t.strictSame(read.flatMap((p) => p.items), change ? whole.filter((c) => c.change === change) : whole, `${change ?? 'both'}, limit ${limit}, bound ${scanMarks}`);
-          t.ok(read.every((p) => p.items.length <= limit), 'no page holds more than limit');
+          t.strictSame(
+            read.flatMap((p) => p.items),
+            change ? whole.filter((c) => c.change === change) : whole,
+            `${change ?? 'both'}, limit ${limit}, bound ${scanMarks}`,
+          );
+          t.ok(
+            read.every((p) => p.items.length <= limit),
+            'no page holds more than limit',
+          );
         }
         runs++;
       },

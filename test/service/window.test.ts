@@ -17,7 +17,10 @@ const eventArb = fc
     type: fc.constantFrom('follow', 'unfollow', 'like', 'reply', 'mention', 'repost', 'post', 'follow', 'unfollow'),
     actor: fc.constantFrom(...ACCOUNTS),
     target: fc.constantFrom(...ACCOUNTS),
-    at: fc.oneof(fc.integer({ min: 0, max: 5 * 24 * 60 }).map((m) => m * 60_000), fc.constantFrom(0, 72 * HOUR, 72 * HOUR + 1, HOUR)),
+    at: fc.oneof(
+      fc.integer({ min: 0, max: 5 * 24 * 60 }).map((m) => m * 60_000),
+      fc.constantFrom(0, 72 * HOUR, 72 * HOUR + 1, HOUR),
+    ),
     text: fc.constantFrom(undefined, 'same text', 'a question?', 'https://link.example'),
   })
   .map((e) => ({

@@ -100,7 +100,10 @@ t.test('a flag raised, then cleared, arrives as two signed deliveries the docume
     t.notOk(verify(hook.secret, header, r.body, Date.now() + 10 * 60_000), 'or a signature 10 minutes old');
     t.equal(r.headers['content-type'], 'application/json');
   }
-  t.ok(s.logs.every((l) => !l.includes(hook.secret) && !l.includes(hook.secret.slice(6))), 'the secret is never logged');
+  t.ok(
+    s.logs.every((l) => !l.includes(hook.secret) && !l.includes(hook.secret.slice(6))),
+    'the secret is never logged',
+  );
 });
 
 t.test('a flag raised and cleared within one batch sends nothing; a threshold crossed and crossed back neither', async (t) => {
@@ -139,7 +142,10 @@ t.test('score.crossed either way, and in order per account after a receiver come
   t.ok(await until(() => rx.accepted().length === 6), 'every delivery arrives once the receiver is back');
   for (const account of ['tw:a', 'tw:b']) {
     t.strictSame(
-      rx.accepted().filter((r) => r.json.account === account).map((r) => [r.json.data.direction, r.json.data.before, r.json.data.after]),
+      rx
+        .accepted()
+        .filter((r) => r.json.account === account)
+        .map((r) => [r.json.data.direction, r.json.data.before, r.json.data.after]),
       [
         ['up', null, 1],
         ['down', 1, 0.714286],
@@ -160,7 +166,10 @@ t.test('score.crossed either way, and in order per account after a receiver come
   t.ok(settled, `the log shows the 6 deliveries delivered: ${JSON.stringify(items.map((d) => d.status))}`);
   const first = items.filter((d) => d.account === 'tw:a').at(-1)!;
   t.ok(first.attempts.length >= 2, 'the first delivery was attempted more than once');
-  t.strictSame(first.attempts.map((a) => a.status_code), [...first.attempts.slice(0, -1).map(() => 503), 200]);
+  t.strictSame(
+    first.attempts.map((a) => a.status_code),
+    [...first.attempts.slice(0, -1).map(() => 503), 200],
+  );
   t.equal(rx.requests.filter((r) => r.json.id === first.id).length, first.attempts.length, 'the log holds every attempt the receiver saw');
 });
 
@@ -174,7 +183,10 @@ t.test('workspace A’s subscription never sees workspace B’s events, and B ca
   await send(a, posts('tw:other', 5, true, 0));
   t.ok(await until(() => rx.requests.length >= 1));
   await new Promise((r) => setTimeout(r, 300));
-  t.strictSame(rx.requests.map((r) => [r.json.workspace, r.json.account]), [[a.tenant.workspace.name, 'tw:other']]);
+  t.strictSame(
+    rx.requests.map((r) => [r.json.workspace, r.json.account]),
+    [[a.tenant.workspace.name, 'tw:other']],
+  );
   t.strictSame((await b.app.inject({ method: 'GET', url: '/v1/webhooks', headers: bearer(b.hookKey) })).json(), { webhooks: [] });
   for (const [method, url] of [
     ['DELETE', `/v1/webhooks/${hook.id}`],
@@ -189,7 +201,15 @@ t.test('workspace A’s subscription never sees workspace B’s events, and B ca
 
 t.test('private, loopback and link-local targets are refused without WEBHOOK_ALLOW_PRIVATE, and so is plain http', async (t) => {
   const s = await setup(t, {});
-  for (const url of ['https://127.0.0.1/hook', 'https://10.1.2.3/x', 'https://169.254.169.254/latest', 'https://[::1]/x', 'https://[fe80::1]/x', 'https://[::ffff:192.168.0.1]/x', 'https://localhost/x']) {
+  for (const url of [
+    'https://127.0.0.1/hook',
+    'https://10.1.2.3/x',
+    'https://169.254.169.254/latest',
+    'https://[::1]/x',
+    'https://[fe80::1]/x',
+    'https://[::ffff:192.168.0.1]/x',
+    'https://localhost/x',
+  ]) {
     const { res, json } = await subscribe(s, { url, events: ['flag.raised'] });
     t.equal(res.statusCode, 400, url);
     t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
@@ -311,10 +331,17 @@ t.test('redelivery sends a delivered event again with the same id; the log pages
     ).json();
   const pages = [await page()];
   while (pages.at(-1).next_cursor) pages.push(await page(pages.at(-1).next_cursor));
-  t.strictSame(pages.map((p) => p.items.length), [2, 2, 1]);
+  t.strictSame(
+    pages.map((p) => p.items.length),
+    [2, 2, 1],
+  );
   const accounts = pages.flatMap((p) => p.items.map((d: { account: string }) => d.account));
   t.strictSame(accounts, ['tw:p4', 'tw:p3', 'tw:p2', 'tw:p1', 'tw:p0'], 'newest first, each once');
-  const bad = await s.app.inject({ method: 'GET', url: `/v1/webhooks/${hook.id}/deliveries?cursor=${encodeURIComponent(pages[1].next_cursor.replace(/.$/, 'A'))}`, headers: bearer(s.hookKey) });
+  const bad = await s.app.inject({
+    method: 'GET',
+    url: `/v1/webhooks/${hook.id}/deliveries?cursor=${encodeURIComponent(pages[1].next_cursor.replace(/.$/, 'A'))}`,
+    headers: bearer(s.hookKey),
+  });
   t.equal(bad.json().code, 'invalid_cursor');
 
   const target = pages[0].items[1];
@@ -323,7 +350,13 @@ t.test('redelivery sends a delivered event again with the same id; the log pages
   t.match(again.json(), { id: target.id, status: 'pending', attempts: [{ attempt: 1, status_code: 200 }] });
   t.ok(await until(() => rx.accepted().length === 6), 'sent again');
   t.equal(rx.accepted()[5]!.json.id, target.id, 'with the same id');
-  t.equal(rx.accepted()[5]!.body.replace(/"occurred_at":"[^"]+"/, ''), rx.accepted().find((r) => r.json.id === target.id)!.body.replace(/"occurred_at":"[^"]+"/, ''));
+  t.equal(
+    rx.accepted()[5]!.body.replace(/"occurred_at":"[^"]+"/, ''),
+    rx
+      .accepted()
+      .find((r) => r.json.id === target.id)!
+      .body.replace(/"occurred_at":"[^"]+"/, ''),
+  );
   const missing = await s.app.inject({ method: 'POST', url: `/v1/webhooks/${hook.id}/deliveries/whd_000000000000000000000000/redeliver`, headers: bearer(s.hookKey) });
   t.equal(missing.json().code, 'delivery_not_found');
 

@@ -20,7 +20,10 @@ import { accountOut, asOfSchema, consistencyParam, intervalSchema, nextCursorSch
 // Query objects are strict: a misspelt parameter (`churnhours`) is a 400 naming it, not silently the default.
 const windowQuery = z.strictObject({
   since: instant.optional().describe('Start of the window (inclusive), RFC 3339. Activity metrics count events in [since, until).'),
-  until: instant.optional().describe('End of the window (exclusive), RFC 3339.').meta({ examples: ['2026-12-01T00:00:00Z'] }),
+  until: instant
+    .optional()
+    .describe('End of the window (exclusive), RFC 3339.')
+    .meta({ examples: ['2026-12-01T00:00:00Z'] }),
   churn_hours: churnHours,
   consistency: consistencyParam,
 });
@@ -41,7 +44,10 @@ const scoresBatchRequestSchema = z
   .strictObject({
     accounts: z.array(accountSchema).min(1).max(100).describe('Up to 100 accounts.'),
     since: instant.optional().describe('Start of the window (inclusive), RFC 3339.'),
-    until: instant.optional().describe('End of the window (exclusive), RFC 3339.').meta({ examples: ['2026-12-01T00:00:00Z'] }),
+    until: instant
+      .optional()
+      .describe('End of the window (exclusive), RFC 3339.')
+      .meta({ examples: ['2026-12-01T00:00:00Z'] }),
     churn_hours: z.number().int().min(1).max(MAX_CHURN_HOURS).default(DEFAULT_CHURN_HOURS).describe('As in getScores; a JSON number here.'),
   })
   .meta({
@@ -60,7 +66,11 @@ const rankedAccountSchema = z
     following: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     spam_score: z.number().min(0).max(1),
   })
-  .meta({ id: 'RankedAccount', description: 'An account in a ranking.', examples: [{ account: 'tw:alice', value: 0.812345, followers: 400, following: 1200, spam_score: 0.812345 }] });
+  .meta({
+    id: 'RankedAccount',
+    description: 'An account in a ranking.',
+    examples: [{ account: 'tw:alice', value: 0.812345, followers: 400, following: 1200, spam_score: 0.812345 }],
+  });
 
 const rankingPageSchema = z
   .object({
@@ -73,7 +83,13 @@ const rankingPageSchema = z
   .meta({ id: 'RankingPage', description: 'A page of a ranking.' });
 
 const followEdgeSchema = z
-  .object({ account: accountOut, followed_at: z.string().max(64).meta({ format: 'date-time', examples: ['2026-11-20T10:00:00.000000Z'] }) })
+  .object({
+    account: accountOut,
+    followed_at: z
+      .string()
+      .max(64)
+      .meta({ format: 'date-time', examples: ['2026-11-20T10:00:00.000000Z'] }),
+  })
   .meta({ id: 'FollowEdge', description: 'A one-way follow and when it began.', examples: [{ account: 'tw:bob', followed_at: '2026-11-20T10:00:00.000000Z' }] });
 
 const followEdgePageSchema = z
@@ -115,13 +131,14 @@ const hourCountSchema = z
 const activityHoursSchema = z
   .object({
     account: accountOut,
-    tz: z.string().max(64).regex(/^[A-Za-z0-9_+\-/]+$/).meta({ examples: ['Europe/Paris'] }),
+    tz: z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z0-9_+\-/]+$/)
+      .meta({ examples: ['Europe/Paris'] }),
     window: intervalSchema,
     hours: z.array(hourCountSchema).max(168).describe('Interactions received, per local weekday and hour, Monday 00 first.'),
-    best_hours: z
-      .array(hourCountSchema)
-      .max(3)
-      .describe('The three hours of the week with the most interactions received (earlier first on ties); empty without data.'),
+    best_hours: z.array(hourCountSchema).max(3).describe('The three hours of the week with the most interactions received (earlier first on ties); empty without data.'),
     as_of: asOfSchema,
   })
   .meta({ id: 'ActivityHours', description: 'When the account receives interactions.' });
@@ -133,10 +150,7 @@ const erasureSchema = z
   })
   .meta({ id: 'AccountErasure', description: 'What an erasure deleted.', examples: [{ account: 'tw:carol', events_deleted: 57 }] });
 
-export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFlight; freshness: Freshness }> = async (
-  app,
-  { db, inFlight, freshness },
-) => {
+export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFlight; freshness: Freshness }> = async (app, { db, inFlight, freshness }) => {
   const cursors = new Cursors(db);
   /**
    * A window's reads aggregate the events in it: limited while they run (an all-time read is one
@@ -238,7 +252,13 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         querystring: z.strictObject({
           sort: z.enum(RANKING_METRICS).default('spam_score').describe('The all-time metric to rank by (default churn_hours).'),
           order: z.enum(['asc', 'desc']).default('desc'),
-          min_followers: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0).meta({ examples: [100] }),
+          min_followers: z.coerce
+            .number()
+            .int()
+            .min(0)
+            .max(Number.MAX_SAFE_INTEGER)
+            .default(0)
+            .meta({ examples: [100] }),
           ...pageQuery,
         }),
         response: { 200: rankingPageSchema.describe('A page of the ranking.') },
@@ -255,7 +275,10 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
     },
   );
 
-  for (const [path, direction] of [['non-followers', 'out'], ['fans', 'in']] as const) {
+  for (const [path, direction] of [
+    ['non-followers', 'out'],
+    ['fans', 'in'],
+  ] as const) {
     app.get(
       `/v1/accounts/:account/${path}`,
       {
@@ -291,8 +314,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
         operationId: 'listPartners',
         tags: ['accounts'],
         summary: 'Accounts the account exchanges interactions with',
-        description:
-          'Interaction counts each way (all time) and follow state each way, most exchange first: min(sent, received), then sent + received, then account name.',
+        description: 'Interaction counts each way (all time) and follow state each way, most exchange first: min(sent, received), then sent + received, then account name.',
         params: accountParams,
         querystring: z.strictObject(pageQuery),
         response: { 200: partnerPageSchema.describe('A page of partners.') },
@@ -303,8 +325,7 @@ export const accountRoutes: FastifyPluginAsyncZod<{ db: Database; inFlight: InFl
       const after = await cursors.read(
         bound,
         request.query.cursor,
-        (v): v is [number, number, string] =>
-          v.length === 3 && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1]) && isText(v[2]),
+        (v): v is [number, number, string] => v.length === 3 && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1]) && isText(v[2]),
       );
       return readAt(freshness, request.workspaceId, request.query.consistency, async () => {
         const { items, next } = await partnersPage(db, request.workspaceId, request.params.account, { limit: request.query.limit, after });

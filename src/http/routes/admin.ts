@@ -7,9 +7,7 @@ import { DEFAULT_SCOPES, KEY_ID_PATTERN, keyJson, SCOPES } from '../../domain/ke
 import { workspaceNameSchema } from '../../domain/workspaces.js';
 import { createdKeySchema, keySchema, problemResponse, workspaceSchema } from '../schemas.js';
 
-const keyListSchema = z
-  .object({ keys: z.array(keySchema).max(100_000) })
-  .meta({ id: 'KeyList', description: 'The keys of a workspace, oldest first.' });
+const keyListSchema = z.object({ keys: z.array(keySchema).max(100_000) }).meta({ id: 'KeyList', description: 'The keys of a workspace, oldest first.' });
 const keyParams = z.object({ key_id: z.string().max(12).regex(KEY_ID_PATTERN, 'a key id is 12 lower-case letters and digits') });
 const scopesSchema = z
   .array(z.enum(SCOPES))
@@ -29,9 +27,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
         tags: ['admin'],
         summary: 'Create a workspace',
         description: 'Idempotent: 201 when created, 200 when it already exists.',
-        body: z
-          .strictObject({ name: workspaceNameSchema })
-          .meta({ id: 'CreateWorkspaceRequest', description: 'The workspace to create.', examples: [{ name: 'acme' }] }),
+        body: z.strictObject({ name: workspaceNameSchema }).meta({ id: 'CreateWorkspaceRequest', description: 'The workspace to create.', examples: [{ name: 'acme' }] }),
         response: { 201: workspaceSchema.describe('Created.'), 200: workspaceSchema.describe('It already existed: nothing changed.') },
       },
     },
@@ -51,9 +47,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, 
         summary: 'Issue an API key',
         description: 'The answer carries the key itself: it is shown this once and stored only as a hash.',
         params: z.object({ name: workspaceNameSchema }),
-        body: z
-          .strictObject({ scopes: scopesSchema })
-          .meta({ id: 'CreateKeyRequest', description: 'What the new key may do.', examples: [{ scopes: ['events:write'] }] }),
+        body: z.strictObject({ scopes: scopesSchema }).meta({ id: 'CreateKeyRequest', description: 'What the new key may do.', examples: [{ scopes: ['events:write'] }] }),
         response: {
           201: createdKeySchema.describe('Issued; the key is in the answer, this once.'),
           404: problemResponse(404, 'No workspace has this name'),

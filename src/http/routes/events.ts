@@ -126,16 +126,11 @@ export const eventRoutes: FastifyPluginAsyncZod<{
         // An unknown field is named, as every other operation names it; anything else is about `events`.
         const unknown = parsed.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : []));
         throw new Problem('validation_failed', unknown.length ? `unknown field ${clip(unknown.join(', '), 200)}` : 'the body must be {"events": [...]}', {
-          errors: unknown.length
-            ? unknown.slice(0, 10).map((k) => ({ field: k, message: 'unknown field' }))
-            : [{ field: 'events', message: 'must be an array of events' }],
+          errors: unknown.length ? unknown.slice(0, 10).map((k) => ({ field: k, message: 'unknown field' })) : [{ field: 'events', message: 'must be an array of events' }],
         });
       }
       if (parsed.data.events.length > LIMITS.batchMaxEvents) {
-        throw new Problem(
-          'batch_too_large',
-          `a JSON batch holds at most ${LIMITS.batchMaxEvents} events (got ${parsed.data.events.length}); send more as application/x-ndjson`,
-        );
+        throw new Problem('batch_too_large', `a JSON batch holds at most ${LIMITS.batchMaxEvents} events (got ${parsed.data.events.length}); send more as application/x-ndjson`);
       }
       const result = await ingestBatch(db, request.workspaceId, parsed.data.events, { observer, projector });
       return { ...result, rejected_total: result.rejected.length };

@@ -14,7 +14,10 @@ const accountParams = z.object({ account: accountSchema });
 
 const changesQuery = {
   since: instant.optional().describe('Only changes at or after this instant (RFC 3339).'),
-  until: instant.optional().describe('Only changes before this instant (RFC 3339).').meta({ examples: ['2026-12-01T00:00:00Z'] }),
+  until: instant
+    .optional()
+    .describe('Only changes before this instant (RFC 3339).')
+    .meta({ examples: ['2026-12-01T00:00:00Z'] }),
   churn_hours: churnHours,
   ...pageQuery,
 };

@@ -3,7 +3,6 @@ import type { Database } from '../../db/client.js';
 import { Problem } from '../../errors.js';
 import { statusSchema } from '../schemas.js';
 
-
 export const healthRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
   app.get(
     '/healthz',
@@ -34,12 +33,12 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app,
       },
     },
     async () => {
-    try {
-      await db.query('SELECT 1');
-    } catch {
-      throw new Problem('database_unavailable', 'the database cannot be reached');
-    }
-    return { status: 'ok' as const };
+      try {
+        await db.query('SELECT 1');
+      } catch {
+        throw new Problem('database_unavailable', 'the database cannot be reached');
+      }
+      return { status: 'ok' as const };
     },
   );
 };

@@ -30,9 +30,22 @@ const WEBHOOK_ID = /^wh_[0-9a-f]{20}$/;
 const DELIVERY_ID = /^whd_[0-9a-f]{24}$/;
 const newWebhookId = () => `wh_${randomBytes(10).toString('hex')}`;
 
-const instantOut = z.string().max(64).meta({ format: 'date-time', examples: ['2026-11-20T10:00:00.000000Z'] });
-const webhookId = z.string().max(23).regex(WEBHOOK_ID).describe('A subscription id, `wh_` and 20 hex digits.').meta({ examples: ['wh_5f0c2a9e41b7d3086c1e'] });
-const deliveryIdSchema = z.string().max(28).regex(DELIVERY_ID).describe('A delivery id, `whd_` and 24 hex digits; the `id` of the event body, the same on every attempt and redelivery.').meta({ examples: ['whd_0b7e4f1c9a2d6e3f5a8b1c0d'] });
+const instantOut = z
+  .string()
+  .max(64)
+  .meta({ format: 'date-time', examples: ['2026-11-20T10:00:00.000000Z'] });
+const webhookId = z
+  .string()
+  .max(23)
+  .regex(WEBHOOK_ID)
+  .describe('A subscription id, `wh_` and 20 hex digits.')
+  .meta({ examples: ['wh_5f0c2a9e41b7d3086c1e'] });
+const deliveryIdSchema = z
+  .string()
+  .max(28)
+  .regex(DELIVERY_ID)
+  .describe('A delivery id, `whd_` and 24 hex digits; the `id` of the event body, the same on every attempt and redelivery.')
+  .meta({ examples: ['whd_0b7e4f1c9a2d6e3f5a8b1c0d'] });
 const eventTypes = z
   .array(z.enum(WEBHOOK_EVENT_TYPES))
   .min(1)
@@ -85,11 +98,22 @@ export const flagRaisedDataSchema = z
   .meta({
     id: 'FlagRaisedData',
     description: '`data` of `flag.raised`.',
-    examples: [{ flag: 'follow_burst', description: 'At least 100 follows in a single UTC day.', thresholds: [{ metric: 'peak_daily_follows', op: '>=', threshold: 100, actual: 140 }], spam_score: 0.216 }],
+    examples: [
+      {
+        flag: 'follow_burst',
+        description: 'At least 100 follows in a single UTC day.',
+        thresholds: [{ metric: 'peak_daily_follows', op: '>=', threshold: 100, actual: 140 }],
+        spam_score: 0.216,
+      },
+    ],
   });
 export const flagClearedDataSchema = z
   .object({ flag: flagSchema.shape.flag, description: z.string().max(500), spam_score: z.number().min(0).max(1).describe('The account’s spam_score after the change.') })
-  .meta({ id: 'FlagClearedData', description: '`data` of `flag.cleared`.', examples: [{ flag: 'follow_burst', description: 'At least 100 follows in a single UTC day.', spam_score: 0.1 }] });
+  .meta({
+    id: 'FlagClearedData',
+    description: '`data` of `flag.cleared`.',
+    examples: [{ flag: 'follow_burst', description: 'At least 100 follows in a single UTC day.', spam_score: 0.1 }],
+  });
 export const scoreCrossedDataSchema = z
   .object({
     metric: z.enum(THRESHOLD_METRICS),
@@ -108,7 +132,11 @@ const attemptSchema = z
     status_code: z.number().int().min(100).max(599).nullable().describe('The receiver’s status; null when no answer came.'),
     error: z.string().max(500).nullable().describe('Why no answer came (refused, timed out, not a public address…); null when one did.'),
   })
-  .meta({ id: 'DeliveryAttempt', description: 'One attempt of a delivery.', examples: [{ attempt: 1, at: '2026-11-20T10:00:01.250000Z', duration_ms: 84, status_code: 503, error: null }] });
+  .meta({
+    id: 'DeliveryAttempt',
+    description: 'One attempt of a delivery.',
+    examples: [{ attempt: 1, at: '2026-11-20T10:00:01.250000Z', duration_ms: 84, status_code: 503, error: null }],
+  });
 
 const deliverySchema = z
   .object({
@@ -161,9 +189,7 @@ const deliveryJson = (d: StoredDelivery, attempts: StoredAttempt[]) => ({
   data: d.data as z.infer<typeof deliverySchema>['data'],
   status: d.status,
   next_attempt_at: d.nextAttemptAt,
-  attempts: attempts
-    .filter((a) => a.deliveryId === d.id)
-    .map((a) => ({ attempt: a.attempt, at: a.at, duration_ms: a.durationMs, status_code: a.statusCode, error: a.error })),
+  attempts: attempts.filter((a) => a.deliveryId === d.id).map((a) => ({ attempt: a.attempt, at: a.at, duration_ms: a.durationMs, status_code: a.statusCode, error: a.error })),
 });
 
 const webhookNotFound = (id: string) => new Problem('webhook_not_found', `no webhook subscription of this workspace has the id ${id}`);
@@ -214,7 +240,8 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ db: Database; secrets: Secre
       try {
         await checkTarget(url, allowPrivate);
       } catch (err) {
-        if (err instanceof TargetRefused) throw new Problem('webhook_target_refused', `${err.message}; deliveries go to public https targets only`, { errors: [{ field: 'url', message: err.message }] });
+        if (err instanceof TargetRefused)
+          throw new Problem('webhook_target_refused', `${err.message}; deliveries go to public https targets only`, { errors: [{ field: 'url', message: err.message }] });
         throw err;
       }
       const id = newWebhookId();
