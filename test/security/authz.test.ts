@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { createKey, revokeKey } from '../../src/db/workspaces.js';
-import { parseKey, SCOPES } from '../../src/domain/keys.js';
+import { parseKey, SCOPES, type Scope } from '../../src/domain/keys.js';
+import { enqueueDeliveries } from '../../src/db/webhooks.js';
+import { deliveryId } from '../../src/webhooks/emit.js';
 import { at, bearer, newTenant, type Tenant, tenantApp, testApp, type TestApp, unique } from '../helpers.js';
 
 /**
@@ -34,7 +36,7 @@ const ADMIN_TOKEN = 'a'.repeat(32);
  * The app as configured in production, but with load shedding off: on a busy machine an event-loop
  * lag would answer 503 `overloaded` to authorized requests, which says nothing about authorization.
  */
-const CONFIG = { ADMIN_TOKEN, LOAD_SHED_EVENT_LOOP_DELAY_MS: 0 };
+const CONFIG = { ADMIN_TOKEN, LOAD_SHED_EVENT_LOOP_DELAY_MS: 0, WEBHOOK_ALLOW_PRIVATE: true };
 const WRONG_ADMIN_TOKEN = 'b'.repeat(32);
 const DOCUMENT = JSON.parse(readFileSync(new URL('../../openapi/openapi.json', import.meta.url), 'utf8')) as Document;
 
@@ -49,7 +51,7 @@ interface Op {
   path: string;
   id: string;
   kind: 'public' | 'admin' | 'key';
-  scope?: 'events:write' | 'scores:read';
+  scope?: Scope;
   /** Every scope that grants the operation (security requirements are alternatives). */
   scopes: string[];
   op: Operation;
@@ -121,8 +123,11 @@ const SECRET_ACCOUNTS = ['secret-a', 'secret-b', 'secret-c', 'secret-d'];
 interface World {
   app: App;
   db: TestApp['db'];
+  /** Each tenant's `key` holds every scope. */
   a: Tenant;
   b: Tenant;
+  /** Keys of A with one scope each. */
+  single: { scope: Scope; key: string }[];
   /** A key of A with both scopes, revoked. */
   revoked: string;
   /** A throwaway key of B, revoked by the admin operation. */
@@ -131,8 +136,10 @@ interface World {
 
 async function world(t: Test): Promise<World> {
   const { app, db } = await testApp(t, CONFIG);
-  const a = await newTenant(db);
-  const b = await newTenant(db);
+  const all = async (tenant: Tenant) => ({ ...tenant, key: (await createKey(db, tenant.workspace, [...SCOPES])).key });
+  const a = await all(await newTenant(db));
+  const b = await all(await newTenant(db));
+  const single = await Promise.all(SCOPES.map(async (scope) => ({ scope, key: (await createKey(db, a.workspace, [scope])).key })));
   const revokedKey = await createKey(db, a.workspace, ['events:write', 'scores:read']);
   await revokeKey(db, revokedKey.keyId);
   const throwaway = await createKey(db, b.workspace, ['scores:read']);
@@ -145,14 +152,32 @@ async function world(t: Test): Promise<World> {
   ];
   const resB = await app.inject({ method: 'POST', url: '/v1/events/batch', headers: bearer(b.key), payload: { events: own } });
   t.equal(resB.json().accepted, 2, 'workspace B holds its own events');
-  return { app, db, a, b, revoked: revokedKey.key, throwawayKeyId: throwaway.keyId };
+  return { app, db, a, b, single, revoked: revokedKey.key, throwawayKeyId: throwaway.keyId };
 }
 
 // ---- requests per operation ----------------------------------------------------------------------
 
+const WEBHOOK = { url: 'http://127.0.0.1:9/hook', events: ['flag.raised'] };
+/** What the projector queues when link_spam appears on an account (src/webhooks/events.ts). */
+const FLAG_RAISED = {
+  flag: 'link_spam',
+  description: 'Most posts carry links.',
+  thresholds: [{ metric: 'link_post_ratio', op: '>=', threshold: 0.8, actual: 1 }],
+  spam_score: 0.8,
+};
+
 /** A minimal valid request of each operation; a new operation without one fails the matrix until it gets one. */
-function requestOf(w: World, op: Op): { url: string; payload?: unknown; headers?: Record<string, string> } {
+async function requestOf(w: World, op: Op): Promise<{ url: string; payload?: unknown; done?: () => Promise<unknown> }> {
   const values: Record<string, string> = { account: 'secret-a', name: w.b.workspace.name, key_id: w.throwawayKeyId };
+  if (op.path.includes('{id}')) {
+    // A subscription of A of its own for each call (a call may delete it), with one delivery queued.
+    const created = await w.app.inject({ method: 'POST', url: '/v1/webhooks', headers: bearer(w.a.key), payload: WEBHOOK });
+    values.id = created.json<{ id: string }>().id;
+    values.delivery_id = deliveryId();
+    await enqueueDeliveries(w.db, w.a.workspace.id, [{ id: values.delivery_id, webhookId: values.id, type: 'flag.raised', account: 'secret-a', data: FLAG_RAISED }]);
+  }
+  // Gone after the call, so that the matrix stays within a workspace's limit of subscriptions.
+  const done = values.id === undefined ? undefined : () => w.app.inject({ method: 'DELETE', url: `/v1/webhooks/${values.id}`, headers: bearer(w.a.key) });
   let url = op.path.replace(/\{(\w+)\}/g, (_, name: string) => {
     const v = values[name];
     if (v === undefined) throw new Error(`${op.id}: no value for the path parameter {${name}}; add one to requestOf`);
@@ -164,17 +189,19 @@ function requestOf(w: World, op: Op): { url: string; payload?: unknown; headers?
     getScoresBatch: { accounts: ['secret-a', 'secret-b'] },
     createWorkspace: { name: unique('authz') },
     createKey: { scopes: ['scores:read'] },
+    createWebhook: WEBHOOK,
+    rotateWebhookSecret: { grace_seconds: 0 },
   };
   if (op.id === 'listAccounts') url += '?sort=followers&order=desc&limit=1000';
-  if (!op.op.requestBody) return { url };
+  if (!op.op.requestBody) return { url, done };
   const payload = op.id in bodies ? bodies[op.id] : op.op.requestBody.content['application/json']?.example;
   if (payload === undefined) throw new Error(`${op.id}: no request body; add one to requestOf`);
-  return { url, payload };
+  return { url, payload, done };
 }
 
 // ---- the credentials -----------------------------------------------------------------------------
 
-type Expect = { status: 401 | 403; code: 'missing_credentials' | 'invalid_key' | 'insufficient_scope' } | 'success';
+type Expect = { status: 401 | 403 | 404; code: 'missing_credentials' | 'invalid_key' | 'insufficient_scope' | 'webhook_not_found' } | 'success';
 
 interface Credential {
   name: string;
@@ -197,7 +224,8 @@ const CREDENTIALS: Credential[] = [
   { name: 'a revoked key', header: (w) => `Bearer ${w.revoked}`, key: INVALID, admin: INVALID },
   {
     name: 'a key lacking the scope',
-    header: (w, op) => `Bearer ${op.scope === 'events:write' ? w.a.readKey : w.a.writeKey}`,
+    // A key of A whose one scope grants nothing the operation accepts (every key grants one of them: none).
+    header: (w, op) => `Bearer ${(w.single.find((k) => !op.scopes.includes(k.scope)) ?? w.single[0]!).key}`,
     key: { status: 403, code: 'insufficient_scope' },
     admin: INVALID,
   },
@@ -222,7 +250,7 @@ t.test('the committed document lists exactly the routes the app registers, each 
     if (op.kind === 'public') t.ok(PUBLIC_OPERATIONS.has(op.id), `${where}: needs no credentials only if it is meant to (${[...PUBLIC_OPERATIONS].join(',')})`);
     if (op.kind === 'admin') t.match(op.path, /^\/v1\/admin\//, `${where}: the admin token guards admin routes only`);
     if (op.kind === 'key') t.notMatch(op.path, /^\/v1\/admin\//, `${where}: admin routes take the admin token`);
-    if (op.kind === 'key') t.match(op.scope, /^(events:write|scores:read)$/, `${where}: a known scope`);
+    if (op.kind === 'key') t.ok((SCOPES as readonly string[]).includes(op.scope!), `${where}: a known scope (${op.scope})`);
   }
   // Every route the app serves that is neither public nor hidden refuses a request without credentials,
   // whatever its document says: a route registered without a scope or the admin flag fails here.
@@ -241,7 +269,7 @@ t.test('every operation × every credential gives the documented answer', async 
   const w = await world(t);
   for (const op of OPERATIONS) {
     for (const cred of CREDENTIALS) {
-      const { url, payload } = requestOf(w, op);
+      const { url, payload, done } = await requestOf(w, op);
       const header = cred.header(w, op);
       const res: Res = await w.app.inject({
         method: op.method as 'GET',
@@ -249,10 +277,22 @@ t.test('every operation × every credential gives the documented answer', async 
         headers: header === undefined ? {} : { authorization: header },
         ...(payload === undefined ? {} : { payload: payload as object }),
       });
+      await done?.();
       const what = `${op.method} ${op.path} with ${cred.name}`;
-      // An operation every scope grants has no key lacking its scope: that key succeeds.
+      // An operation every scope grants has no key lacking its scope: that key succeeds. A
+      // subscription of A is another workspace's to B: not found, as if it did not exist.
       const grantedToAll = op.scopes.length === SCOPES.length;
-      const expected = op.kind === 'public' ? 'success' : op.kind === 'admin' ? cred.admin : cred.name === 'a key lacking the scope' && grantedToAll ? 'success' : cred.key;
+      const crossWorkspace = cred.name === "another workspace's valid key" && op.path.includes('{id}');
+      const expected =
+        op.kind === 'public'
+          ? 'success'
+          : op.kind === 'admin'
+            ? cred.admin
+            : cred.name === 'a key lacking the scope' && grantedToAll
+              ? 'success'
+              : crossWorkspace
+                ? ({ status: 404, code: 'webhook_not_found' } as const)
+                : cred.key;
       if (expected === 'success') {
         t.ok(res.statusCode >= 200 && res.statusCode < 300, `${what}: 2xx (got ${res.statusCode})`);
         t.notMatch(res.headers['content-type'], /problem/, `${what}: not a problem`);
