@@ -203,22 +203,17 @@ export const followerChangeSchema = z
     ],
   });
 
-export const followerChangePageSchema = z
-  .object({
-    account: accountOut,
-    window: windowSchema.describe('The `since`/`until` the changes were selected by, and the `churn_hours` that marked unfollows quick.'),
-    items: z.array(followerChangeSchema).max(1000),
-    next_cursor: nextCursorSchema,
-    as_of: asOfSchema,
-  })
-  .meta({ id: 'FollowerChangePage', description: 'A page of follower changes, newest first.' });
+/** A page of follower changes; both lists answer the same shape. */
+const changePage = (id: string, description: string) =>
+  z
+    .object({
+      account: accountOut,
+      window: windowSchema.describe('The `since`/`until` the changes were selected by, and the `churn_hours` that marked unfollows quick.'),
+      items: z.array(followerChangeSchema).max(1000),
+      next_cursor: nextCursorSchema,
+      as_of: asOfSchema,
+    })
+    .meta({ id, description });
 
-export const unfollowerPageSchema = z
-  .object({
-    account: accountOut,
-    window: windowSchema.describe('The `since`/`until` the changes were selected by, and the `churn_hours` that marked unfollows quick.'),
-    items: z.array(followerChangeSchema).max(1000),
-    next_cursor: nextCursorSchema,
-    as_of: asOfSchema,
-  })
-  .meta({ id: 'UnfollowerPage', description: 'A page of the accounts that follow the account no longer, most recent unfollow first.' });
+export const followerChangePageSchema = changePage('FollowerChangePage', 'A page of follower changes, newest first.');
+export const unfollowerPageSchema = changePage('UnfollowerPage', 'A page of the accounts that follow the account no longer, most recent unfollow first.');
