@@ -101,13 +101,6 @@ export function pairContribution(s: PairState): PairContribution {
   return c;
 }
 
-export function contributionDelta(before: PairState, after: PairState): PairContribution {
-  const a = pairContribution(after);
-  const b = pairContribution(before);
-  for (const k of PAIR_COUNTERS) a[k] -= b[k];
-  return a;
-}
-
 const RESPONSE_WINDOW = BigInt(RESPONSE_WINDOW_HOURS) * HOUR_MICROS;
 const MAX_CHURN = BigInt(MAX_CHURN_HOURS) * HOUR_MICROS;
 

@@ -5,7 +5,6 @@ import {
   answeredDelta,
   churnBuckets,
   churnDelta,
-  contributionDelta,
   pairContribution,
   type Counts,
   type PairContribution,
@@ -154,8 +153,14 @@ t.test('a like received without one given makes neither a liked account nor like
 });
 
 // ---------------------------------------------------------------------------------------------
-// contributionDelta
+// a change of a pair's state: what the projector's fold adds to A's counters (after − before)
 // ---------------------------------------------------------------------------------------------
+
+const contributionDelta = (before: PairState, after: PairState): PairContribution => {
+  const a = pairContribution(after);
+  const b = pairContribution(before);
+  return Object.fromEntries(Object.keys(NOTHING).map((k) => [k, a[k as keyof PairContribution] - b[k as keyof PairContribution]])) as PairContribution;
+};
 
 t.test('the delta from a state to itself is zero everywhere', async (t) => {
   const s = state({ outFollows: true, inFollows: true, out: { like: 2 }, in: { reply: 1 } });
