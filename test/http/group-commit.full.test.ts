@@ -39,7 +39,7 @@ function spyOn(real: Database): Spy {
     db: {
       kind: real.kind,
       async query<R>(text: string, params?: unknown[]): Promise<R[]> {
-        const lookup = /FROM api_keys WHERE key_id = ANY/.test(text);
+        const lookup = /FROM "?api_keys"? WHERE ("?api_keys"?\.)?"?key_id"? = ANY/.test(text);
         if (lookup) spy.lookups.push([...(params![0] as string[])]);
         const rows = await real.query<R>(text, params);
         if (lookup) await spy.afterLookup?.();
@@ -292,7 +292,7 @@ t.test(
     };
     const batchIds: string[] = [];
     spy.afterStatement = async (n, text, rows, tx) => {
-      if (n !== slots || !/INSERT INTO events/.test(text) || batchIds.length > 0) return;
+      if (n !== slots || !/INSERT INTO "?events"?/.test(text) || batchIds.length > 0) return;
       batchIds.push(...(rows as { event_id: string }[]).map((r) => r.event_id));
       const [row] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       await real.query('SELECT pg_terminate_backend($1::int)', [row!.pid]);
