@@ -16,9 +16,11 @@ import { iso, prepared, type Queryable } from './client.js';
  * statistics say (OFFSET 0 keeps the LATERAL subquery from being pulled up into a join that a
  * stale estimate could make a scan of every event). Statements that use it are planned at each
  * call, for the batch's own array of queue numbers, never prepared: a generic plan could go stale.
+ * The workspace is the statement's $1, not the queue row's column, so that Citus routes it to one
+ * shard group.
  */
 export const EVENT_OF_QUEUED = `CROSS JOIN LATERAL (
-      SELECT * FROM events e WHERE e.workspace_id = p.workspace_id AND e.event_id = p.event_id OFFSET 0) e`;
+      SELECT * FROM events e WHERE e.workspace_id = $1 AND e.event_id = p.event_id OFFSET 0) e`;
 
 const wins = (dir: 'out' | 'in') =>
   `(EXCLUDED.${dir}_follow_at IS NOT NULL AND (r.${dir}_follow_at IS NULL

@@ -165,6 +165,8 @@ t.test('every statement of ingest, reads, erasure and webhooks routes to one sha
     const what = text.replace(/\s+/g, ' ').slice(0, 90);
     // The projector's and the webhook sender's looks for work across workspaces run in the
     // background, off the request path.
+    // A session setting (the projector's synchronous_commit for its batch) is no query to route.
+    if (/^\s*SET /.test(text)) continue;
     if (/FROM pending_events GROUP BY workspace_id|FROM webhook_deliveries\s+WHERE status = 'pending' AND next_attempt_at <= now\(\) GROUP BY workspace_id/.test(text)) continue;
     // Citus cannot EXPLAIN a data-modifying CTE with parameters (the append of events to the log
     // and its queue, which it runs fine): for that one the commands actually sent decide.
@@ -183,7 +185,9 @@ t.test('every statement of ingest, reads, erasure and webhooks routes to one sha
     await client.query('BEGIN');
     try {
       await client.query('SET LOCAL citus.log_remote_commands = on');
-      await client.query(text, params);
+      // Replayed, an insert of a row the app already wrote (a delivery attempt) violates its key on
+      // the worker, after Citus has sent it: where it was sent is what this checks.
+      await client.query(text, params).catch((err: Error & { code?: string }) => (err.code === '23505' ? null : Promise.reject(err)));
     } finally {
       await client.query('ROLLBACK');
     }

@@ -337,9 +337,11 @@ t.test('redelivery sends a delivered event again with the same id; the log pages
   );
   const accounts = pages.flatMap((p) => p.items.map((d: { account: string }) => d.account));
   t.strictSame(accounts, ['tw:p4', 'tw:p3', 'tw:p2', 'tw:p1', 'tw:p0'], 'newest first, each once');
+  // Its first character changed, whatever it was (a last base64url character may carry unused bits).
+  const tampered = (c: string) => (c.startsWith('A') ? 'B' : 'A') + c.slice(1);
   const bad = await s.app.inject({
     method: 'GET',
-    url: `/v1/webhooks/${hook.id}/deliveries?cursor=${encodeURIComponent(pages[1].next_cursor.replace(/.$/, 'A'))}`,
+    url: `/v1/webhooks/${hook.id}/deliveries?cursor=${encodeURIComponent(tampered(pages[1].next_cursor))}`,
     headers: bearer(s.hookKey),
   });
   t.equal(bad.json().code, 'invalid_cursor');
