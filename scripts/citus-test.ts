@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { citusInstalled, startCluster, stopCluster } from './citus-cluster.js';
+import { RUN_ALONE } from './run-alone.js';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
@@ -31,15 +32,21 @@ process.stderr.write(`citus suite: coordinator at ${cluster.url}, ${cluster.node
 let code: number;
 try {
   const root = new URL('..', import.meta.url).pathname;
-  const tap = spawn(`${root}node_modules/.bin/tap`, files, {
-    cwd: root,
-    env: { ...process.env, TEST_DATABASE_URL: cluster.url, RAPPORT_TEST_CITUS: '1' },
-    stdio: 'inherit',
-  });
-  const stop = () => tap.kill('SIGTERM');
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  code = await new Promise<number>((resolve) => tap.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  const tapOn = (list: string[]) => {
+    const tap = spawn(`${root}node_modules/.bin/tap`, list, {
+      cwd: root,
+      env: { ...process.env, TEST_DATABASE_URL: cluster.url, RAPPORT_TEST_CITUS: '1' },
+      stdio: 'inherit',
+    });
+    const stop = () => tap.kill('SIGTERM');
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return new Promise<number>((resolve) => tap.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+  };
+  const together = files.filter((f) => !RUN_ALONE.includes(f));
+  const alone = files.filter((f) => RUN_ALONE.includes(f));
+  code = together.length > 0 ? await tapOn(together) : 0;
+  if (alone.length > 0) code = (await tapOn(alone)) || code;
 } finally {
   stopCluster(cluster.dir);
 }

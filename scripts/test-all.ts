@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import pg from 'pg';
+import { RUN_ALONE } from './run-alone.js';
 
 const url = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const root = new URL('..', import.meta.url).pathname;
@@ -28,6 +29,10 @@ function run(command: string, args: string[]): Promise<number> {
 }
 
 process.stdout.write(`# full tier: every test file on ${shown}\n`);
-const all = await run(`${root}node_modules/.bin/tap`, []);
+const together = await run(
+  `${root}node_modules/.bin/tap`,
+  RUN_ALONE.map((f) => `--exclude=${f}`),
+);
+const all = (await run(`${root}node_modules/.bin/tap`, RUN_ALONE)) || together;
 const citus = await run('npm', ['run', '--silent', 'test:citus']);
 process.exit(all !== 0 || citus !== 0 ? 1 : 0);
